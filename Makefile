@@ -1,0 +1,47 @@
+# shardproxy: `make run` starts local backends and the proxy; `make test` runs
+# every test, end to end included.
+GO        ?= go
+BIN       := bin/shardproxy
+CONFIG    ?= conf/shardproxy.yaml
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+PKGS      := ./...
+RACE_PKGS := ./backend/... ./proxy/... ./wire/... ./router/... ./sqlparse/...
+
+.PHONY: build run backends backends-down test test-unit test-race bench compat lint fuzz clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shardproxy
+
+backends:
+	scripts/backends.sh up
+
+backends-down:
+	scripts/backends.sh down
+
+run: build backends
+	$(BIN) --config $(CONFIG)
+
+test:
+	scripts/ensure-mariadb.sh
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+
+test-unit:
+	$(GO) test -count=1 -short $(PKGS)
+
+bench:
+	scripts/ensure-mariadb.sh
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+compat:
+	scripts/ensure-mariadb.sh
+	$(GO) test -count=1 -run TestDriverCompat -v -timeout 30m ./tests/
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf bin

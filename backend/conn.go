@@ -1,0 +1,389 @@
+// Package backend owns connections to MariaDB/MySQL servers: dialing, pools,
+// session-state replay and per-connection prepared statements.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// Commands the proxy sends to backends.
+const (
+	ComQuit        = 0x01
+	ComInitDB      = 0x02
+	ComQuery       = 0x03
+	ComFieldList   = 0x04
+	ComPing        = 0x0e
+	ComStmtPrepare = 0x16
+	ComStmtExecute = 0x17
+	ComStmtClose   = 0x19
+	ComStmtReset   = 0x1a
+)
+
+// defaultCollation is what every backend connection starts with; sessions
+// that want another charset replay SET NAMES.
+const defaultCollation = "utf8mb4_general_ci"
+
+// Conn is one connection to a backend server. It is used by one session at a
+// time; the pool hands it out and takes it back.
+type Conn struct {
+	io        *wire.PacketIO
+	pool      *Pool
+	ServerID  uint32 // the backend's connection id, for KILL QUERY
+	foundRows bool
+
+	db       string
+	stateKey string
+	vars     map[string]string
+	stmts    map[string]*Stmt
+
+	broken   bool
+	idleFrom time.Time
+	scratch  []byte
+}
+
+// dial opens and authenticates a connection. go-mysql's client does the
+// handshake and auth; after that the proxy drives the socket itself so result
+// packets can be relayed without decoding.
+func dial(ctx context.Context, addr, user, password string, foundRows bool, timeout time.Duration) (*Conn, error) {
+	cc, err := client.ConnectWithContext(ctx, addr, user, password, "", timeout, func(c *client.Conn) error {
+		// Clients of the proxy get EOF-terminated result sets; backends must
+		// send the same framing so packets relay unchanged.
+		c.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+		c.UnsetCapability(mysql.CLIENT_SESSION_TRACK)
+		c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		if err := c.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
+			return err
+		}
+		if err := c.SetCapability(mysql.CLIENT_PS_MULTI_RESULTS); err != nil {
+			return err
+		}
+		if foundRows {
+			if err := c.SetCapability(mysql.CLIENT_FOUND_ROWS); err != nil {
+				return err
+			}
+		}
+		return c.SetCollation(defaultCollation)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to backend %s: %w", addr, unwrapMySQL(err))
+	}
+	nc := cc.Conn.Conn
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := &Conn{
+		io:        wire.NewPacketIO(nc),
+		ServerID:  cc.GetConnectionID(),
+		foundRows: foundRows,
+		vars:      map[string]string{},
+		stmts:     map[string]*Stmt{},
+	}
+	c.io.MaxPacket = 1 << 30
+	return c, nil
+}
+
+// unwrapMySQL turns go-mysql's error into a wire.Error when it carries a code.
+func unwrapMySQL(err error) error {
+	var me *mysql.MyError
+	if errors.As(err, &me) {
+		return &wire.Error{Code: me.Code, SQLState: me.State, Message: me.Message}
+	}
+	return err
+}
+
+// Pool returns the pool the connection belongs to.
+func (c *Conn) Pool() *Pool { return c.pool }
+
+// Addr is the backend's address.
+func (c *Conn) Addr() string { return c.pool.Addr }
+
+// MarkBroken makes the pool discard the connection when it is returned: its
+// protocol state is unknown (an error mid-result, a cancelled statement).
+func (c *Conn) MarkBroken() { c.broken = true }
+
+// Broken reports whether the connection must not be reused.
+func (c *Conn) Broken() bool { return c.broken }
+
+// WriteCommand sends a command packet (cmd byte + payload) and flushes.
+func (c *Conn) WriteCommand(cmd byte, payload []byte) error {
+	c.scratch = append(append(c.scratch[:0], cmd), payload...)
+	return c.WriteRaw(c.scratch)
+}
+
+// WriteCommandString is WriteCommand for text payloads.
+func (c *Conn) WriteCommandString(cmd byte, payload string) error {
+	c.scratch = append(append(c.scratch[:0], cmd), payload...)
+	return c.WriteRaw(c.scratch)
+}
+
+// WriteRaw sends a complete command payload (starting with the command byte).
+func (c *Conn) WriteRaw(packet []byte) error {
+	c.io.SetSeq(0)
+	if err := c.io.WritePacket(packet); err != nil {
+		c.broken = true
+		return err
+	}
+	if err := c.io.Flush(); err != nil {
+		c.broken = true
+		return err
+	}
+	return nil
+}
+
+// ReadPacket reads the next response packet; it is valid until the next read.
+func (c *Conn) ReadPacket() ([]byte, error) {
+	p, err := c.io.ReadPacket()
+	if err != nil {
+		c.broken = true
+		return nil, fmt.Errorf("backend %s: %w", c.pool.Addr, err)
+	}
+	return p, nil
+}
+
+// SetDeadline bounds the next reads and writes (zero time clears it).
+func (c *Conn) SetDeadline(t time.Time) error { return c.io.Conn().SetDeadline(t) }
+
+// Close closes the socket without returning it to the pool.
+func (c *Conn) Close() {
+	c.broken = true
+	_ = c.io.Close()
+}
+
+// alive reports whether an idle connection was not closed by the server
+// (restart, wait_timeout): a pending EOF shows up as an immediate read result.
+func (c *Conn) alive() bool {
+	nc := c.io.Conn()
+	if err := nc.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		return false
+	}
+	var one [1]byte
+	_, err := nc.Read(one[:])
+	_ = nc.SetReadDeadline(time.Time{})
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Result is the outcome of a statement whose rows the caller does not relay.
+type Result struct {
+	OK     wire.OK
+	Fields []wire.Field
+	Rows   [][][]byte
+}
+
+// Exec runs a statement and collects its (small) result. Backend errors come
+// back as *wire.Error; the connection stays usable after them.
+func (c *Conn) Exec(ctx context.Context, sql string) (*Result, error) {
+	stop := c.Watch(ctx)
+	defer stop()
+	if err := c.WriteCommandString(ComQuery, sql); err != nil {
+		return nil, err
+	}
+	return c.readResult()
+}
+
+
+// Watch makes ctx cancellation interrupt blocking socket I/O; call the
+// returned function when the I/O is over.
+func (c *Conn) Watch(ctx context.Context) func() {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return func() {
+		if !stop() {
+			c.broken = true
+		}
+	}
+}
+
+func (c *Conn) readResult() (*Result, error) {
+	res := &Result{}
+	var firstErr error
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return nil, err
+		}
+		more := false
+		switch p[0] {
+		case wire.OKHeader:
+			ok, _ := wire.ParseOK(p)
+			res.OK = ok
+			more = ok.Status&wire.StatusMoreResults != 0
+		case wire.ErrHeader:
+			if firstErr == nil {
+				firstErr = wire.ParseError(p)
+			}
+		case wire.LocalInfileHeader:
+			// Refuse the file request with an empty file.
+			c.io.SetSeq(c.io.Seq())
+			if err := c.io.WritePacket(nil); err != nil {
+				c.broken = true
+				return nil, err
+			}
+			if err := c.io.Flush(); err != nil {
+				c.broken = true
+				return nil, err
+			}
+			continue
+		default:
+			status, err := c.readRows(p, res)
+			if err != nil {
+				if _, ok := err.(*wire.Error); ok && firstErr == nil {
+					firstErr = err
+					break
+				}
+				return nil, err
+			}
+			more = status&wire.StatusMoreResults != 0
+		}
+		if !more {
+			break
+		}
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return res, nil
+}
+
+// readRows reads column definitions and rows after the column-count packet.
+func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
+	n, _, m := wire.ReadLenEncInt(countPacket)
+	if m == 0 {
+		c.broken = true
+		return 0, fmt.Errorf("backend %s: malformed column count", c.pool.Addr)
+	}
+	res.Fields = make([]wire.Field, 0, n)
+	for i := uint64(0); i < n; i++ {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return 0, err
+		}
+		f, ok := wire.ParseField(append([]byte(nil), p...))
+		if !ok {
+			c.broken = true
+			return 0, fmt.Errorf("backend %s: malformed column definition", c.pool.Addr)
+		}
+		res.Fields = append(res.Fields, f)
+	}
+	if p, err := c.ReadPacket(); err != nil {
+		return 0, err
+	} else if !wire.IsEOF(p) {
+		c.broken = true
+		return 0, fmt.Errorf("backend %s: expected EOF after column definitions", c.pool.Addr)
+	}
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return 0, err
+		}
+		if wire.IsEOF(p) {
+			_, status := wire.EOFStatus(p)
+			return status, nil
+		}
+		if p[0] == wire.ErrHeader {
+			return 0, wire.ParseError(p)
+		}
+		vals, ok := wire.RowValues(nil, append([]byte(nil), p...), int(n))
+		if !ok {
+			c.broken = true
+			return 0, fmt.Errorf("backend %s: malformed row", c.pool.Addr)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+}
+
+// UseDB makes db the connection's current database.
+func (c *Conn) UseDB(ctx context.Context, db string) error {
+	if c.db == db {
+		return nil
+	}
+	stop := c.Watch(ctx)
+	defer stop()
+	if err := c.WriteCommandString(ComInitDB, db); err != nil {
+		return err
+	}
+	if _, err := c.readResult(); err != nil {
+		return err
+	}
+	c.db = db
+	return nil
+}
+
+// DB is the connection's current database.
+func (c *Conn) DB() string { return c.db }
+
+// ApplyState replays the session's variables onto this connection, setting
+// only what differs and resetting what a previous session left behind.
+func (c *Conn) ApplyState(ctx context.Context, s *State) error {
+	if c.stateKey == s.Key() {
+		return nil
+	}
+	var sets []string
+	var names string
+	want := s.vars()
+	for name, val := range want {
+		if c.vars[name] == val {
+			continue
+		}
+		if name == NamesVar {
+			names = val
+			continue
+		}
+		sets = append(sets, name+" = "+val)
+	}
+	for name := range c.vars {
+		if _, ok := want[name]; ok {
+			continue
+		}
+		if name == NamesVar {
+			names = "utf8mb4 COLLATE " + defaultCollation
+			continue
+		}
+		sets = append(sets, name+" = "+resetValue(name))
+	}
+	if names != "" {
+		if _, err := c.Exec(ctx, "SET NAMES "+names); err != nil {
+			return err
+		}
+	}
+	if len(sets) > 0 {
+		if _, err := c.Exec(ctx, "SET "+strings.Join(sets, ", ")); err != nil {
+			return err
+		}
+	}
+	c.vars = make(map[string]string, len(want))
+	for k, v := range want {
+		c.vars[k] = v
+	}
+	c.stateKey = s.Key()
+	return nil
+}
+
+func resetValue(name string) string {
+	if strings.HasPrefix(name, "@@") {
+		return "DEFAULT"
+	}
+	return "NULL"
+}
+
+// AdoptState records that the connection already has the session's state
+// (the session's SET ran on it).
+func (c *Conn) AdoptState(s *State) {
+	c.vars = make(map[string]string, len(s.vars()))
+	for k, v := range s.vars() {
+		c.vars[k] = v
+	}
+	c.stateKey = s.Key()
+}

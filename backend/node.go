@@ -1,0 +1,71 @@
+package backend
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/shardproxy/shardproxy/conf"
+)
+
+// Replica is a read-only copy of a node's primary with its health.
+type Replica struct {
+	Pool    *Pool
+	healthy atomic.Bool
+	lagNano atomic.Int64
+}
+
+// Healthy reports whether the replica may serve reads.
+func (r *Replica) Healthy() bool { return r.healthy.Load() }
+
+// Lag is the last measured replication lag.
+func (r *Replica) Lag() time.Duration { return time.Duration(r.lagNano.Load()) }
+
+// Node is one primary and its replicas.
+type Node struct {
+	Name     string
+	Primary  *Pool
+	Replicas []*Replica
+	MaxLag   time.Duration
+	next     atomic.Uint32
+}
+
+// NewNode creates the pools of a configured node. Replicas start healthy so
+// reads flow before the first health check; the checker corrects that fast.
+func NewNode(n conf.Node) *Node {
+	mk := func(addr string) *Pool {
+		return NewPool(PoolConfig{
+			Addr: addr, User: n.User, Password: n.Password,
+			MaxOpen: n.Pool.MaxOpen, MaxIdle: n.Pool.MaxIdle, IdleTimeout: n.Pool.IdleTimeout,
+		})
+	}
+	node := &Node{Name: n.Name, Primary: mk(n.Primary), MaxLag: n.MaxReplicaLag}
+	for _, addr := range n.Replicas {
+		r := &Replica{Pool: mk(addr)}
+		r.healthy.Store(true)
+		node.Replicas = append(node.Replicas, r)
+	}
+	return node
+}
+
+// ReadPool picks a healthy replica round robin, or the primary when none is.
+func (n *Node) ReadPool() *Pool {
+	k := len(n.Replicas)
+	if k == 0 {
+		return n.Primary
+	}
+	start := int(n.next.Add(1))
+	for i := 0; i < k; i++ {
+		if r := n.Replicas[(start+i)%k]; r.Healthy() {
+			return r.Pool
+		}
+	}
+	return n.Primary
+}
+
+// Close closes every pool of the node.
+func (n *Node) Close() {
+	n.Primary.Close()
+	for _, r := range n.Replicas {
+		r.Pool.Close()
+	}
+}

@@ -1,0 +1,215 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PoolConfig sizes a pool.
+type PoolConfig struct {
+	Addr, User, Password string
+	MaxOpen, MaxIdle     int
+	IdleTimeout          time.Duration
+	DialTimeout          time.Duration
+}
+
+// Pool holds connections to one backend server. Connections come in two
+// flavours (with and without CLIENT_FOUND_ROWS, which changes UPDATE's
+// affected-row count) because a client's choice must reach the server.
+type Pool struct {
+	Addr string
+	cfg  PoolConfig
+
+	tokens chan struct{} // one per open connection, bounding max_open
+	mu     sync.Mutex
+	idle   [2][]*Conn
+	closed bool
+
+	waits    atomic.Int64
+	waitNano atomic.Int64
+	inUse    atomic.Int64
+	done     chan struct{}
+}
+
+// NewPool creates a pool; connections are dialed on demand.
+func NewPool(cfg PoolConfig) *Pool {
+	if cfg.MaxOpen <= 0 {
+		cfg.MaxOpen = 64
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 5 * time.Second
+	}
+	p := &Pool{Addr: cfg.Addr, cfg: cfg, tokens: make(chan struct{}, cfg.MaxOpen), done: make(chan struct{})}
+	if cfg.IdleTimeout > 0 {
+		go p.reapIdle()
+	}
+	return p
+}
+
+func flavour(foundRows bool) int {
+	if foundRows {
+		return 1
+	}
+	return 0
+}
+
+// Get checks out a connection, dialing one if none is idle. It waits for a
+// free slot while max_open connections are in use, until ctx ends.
+func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
+	f := flavour(foundRows)
+	for {
+		c := p.popIdle(f)
+		if c == nil {
+			break
+		}
+		if time.Since(c.idleFrom) < time.Second || c.alive() {
+			p.inUse.Add(1)
+			return c, nil
+		}
+		p.discard(c)
+	}
+	if err := p.acquire(ctx, f); err != nil {
+		return nil, err
+	}
+	c, err := dial(ctx, p.cfg.Addr, p.cfg.User, p.cfg.Password, foundRows, p.cfg.DialTimeout)
+	if err != nil {
+		<-p.tokens
+		return nil, err
+	}
+	c.pool = p
+	p.inUse.Add(1)
+	return c, nil
+}
+
+func (p *Pool) popIdle(f int) *Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.idle[f])
+	if n == 0 {
+		return nil
+	}
+	c := p.idle[f][n-1]
+	p.idle[f] = p.idle[f][:n-1]
+	return c
+}
+
+// acquire takes a slot for a new connection. When the pool is full of idle
+// connections of the other flavour, one of them is closed to make room.
+func (p *Pool) acquire(ctx context.Context, f int) error {
+	select {
+	case p.tokens <- struct{}{}:
+		return nil
+	default:
+	}
+	if c := p.popIdle(1 - f); c != nil {
+		c.Close()
+		return nil // its token passes to us
+	}
+	start := time.Now()
+	p.waits.Add(1)
+	defer func() { p.waitNano.Add(int64(time.Since(start))) }()
+	select {
+	case p.tokens <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("no free connection to backend %s (pool max_open %d): %w", p.Addr, p.cfg.MaxOpen, ctx.Err())
+	}
+}
+
+// Put returns a connection. Broken ones, and those beyond max_idle, are closed.
+func (p *Pool) Put(c *Conn) {
+	p.inUse.Add(-1)
+	if c.broken {
+		p.discard(c)
+		return
+	}
+	f := flavour(c.foundRows)
+	p.mu.Lock()
+	if p.closed || len(p.idle[f]) >= p.maxIdle() {
+		p.mu.Unlock()
+		p.discard(c)
+		return
+	}
+	c.idleFrom = time.Now()
+	p.idle[f] = append(p.idle[f], c)
+	p.mu.Unlock()
+}
+
+func (p *Pool) maxIdle() int {
+	if p.cfg.MaxIdle <= 0 {
+		return p.cfg.MaxOpen
+	}
+	return p.cfg.MaxIdle
+}
+
+func (p *Pool) discard(c *Conn) {
+	c.Close()
+	<-p.tokens
+}
+
+func (p *Pool) reapIdle() {
+	t := time.NewTicker(p.cfg.IdleTimeout / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+		}
+		var stale []*Conn
+		p.mu.Lock()
+		for f := range p.idle {
+			kept := p.idle[f][:0]
+			for _, c := range p.idle[f] {
+				if time.Since(c.idleFrom) > p.cfg.IdleTimeout {
+					stale = append(stale, c)
+				} else {
+					kept = append(kept, c)
+				}
+			}
+			p.idle[f] = kept
+		}
+		p.mu.Unlock()
+		for _, c := range stale {
+			p.discard(c)
+		}
+	}
+}
+
+// Close closes idle connections; connections in use are closed when returned.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.done)
+	idle := append(p.idle[0], p.idle[1]...)
+	p.idle = [2][]*Conn{}
+	p.mu.Unlock()
+	for _, c := range idle {
+		p.discard(c)
+	}
+}
+
+// Stats is a snapshot for metrics.
+type Stats struct {
+	Open, Idle, InUse int
+	Waits             int64
+	WaitTime          time.Duration
+}
+
+// Stats reports the pool's use.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	idle := len(p.idle[0]) + len(p.idle[1])
+	p.mu.Unlock()
+	return Stats{
+		Open: len(p.tokens), Idle: idle, InUse: int(p.inUse.Load()),
+		Waits: p.waits.Load(), WaitTime: time.Duration(p.waitNano.Load()),
+	}
+}

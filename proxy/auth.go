@@ -1,0 +1,156 @@
+package proxy
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"net"
+	"sync"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/server"
+
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// credentials answers go-mysql's handshake for one connection.
+type credentials struct {
+	srv     *Server
+	topo    *topology
+	sniff   *sniffConn
+	db      string // schema named in the handshake
+	decoy   string // password for unknown users, so they fail like a wrong password
+	user    string
+	checked bool
+}
+
+// GetCredential returns the configured password. Unknown users get a random
+// one: the login then fails with the same 1045 as a wrong password, so a
+// client cannot probe which users exist.
+func (c *credentials) GetCredential(username string) (server.Credential, bool, error) {
+	plugin := mysql.AUTH_NATIVE_PASSWORD
+	if c.sniff != nil && c.sniff.plugin() == mysql.AUTH_CACHING_SHA2_PASSWORD {
+		// Answer in the client's own method instead of forcing a switch.
+		plugin = mysql.AUTH_CACHING_SHA2_PASSWORD
+	}
+	u, ok := c.topo.users[username]
+	if !ok {
+		return server.Credential{Passwords: []string{c.decoy}, AuthPluginName: plugin}, true, nil
+	}
+	return server.Credential{Passwords: []string{u.Password}, AuthPluginName: plugin}, true, nil
+}
+
+// OnAuthSuccess checks the schema named in the handshake.
+func (c *credentials) OnAuthSuccess(conn *server.Conn) error {
+	c.user = conn.GetUser()
+	if c.db == "" {
+		return nil
+	}
+	if err := checkSchemaAccess(c.topo, c.topo.users[c.user], c.db); err != nil {
+		return mysql.NewError(err.Code, err.Message)
+	}
+	return nil
+}
+
+func (c *credentials) OnAuthFailure(*server.Conn, error) {}
+
+// handshakeHandler receives the handshake's schema; go-mysql calls UseDB
+// before authentication completes, so it is only recorded here.
+type handshakeHandler struct {
+	server.EmptyHandler
+	creds *credentials
+}
+
+func (h handshakeHandler) UseDB(db string) error {
+	h.creds.db = db
+	return nil
+}
+
+func randomPassword() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sniffConn records the first packet the client sends (its handshake
+// response) so the auth method it asked for can be read from it.
+type sniffConn struct {
+	net.Conn
+	mu   sync.Mutex
+	seen []byte
+	done bool
+}
+
+func (s *sniffConn) Read(p []byte) (int, error) {
+	n, err := s.Conn.Read(p)
+	s.mu.Lock()
+	if !s.done && n > 0 {
+		s.seen = append(s.seen, p[:n]...)
+		if len(s.seen) > 8192 {
+			s.done = true
+		}
+	}
+	s.mu.Unlock()
+	return n, err
+}
+
+// plugin parses the auth plugin name out of the handshake response.
+func (s *sniffConn) plugin() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	b := s.seen
+	if len(b) < 4 {
+		return ""
+	}
+	n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+	if len(b) < 4+n || n < 32 {
+		return ""
+	}
+	p := b[4 : 4+n]
+	caps := binary.LittleEndian.Uint32(p)
+	pos := 32
+	end := bytes.IndexByte(p[pos:], 0) // user name
+	if end < 0 {
+		return ""
+	}
+	pos += end + 1
+	switch {
+	case caps&mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0:
+		l, _, m := wire.ReadLenEncInt(p[pos:])
+		if m == 0 {
+			return ""
+		}
+		pos += m + int(l)
+	case caps&mysql.CLIENT_SECURE_CONNECTION != 0:
+		if pos >= len(p) {
+			return ""
+		}
+		pos += 1 + int(p[pos])
+	default:
+		end := bytes.IndexByte(p[pos:], 0)
+		if end < 0 {
+			return ""
+		}
+		pos += end + 1
+	}
+	if caps&mysql.CLIENT_CONNECT_WITH_DB != 0 {
+		if pos > len(p) {
+			return ""
+		}
+		end := bytes.IndexByte(p[pos:], 0)
+		if end < 0 {
+			return ""
+		}
+		pos += end + 1
+	}
+	if caps&mysql.CLIENT_PLUGIN_AUTH == 0 || pos > len(p) {
+		return ""
+	}
+	end = bytes.IndexByte(p[pos:], 0)
+	if end < 0 {
+		return string(p[pos:])
+	}
+	return string(p[pos : pos+end])
+}

@@ -1,0 +1,130 @@
+package proxy
+
+import (
+	"context"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// execRouted runs a statement that goes to backends.
+func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, more bool) error {
+	if isDDL(st) && s.inTx {
+		// DDL commits the transaction implicitly, as on MySQL.
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	sc, werr := s.targetSchema(st)
+	if werr != nil {
+		return werr
+	}
+	shard := sc.defaultShard
+	rw := newRewriter(s, sc, sc.shards[shard].db)
+	sql, err := rw.apply(st, text)
+	if err != nil {
+		return err
+	}
+	read := isRead(st) && !hasPrimaryHint(text)
+	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{
+		more: more, logical: sc.name, physical: sc.shards[shard].db, translate: rw.infoSchema,
+	})
+}
+
+// execOnShard runs sql on one shard and relays the answer.
+func (s *Session) execOnShard(ctx context.Context, sc *schema, shard int, sql string, read, more bool) error {
+	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{more: more, logical: sc.name, physical: sc.shards[shard].db})
+}
+
+func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sql string, read bool, opt relayOptions) error {
+	c, err := s.acquire(ctx, sc, shard, read)
+	if err != nil {
+		return err
+	}
+	if err := c.WriteCommandString(backend.ComQuery, sql); err != nil {
+		s.release(c, 0)
+		return err
+	}
+	warnings, err := s.relay(ctx, c, opt)
+	s.release(c, warnings)
+	return err
+}
+
+// acquire returns the connection a statement on shard uses: the transaction's
+// pinned primary connection, or a pooled one with the session's state applied.
+func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool) (*backend.Conn, error) {
+	s.releaseWarnConn()
+	sh := sc.shards[shard]
+	if s.inTx || !s.autocommit {
+		c, err := s.txConn(ctx, sh.node.Primary)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.ApplyState(ctx, &s.state); err != nil {
+			return nil, err
+		}
+		if err := c.UseDB(ctx, sh.db); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	pool := sh.node.Primary
+	if read && sc.readFromReplica {
+		pool = sh.node.ReadPool()
+	}
+	c, err := pool.Get(ctx, s.capability&wire.ClientFoundRows != 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ApplyState(ctx, &s.state); err != nil {
+		c.MarkBroken()
+		pool.Put(c)
+		return nil, err
+	}
+	if err := c.UseDB(ctx, sh.db); err != nil {
+		pool.Put(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+// release returns a connection after a statement. Transaction connections
+// stay pinned; one that produced warnings is kept for SHOW WARNINGS.
+func (s *Session) release(c *backend.Conn, warnings uint16) {
+	if s.isTxConn(c) {
+		return
+	}
+	if warnings > 0 && !c.Broken() {
+		s.warnConn = c
+		return
+	}
+	c.Pool().Put(c)
+}
+
+// targetSchema is the logical schema a statement runs against: the one its
+// tables name, else the session's current one.
+func (s *Session) targetSchema(st ast.StmtNode) (*schema, *wire.Error) {
+	t := s.topo()
+	named := referencedSchemas(st)
+	if len(named) > 1 {
+		return nil, errorf(erNotSupported, "a statement may use one logical schema; this one names %v", named)
+	}
+	if len(named) == 1 {
+		u := t.users[s.user]
+		if err := checkSchemaAccess(t, u, named[0]); err != nil {
+			return nil, err
+		}
+		return t.schema(named[0]), nil
+	}
+	if s.schemaName == "" && !hasTables(st) {
+		// SELECT 1, SELECT @@version: any backend answers.
+		for _, name := range t.order {
+			if mayUse(t.users[s.user], name) {
+				return t.schema(name), nil
+			}
+		}
+	}
+	return s.currentSchema()
+}

@@ -1,0 +1,175 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"go.uber.org/zap"
+
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// clientGone wraps a failure to write to the client: the session must end.
+type clientGone struct{ error }
+
+func (e clientGone) Unwrap() error { return e.error }
+
+// errRelayed means an error packet already reached the client.
+var errRelayed = errors.New("error relayed to client")
+
+// handleQuery serves COM_QUERY, one statement or several.
+func (s *Session) handleQuery(sql string) error {
+	stmts, _, err := s.parser.ParseSQL(sql)
+	if err != nil {
+		return s.unparsed(sql, err)
+	}
+	if len(stmts) == 0 {
+		return s.writeError(errorf(erParse, "Query was empty"))
+	}
+	if len(stmts) > 1 && s.capability&wire.ClientMultiStatements == 0 {
+		return s.writeError(errorf(erParse, "You have several statements in one query; enable multi-statements in the client to send them together"))
+	}
+	for i, st := range stmts {
+		more := i < len(stmts)-1
+		text := st.Text()
+		if len(stmts) == 1 {
+			text = sql
+		}
+		if err := s.runStatement(st, text, more); err != nil {
+			return err
+		}
+		if s.lastFailed {
+			break
+		}
+	}
+	return nil
+}
+
+// runStatement executes one statement and answers it; only a client I/O
+// failure is returned.
+func (s *Session) runStatement(st ast.StmtNode, text string, more bool) error {
+	ctx := s.beginStatement(text)
+	defer s.endStatement()
+	s.lastFailed = false
+	err := s.execStmt(ctx, st, text, more)
+	if err == nil {
+		return nil
+	}
+	s.lastFailed = true
+	var gone clientGone
+	if errors.As(err, &gone) {
+		return err
+	}
+	if err == errRelayed {
+		return nil
+	}
+	we := toWireError(s.interrupted(ctx, err))
+	if we.Code == erUnknown {
+		s.log().Debug("statement failed", zap.Uint32("conn", s.id), zap.Error(err))
+	}
+	if werr := s.writeError(we); werr != nil {
+		return clientGone{werr}
+	}
+	return nil
+}
+
+// interrupted turns a failure caused by cancellation into MySQL's own errors.
+func (s *Session) interrupted(ctx context.Context, err error) error {
+	switch ctx.Err() {
+	case context.DeadlineExceeded:
+		return errorf(erMaxExecutionTime, "Query execution was interrupted, maximum statement execution time exceeded")
+	case context.Canceled:
+		return errorf(erQueryInterrupted, "Query execution was interrupted")
+	}
+	return err
+}
+
+// unparsed answers a statement the SQL parser rejects. On a pass-through
+// schema the backend has the last word (MariaDB-only syntax); elsewhere the
+// proxy cannot route what it cannot read.
+func (s *Session) unparsed(sql string, perr error) error {
+	if sc, werr := s.currentSchema(); werr == nil && sc.passThrough() {
+		ctx := s.beginStatement(sql)
+		defer s.endStatement()
+		err := s.execOnShard(ctx, sc, sc.defaultShard, sql, !s.inTx && sc.readFromReplica && false, false)
+		if err != nil {
+			var gone clientGone
+			if errors.As(err, &gone) {
+				return err
+			}
+			if err != errRelayed {
+				return s.writeError(toWireError(s.interrupted(ctx, err)))
+			}
+		}
+		return nil
+	}
+	msg := perr.Error()
+	if strings.Contains(strings.ToLower(msg), "syntax") || strings.Contains(msg, "line ") {
+		return s.writeError(errorf(erParse, "You have an error in your SQL syntax: %s", msg))
+	}
+	return s.writeError(errorf(erParse, "%s", msg))
+}
+
+// execStmt executes one parsed statement.
+func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, more bool) error {
+	switch st := st.(type) {
+	case *ast.SetStmt:
+		return s.execSet(ctx, st, text, more)
+	case *ast.UseStmt:
+		if err := s.useSchema(st.DBName); err != nil {
+			return err
+		}
+		return s.okPacket(wire.OK{}, more)
+	case *ast.BeginStmt:
+		return s.execBegin(ctx, st, more)
+	case *ast.CommitStmt:
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+		return s.okPacket(wire.OK{}, more)
+	case *ast.RollbackStmt:
+		if st.SavepointName != "" {
+			return s.execOnTxConns(ctx, text, more)
+		}
+		s.rollback(ctx)
+		return s.okPacket(wire.OK{}, more)
+	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		return s.execOnTxConns(ctx, text, more)
+	case *ast.ShowStmt:
+		return s.execShow(ctx, st, text, more)
+	case *ast.KillStmt:
+		return s.execKill(st, more)
+	}
+	return s.execRouted(ctx, st, text, more)
+}
+
+// okPacket answers a statement the proxy handled itself.
+func (s *Session) okPacket(ok wire.OK, more bool) error {
+	ok.Status = s.patchStatus(ok.Status, more)
+	if err := s.io.WritePacket(wire.AppendOK(nil, ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
+		return clientGone{err}
+	}
+	return nil
+}
+
+func (s *Session) execKill(st *ast.KillStmt, more bool) error {
+	v, ok := s.srv.sessions.Load(uint32(st.ConnectionID))
+	if !ok {
+		return errorf(erNoSuchThread, "Unknown thread id: %d", st.ConnectionID)
+	}
+	target := v.(*Session)
+	if target.user != s.user {
+		return errorf(erNoSuchThread, "You are not owner of thread %d", st.ConnectionID)
+	}
+	if target == s && !st.Query {
+		s.killed.Store(true)
+		_ = s.io.Close()
+		return clientGone{errors.New("killed own connection")}
+	}
+	if target != s {
+		target.kill(st.Query)
+	}
+	return s.okPacket(wire.OK{}, more)
+}

@@ -1,0 +1,196 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// relayOptions says how a backend's response is shown to the client.
+type relayOptions struct {
+	more     bool   // the client's multi-statement continues after this one
+	logical  string // schema name clients see
+	physical string // the shard database the backend reports
+	// translate rewrites physical database names in result values and
+	// column names (SHOW and information_schema answers).
+	translate bool
+}
+
+// relay streams one backend response to the client. Packets pass through
+// unchanged except column definitions naming a physical database and the
+// status flags, which must be the session's. It returns the response's
+// warning count.
+func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) (uint16, error) {
+	stop := watch(ctx, c)
+	defer stop()
+	physical := []byte(opt.physical)
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return 0, err
+		}
+		switch p[0] {
+		case wire.OKHeader:
+			ok, valid := wire.ParseOK(p)
+			if !valid {
+				c.MarkBroken()
+				return 0, fmt.Errorf("backend %s: malformed OK packet", c.Addr())
+			}
+			if ok.LastInsertID != 0 {
+				s.lastInsertID = ok.LastInsertID
+			}
+			backendMore := ok.Status&wire.StatusMoreResults != 0
+			ok.Status = s.patchStatus(ok.Status, opt.more || backendMore)
+			if err := s.write(wire.AppendOK(s.scratch[:0], ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
+				c.MarkBroken()
+				return 0, err
+			}
+			if !backendMore {
+				return ok.Warnings, nil
+			}
+		case wire.ErrHeader:
+			if err := s.write(p); err != nil {
+				return 0, err
+			}
+			return 0, errRelayed
+		default:
+			warnings, backendMore, err := s.relayResultSet(c, p, physical, opt)
+			if err != nil || !backendMore {
+				return warnings, err
+			}
+		}
+	}
+}
+
+// relayResultSet streams column definitions and rows after the column count.
+func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical []byte, opt relayOptions) (uint16, bool, error) {
+	n, _, m := wire.ReadLenEncInt(countPacket)
+	if m == 0 {
+		c.MarkBroken()
+		return 0, false, fmt.Errorf("backend %s: malformed column count", c.Addr())
+	}
+	if err := s.write(countPacket); err != nil {
+		c.MarkBroken()
+		return 0, false, err
+	}
+	for i := uint64(0); i < n; i++ {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return 0, false, err
+		}
+		if len(physical) > 0 {
+			p = s.logicalField(p, physical, opt)
+		}
+		if err := s.write(p); err != nil {
+			c.MarkBroken()
+			return 0, false, err
+		}
+	}
+	// Column definitions end with an EOF, then rows end with another.
+	p, err := c.ReadPacket()
+	if err != nil {
+		return 0, false, err
+	}
+	if !wire.IsEOF(p) {
+		c.MarkBroken()
+		return 0, false, fmt.Errorf("backend %s: expected EOF after column definitions", c.Addr())
+	}
+	if err := s.relayEOF(c, p, opt.more); err != nil {
+		return 0, false, err
+	}
+	var values [][]byte
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return 0, false, err
+		}
+		if wire.IsEOF(p) {
+			warnings, status := wire.EOFStatus(p)
+			return warnings, status&wire.StatusMoreResults != 0, s.relayEOF(c, p, opt.more)
+		}
+		if p[0] == wire.ErrHeader {
+			if err := s.write(p); err != nil {
+				return 0, false, err
+			}
+			return 0, false, errRelayed
+		}
+		if opt.translate && len(physical) > 0 {
+			var ok bool
+			if values, ok = wire.RowValues(values, p, int(n)); ok {
+				for i, v := range values {
+					values[i] = logicalValue(v, physical, opt.logical)
+				}
+				p = wire.AppendTextRow(s.scratch[:0], values)
+			}
+		}
+		if err := s.write(p); err != nil {
+			c.MarkBroken()
+			return 0, false, err
+		}
+	}
+}
+
+// relayEOF forwards an EOF packet with the session's status flags.
+func (s *Session) relayEOF(c *backend.Conn, p []byte, more bool) error {
+	_, status := wire.EOFStatus(p)
+	wire.SetEOFStatus(p, s.patchStatus(status, more || status&wire.StatusMoreResults != 0))
+	if err := s.write(p); err != nil {
+		c.MarkBroken()
+		return err
+	}
+	return nil
+}
+
+// write buffers one packet for the client.
+func (s *Session) write(p []byte) error {
+	if err := s.io.WritePacket(p); err != nil {
+		return clientGone{err}
+	}
+	return nil
+}
+
+// logicalField rewrites a column definition so that it names the logical
+// schema instead of the shard's database.
+func (s *Session) logicalField(p []byte, physical []byte, opt relayOptions) []byte {
+	f, ok := wire.ParseField(p)
+	if !ok {
+		return p
+	}
+	schemaHit := bytes.EqualFold(f.Schema, physical)
+	nameHit := opt.translate && bytes.Contains(f.Name, physical)
+	if !schemaHit && !nameHit {
+		return p
+	}
+	if schemaHit {
+		f.Schema = []byte(opt.logical)
+	}
+	if nameHit {
+		f.Name = bytes.ReplaceAll(f.Name, physical, []byte(opt.logical))
+		f.OrgName = bytes.ReplaceAll(f.OrgName, physical, []byte(opt.logical))
+	}
+	return wire.AppendField(s.scratch[:0], &f)
+}
+
+// logicalValue maps a result value naming the physical database back to the
+// logical schema, as a whole value or as a quoted identifier inside DDL text.
+func logicalValue(v, physical []byte, logical string) []byte {
+	if v == nil {
+		return nil
+	}
+	if bytes.EqualFold(v, physical) {
+		return []byte(logical)
+	}
+	quoted := append(append([]byte{'`'}, physical...), '`')
+	if bytes.Contains(v, quoted) {
+		return bytes.ReplaceAll(v, quoted, []byte("`"+logical+"`"))
+	}
+	return v
+}
+
+// watch makes ctx cancellation interrupt the backend connection's I/O.
+func watch(ctx context.Context, c *backend.Conn) func() {
+	return c.Watch(ctx)
+}

@@ -1,0 +1,210 @@
+package proxy
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+)
+
+// restoreFlags keep string literals byte-exact when a statement is rewritten.
+const restoreFlags = format.DefaultRestoreFlags | format.RestoreStringEscapeBackslash | format.RestoreStringWithoutCharset
+
+// rewriter maps a statement written against a logical schema onto one
+// shard's database, and answers the functions whose value is the session's
+// rather than a backend connection's (DATABASE(), CONNECTION_ID(),
+// LAST_INSERT_ID()).
+type rewriter struct {
+	s        *Session
+	sc       *schema
+	physical string
+
+	rewriting  bool
+	needed     bool
+	infoSchema bool // reads information_schema: literals naming the schema are translated
+}
+
+func newRewriter(s *Session, sc *schema, physical string) *rewriter {
+	return &rewriter{s: s, sc: sc, physical: physical}
+}
+
+// apply returns the text to send: the original when nothing needs changing.
+func (r *rewriter) apply(st ast.StmtNode, text string) (string, error) {
+	st.Accept(r)
+	if !r.needed {
+		return text, nil
+	}
+	r.rewriting = true
+	st.Accept(r)
+	return restore(st)
+}
+
+func newRestoreCtx(b *strings.Builder) *format.RestoreCtx { return format.NewRestoreCtx(restoreFlags, b) }
+
+func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
+	switch n := n.(type) {
+	case *ast.TableName:
+		if strings.EqualFold(n.Schema.O, "information_schema") {
+			r.infoSchema = true
+			r.needed = true
+		} else if n.Schema.O != "" {
+			r.needed = true
+			if r.rewriting && r.isLogical(n.Schema.O) {
+				n.Schema = ast.NewCIStr(r.physical)
+			}
+		}
+	case *ast.ColumnName:
+		if n.Schema.O != "" {
+			r.needed = true
+			if r.rewriting && r.isLogical(n.Schema.O) {
+				n.Schema = ast.NewCIStr(r.physical)
+			}
+		}
+	case *ast.SelectField:
+		if r.rewriting && n.AsName.O == "" && n.Expr != nil {
+			if _, ok := r.sessionFunc(n.Expr); ok {
+				// Keep the column name the client would see from MySQL.
+				n.AsName = ast.NewCIStr(strings.TrimSpace(n.Text()))
+			}
+		}
+	case *ast.FuncCallExpr:
+		if _, ok := r.sessionFunc(n); ok {
+			r.needed = true
+		}
+	}
+	return n, false
+}
+
+func (r *rewriter) Leave(n ast.Node) (ast.Node, bool) {
+	if !r.rewriting {
+		return n, true
+	}
+	if v, ok := r.sessionFunc(n); ok {
+		return ast.NewValueExpr(v, mysql.DefaultCharset, mysql.DefaultCollationName), true
+	}
+	if r.infoSchema {
+		if ve, ok := n.(ast.ValueExpr); ok {
+			if s, isStr := ve.GetValue().(string); isStr && r.isLogical(s) {
+				return ast.NewValueExpr(r.physical, mysql.DefaultCharset, mysql.DefaultCollationName), true
+			}
+		}
+	}
+	return n, true
+}
+
+// sessionFunc returns the value of a function the proxy answers itself.
+func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
+	f, ok := n.(*ast.FuncCallExpr)
+	if !ok {
+		return nil, false
+	}
+	switch f.FnName.L {
+	case "database", "schema":
+		if r.s.schemaName == "" {
+			return nil, true
+		}
+		if r.infoSchema && strings.EqualFold(r.s.schemaName, r.sc.name) {
+			return r.physical, true
+		}
+		return r.s.schemaName, true
+	case "connection_id":
+		return uint64(r.s.id), true
+	case "last_insert_id":
+		if len(f.Args) == 0 {
+			return r.s.lastInsertID, true
+		}
+	}
+	return nil, false
+}
+
+func (r *rewriter) isLogical(name string) bool { return strings.EqualFold(name, r.sc.name) }
+
+// referencedSchemas lists the schemas a statement's tables name explicitly,
+// leaving out the system schemas the proxy translates.
+func referencedSchemas(st ast.StmtNode) []string {
+	v := &schemaCollector{}
+	st.Accept(v)
+	return v.names
+}
+
+type schemaCollector struct {
+	names  []string
+	tables bool
+}
+
+func (v *schemaCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if t, ok := n.(*ast.TableName); ok {
+		v.tables = true
+		name := t.Schema.L
+		if name == "" || name == "information_schema" {
+			return n, false
+		}
+		for _, seen := range v.names {
+			if strings.EqualFold(seen, t.Schema.O) {
+				return n, false
+			}
+		}
+		v.names = append(v.names, t.Schema.O)
+	}
+	return n, false
+}
+
+func (v *schemaCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// hasTables reports whether a statement reads or writes any table.
+func hasTables(st ast.StmtNode) bool {
+	v := &schemaCollector{}
+	st.Accept(v)
+	return v.tables
+}
+
+// isRead reports a statement that may go to a replica.
+func isRead(st ast.StmtNode) bool {
+	switch st := st.(type) {
+	case *ast.SelectStmt:
+		return st.LockInfo == nil || st.LockInfo.LockType == ast.SelectLockNone
+	case *ast.SetOprStmt:
+		return true
+	}
+	return false
+}
+
+func isDDL(st ast.StmtNode) bool {
+	_, ok := st.(ast.DDLNode)
+	return ok
+}
+
+// primaryHint is the comment that sends a read to the primary.
+const primaryHint = "shardproxy:primary"
+
+// hasPrimaryHint finds the hint inside a comment, not inside a string.
+func hasPrimaryHint(sql string) bool {
+	if !strings.Contains(sql, primaryHint) {
+		return false
+	}
+	var quote byte
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"' || c == '`':
+			quote = c
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				end = len(sql) - i - 2
+			}
+			if strings.Contains(sql[i+2:i+2+end], primaryHint) {
+				return true
+			}
+			i += end + 3
+		}
+	}
+	return false
+}

@@ -1,0 +1,370 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"go.uber.org/zap"
+
+	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// Client commands.
+const (
+	comQuit             = 0x01
+	comInitDB           = 0x02
+	comQuery            = 0x03
+	comFieldList        = 0x04
+	comStatistics       = 0x09
+	comProcessInfo      = 0x0a
+	comProcessKill      = 0x0c
+	comDebug            = 0x0d
+	comPing             = 0x0e
+	comChangeUser       = 0x11
+	comStmtPrepare      = 0x16
+	comStmtExecute      = 0x17
+	comStmtSendLongData = 0x18
+	comStmtClose        = 0x19
+	comStmtReset        = 0x1a
+	comSetOption        = 0x1b
+	comStmtFetch        = 0x1c
+	comResetConnection  = 0x1f
+)
+
+// maxClientPacket bounds what a client may send in one command.
+const maxClientPacket = 1 << 30
+
+// Session is one client connection.
+type Session struct {
+	srv        *Server
+	id         uint32
+	io         *wire.PacketIO
+	capability uint32
+	user       string
+	schemaName string // current logical schema, "" for none
+	charset    byte
+
+	state      backend.State
+	autocommit bool
+	inTx       bool
+	txReadOnly bool
+	txBegin    string // the START TRANSACTION each backend gets
+	txConns    map[*backend.Pool]*backend.Conn
+
+	lastInsertID uint64
+	lastFailed   bool   // the last statement answered with an error
+	scratch      []byte // reused for packets the proxy re-encodes
+	pendingIsolation string // SET TRANSACTION without SESSION: the next transaction only
+	warnConn     *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
+	stmts        map[uint32]*clientStmt
+	nextStmtID   uint32
+	parser       *parser.Parser
+
+	// Cancellation of the running statement (KILL QUERY, shutdown).
+	mu       sync.Mutex
+	cancel   context.CancelFunc
+	busy     bool
+	draining atomic.Bool
+	killed   atomic.Bool
+	started  time.Time
+	info     string
+}
+
+func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
+	s := &Session{
+		srv:        srv,
+		id:         id,
+		io:         wire.NewPacketIO(nc),
+		capability: capability &^ wire.ClientDeprecateEOF,
+		user:       user,
+		charset:    charset,
+		autocommit: true,
+		txConns:    map[*backend.Pool]*backend.Conn{},
+		stmts:      map[uint32]*clientStmt{},
+		parser:     newParser(),
+		started:    time.Now(),
+	}
+	s.io.MaxPacket = maxClientPacket
+	if name, ok := collationName(charset); ok && name != "utf8mb4_general_ci" {
+		s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
+	}
+	return s
+}
+
+func (s *Session) topo() *topology { return s.srv.topo.Load() }
+
+func (s *Session) log() *zap.Logger { return s.srv.log }
+
+// run serves commands until the client quits or the connection fails.
+func (s *Session) run() {
+	defer s.cleanup()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log().Error("session panic", zap.Uint32("conn", s.id), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+			s.writeError(errorf(erUnknown, "internal proxy error: %v", r))
+			_ = s.io.Flush()
+		}
+	}()
+	for {
+		if s.draining.Load() && !s.inTx {
+			return
+		}
+		s.io.SetSeq(0)
+		pkt, err := s.io.ReadPacket()
+		if err != nil {
+			if err == wire.ErrPacketTooLarge {
+				s.writeError(errorf(erNetPacketTooLarge, "Got a packet bigger than max_allowed_packet bytes"))
+				_ = s.io.Flush()
+			} else if err != io.EOF && !s.killed.Load() && !s.draining.Load() {
+				s.log().Debug("client read failed", zap.Uint32("conn", s.id), zap.Error(err))
+			}
+			return
+		}
+		if len(pkt) == 0 {
+			s.writeError(errorf(erUnknownCommand, "empty command packet"))
+			_ = s.io.Flush()
+			continue
+		}
+		if pkt[0] == comQuit {
+			return
+		}
+		if err := s.dispatch(pkt); err != nil {
+			s.log().Debug("session ended", zap.Uint32("conn", s.id), zap.Error(err))
+			return
+		}
+		if err := s.io.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// dispatch serves one command. An error return means the client connection
+// is unusable; statement failures are answered with error packets instead.
+func (s *Session) dispatch(pkt []byte) error {
+	data := pkt[1:]
+	switch pkt[0] {
+	case comQuery:
+		return s.handleQuery(string(data))
+	case comInitDB:
+		if err := s.useSchema(string(data)); err != nil {
+			return s.writeError(err)
+		}
+		return s.writeOK(wire.OK{})
+	case comPing, comDebug:
+		return s.writeOK(wire.OK{})
+	case comFieldList:
+		return s.handleFieldList(data)
+	case comStatistics:
+		stats := fmt.Sprintf("Uptime: %d  Threads: %d  Questions: 0  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: 0.000",
+			int(time.Since(s.started).Seconds()), s.srv.Sessions())
+		return s.io.WritePacket([]byte(stats))
+	case comStmtPrepare:
+		return s.handleStmtPrepare(string(data))
+	case comStmtExecute:
+		return s.handleStmtExecute(pkt)
+	case comStmtSendLongData:
+		s.handleStmtSendLongData(data)
+		return nil
+	case comStmtClose:
+		s.handleStmtClose(data)
+		return nil
+	case comStmtReset:
+		return s.handleStmtReset(data)
+	case comSetOption:
+		return s.handleSetOption(data)
+	case comResetConnection:
+		s.resetSession()
+		return s.writeOK(wire.OK{})
+	case comProcessKill:
+		if len(data) >= 4 {
+			id := uint32(data[0]) | uint32(data[1])<<8 | uint32(data[2])<<16 | uint32(data[3])<<24
+			return s.killSession(id, false)
+		}
+		return s.writeError(errorf(erUnknownCommand, "malformed COM_PROCESS_KILL"))
+	default:
+		return s.writeError(errorf(erUnknownCommand, "command 0x%02x is not supported by shardproxy", pkt[0]))
+	}
+}
+
+func (s *Session) handleSetOption(data []byte) error {
+	if len(data) < 2 {
+		return s.writeError(errorf(erUnknownCommand, "malformed COM_SET_OPTION"))
+	}
+	switch data[0] | data[1]<<8 {
+	case 0:
+		s.capability |= wire.ClientMultiStatements
+	case 1:
+		s.capability &^= wire.ClientMultiStatements
+	default:
+		return s.writeError(errorf(erUnknownCommand, "unknown COM_SET_OPTION value"))
+	}
+	return s.io.WritePacket(wire.AppendEOF(nil, 0, s.status()))
+}
+
+// status is the server status the client should see.
+func (s *Session) status() uint16 {
+	var st uint16
+	if s.autocommit {
+		st |= wire.StatusAutocommit
+	}
+	if s.inTx {
+		st |= wire.StatusInTrans
+		if s.txReadOnly {
+			st |= wire.StatusInTransReadonly
+		}
+	}
+	return st
+}
+
+// patchStatus replaces a backend's transaction flags with the session's.
+func (s *Session) patchStatus(backendStatus uint16, more bool) uint16 {
+	st := backendStatus &^ (wire.StatusAutocommit | wire.StatusInTrans | wire.StatusInTransReadonly | wire.StatusSessionStateChgd | wire.StatusMoreResults)
+	st |= s.status()
+	if more {
+		st |= wire.StatusMoreResults
+	}
+	return st
+}
+
+func (s *Session) writeOK(ok wire.OK) error {
+	ok.Status = s.patchStatus(ok.Status, false)
+	return s.io.WritePacket(wire.AppendOK(nil, ok, s.capability&wire.ClientSessionTrack != 0))
+}
+
+// writeError sends an error packet; the returned error is only ever an I/O
+// failure, so a failed statement does not end the session.
+func (s *Session) writeError(e *wire.Error) error {
+	return s.io.WritePacket(wire.AppendError(nil, e))
+}
+
+// useSchema makes name the session's current logical schema.
+func (s *Session) useSchema(name string) *wire.Error {
+	t := s.topo()
+	if err := checkSchemaAccess(t, t.users[s.user], name); err != nil {
+		return err
+	}
+	s.schemaName = t.schema(name).name
+	return nil
+}
+
+// currentSchema returns the session's schema or a 1046 error.
+func (s *Session) currentSchema() (*schema, *wire.Error) {
+	if s.schemaName == "" {
+		return nil, errorf(erNoDB, "No database selected: run USE <schema> or name the schema in the connection string")
+	}
+	sc := s.topo().schema(s.schemaName)
+	if sc == nil {
+		return nil, errorf(erBadDB, "Unknown database '%s' (it was removed from the configuration)", s.schemaName)
+	}
+	return sc, nil
+}
+
+// resetSession implements COM_RESET_CONNECTION.
+func (s *Session) resetSession() {
+	s.rollbackAll()
+	s.releaseWarnConn()
+	s.state.Reset()
+	if name, ok := collationName(s.charset); ok && name != "utf8mb4_general_ci" {
+		s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
+	}
+	s.autocommit = true
+	s.lastInsertID = 0
+	for id := range s.stmts {
+		delete(s.stmts, id)
+	}
+}
+
+// begin registers the running statement so that KILL QUERY can cancel it.
+func (s *Session) beginStatement(info string) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	if max := s.topo().cfg.MaxExecutionTime; max > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), max)
+	}
+	s.mu.Lock()
+	s.cancel, s.busy, s.info = cancel, true, info
+	s.mu.Unlock()
+	return ctx
+}
+
+func (s *Session) endStatement() {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.cancel, s.busy, s.info = nil, false, ""
+	s.mu.Unlock()
+}
+
+// kill cancels the running statement; with connection also closes the client.
+func (s *Session) kill(queryOnly bool) {
+	s.mu.Lock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.mu.Unlock()
+	if !queryOnly {
+		s.killed.Store(true)
+		_ = s.io.Close()
+	}
+}
+
+// drain asks the session to end once its transaction (if any) is over.
+func (s *Session) drain() {
+	s.draining.Store(true)
+	s.mu.Lock()
+	idle := !s.busy && !s.inTx
+	s.mu.Unlock()
+	if idle {
+		// Wake the read loop; nothing is running.
+		_ = s.io.Conn().SetReadDeadline(time.Now())
+	}
+}
+
+func (s *Session) killSession(id uint32, queryOnly bool) error {
+	v, ok := s.srv.sessions.Load(id)
+	if !ok {
+		return s.writeError(errorf(erNoSuchThread, "Unknown thread id: %d", id))
+	}
+	target := v.(*Session)
+	if target.user != s.user {
+		return s.writeError(errorf(erNoSuchThread, "You are not owner of thread %d", id))
+	}
+	if target == s && !queryOnly {
+		s.killed.Store(true)
+		_ = s.writeOK(wire.OK{})
+		_ = s.io.Flush()
+		return fmt.Errorf("connection killed by its own client")
+	}
+	target.kill(queryOnly)
+	return s.writeOK(wire.OK{})
+}
+
+// cleanup releases every backend connection when the client goes away: an
+// open transaction is rolled back, never left for the next user of the pool.
+func (s *Session) cleanup() {
+	s.rollbackAll()
+	s.releaseWarnConn()
+}
+
+func (s *Session) releaseWarnConn() {
+	if s.warnConn != nil {
+		s.warnConn.Pool().Put(s.warnConn)
+		s.warnConn = nil
+	}
+}
+
+func charsetOf(collation string) string {
+	if i := strings.IndexByte(collation, '_'); i > 0 {
+		return collation[:i]
+	}
+	return collation
+}

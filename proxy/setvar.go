@@ -1,0 +1,208 @@
+package proxy
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+
+	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// execSet handles SET. autocommit and one-shot isolation belong to the proxy;
+// everything else runs on a backend, whose resulting values are read back and
+// recorded so that every connection the session uses later gets them too.
+func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, more bool) error {
+	var forward []*ast.VariableAssignment
+	for _, v := range st.Variables {
+		name := strings.ToLower(v.Name)
+		if v.IsGlobal {
+			return errorf(erNotSupported, "SET GLOBAL is not supported through shardproxy; set global variables on the backends")
+		}
+		switch {
+		case v.IsSystem && name == "autocommit":
+			on, err := boolValue(v.Value)
+			if err != nil {
+				return err
+			}
+			if on && !s.autocommit && s.inTx {
+				if err := s.commit(ctx); err != nil {
+					return err
+				}
+			}
+			s.autocommit = on
+		case v.IsSystem && name == "tx_isolation_one_shot":
+			level, ok := literal(v.Value)
+			if !ok {
+				return errorf(erNotSupported, "SET TRANSACTION needs a literal isolation level")
+			}
+			s.pendingIsolation = strings.ReplaceAll(fmt.Sprint(level), "-", " ")
+		default:
+			forward = append(forward, v)
+		}
+	}
+	if len(forward) > 0 {
+		sql := text
+		if len(forward) != len(st.Variables) {
+			var b strings.Builder
+			if err := (&ast.SetStmt{Variables: forward}).Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+				return err
+			}
+			sql = b.String()
+		}
+		if err := s.applySet(ctx, sql, forward); err != nil {
+			return err
+		}
+	}
+	return s.okPacket(wire.OK{}, more)
+}
+
+// applySet runs the assignments on one backend connection and records the
+// values they produced.
+func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.VariableAssignment) error {
+	sc, werr := s.anySchema()
+	if werr != nil {
+		return werr
+	}
+	c, err := s.acquire(ctx, sc, sc.defaultShard, false)
+	if err != nil {
+		return err
+	}
+	defer s.release(c, 0)
+	if _, err := c.Exec(ctx, sql); err != nil {
+		return err
+	}
+	var keys, exprs []string
+	for _, v := range vars {
+		switch {
+		case v.Name == ast.SetNames:
+			keys = append(keys, backend.NamesVar, "")
+			exprs = append(exprs, "@@character_set_client", "@@collation_connection")
+		case v.Name == ast.SetCharset:
+			for _, n := range []string{"character_set_client", "character_set_results", "collation_connection"} {
+				keys = append(keys, "@@"+n)
+				exprs = append(exprs, "@@"+n)
+			}
+		case v.IsSystem:
+			n := strings.ToLower(v.Name)
+			keys = append(keys, "@@"+n)
+			exprs = append(exprs, "@@session."+n)
+		default:
+			n := strings.ToLower(v.Name)
+			keys = append(keys, "@`"+strings.ReplaceAll(n, "`", "``")+"`")
+			exprs = append(exprs, keys[len(keys)-1])
+		}
+	}
+	res, err := c.Exec(ctx, "SELECT "+strings.Join(exprs, ", "))
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) != 1 {
+		c.MarkBroken()
+		return fmt.Errorf("reading back SET values: %d rows", len(res.Rows))
+	}
+	row := res.Rows[0]
+	for i := 0; i < len(keys); i++ {
+		if keys[i] == backend.NamesVar {
+			s.state.Set(backend.NamesVar, string(row[i])+" COLLATE "+string(row[i+1]))
+			i++
+			continue
+		}
+		if row[i] == nil && !strings.HasPrefix(keys[i], "@@") {
+			s.state.Unset(keys[i])
+			continue
+		}
+		s.state.Set(keys[i], sqlLiteral(&res.Fields[i], row[i]))
+	}
+	c.AdoptState(&s.state)
+	return nil
+}
+
+// anySchema is the session's schema, or the first the user may use.
+func (s *Session) anySchema() (*schema, *wire.Error) {
+	if s.schemaName != "" {
+		return s.currentSchema()
+	}
+	t := s.topo()
+	for _, name := range t.order {
+		if mayUse(t.users[s.user], name) {
+			return t.schema(name), nil
+		}
+	}
+	return nil, errorf(erDBAccessDenied, "user '%s' may use no schema", s.user)
+}
+
+// sqlLiteral writes a value read from a backend as a literal of its type.
+func sqlLiteral(f *wire.Field, v []byte) string {
+	if v == nil {
+		return "NULL"
+	}
+	switch f.Type {
+	case wire.TypeTiny, wire.TypeShort, wire.TypeLong, wire.TypeLongLong, wire.TypeInt24,
+		wire.TypeDecimal, wire.TypeNewDecimal, wire.TypeFloat, wire.TypeDouble, wire.TypeYear:
+		return string(v)
+	}
+	if f.Charset == wire.CharsetBinary || !utf8.Valid(v) {
+		if len(v) == 0 {
+			return "''"
+		}
+		return "X'" + hex.EncodeToString(v) + "'"
+	}
+	return quoteString(string(v))
+}
+
+// quoteString quotes s as an SQL string literal.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'':
+			b.WriteString("''")
+		case '\\':
+			b.WriteString(`\\`)
+		case 0:
+			b.WriteString(`\0`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func literal(e ast.ExprNode) (any, bool) {
+	if v, ok := e.(ast.ValueExpr); ok {
+		return v.GetValue(), true
+	}
+	return nil, false
+}
+
+// boolValue reads ON/OFF/1/0/TRUE/FALSE.
+func boolValue(e ast.ExprNode) (bool, error) {
+	if c, ok := e.(*ast.ColumnNameExpr); ok {
+		e = nil
+		switch strings.ToLower(c.Name.Name.O) {
+		case "on", "true":
+			return true, nil
+		case "off", "false":
+			return false, nil
+		}
+	}
+	if e != nil {
+		if v, ok := literal(e); ok {
+			switch strings.ToLower(fmt.Sprint(v)) {
+			case "1", "on", "true":
+				return true, nil
+			case "0", "off", "false":
+				return false, nil
+			}
+		}
+	}
+	return false, errorf(1231, "Variable 'autocommit' can't be set to that value: use 0, 1, ON or OFF")
+}

@@ -1,0 +1,197 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// execShow answers SHOW: the proxy's own view where clients must see logical
+// names, the default shard's answer (translated) for table metadata.
+func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, more bool) error {
+	switch st.Tp {
+	case ast.ShowDatabases:
+		return s.showDatabases(st, more)
+	case ast.ShowProcessList:
+		return s.showProcessList(more)
+	case ast.ShowWarnings, ast.ShowErrors:
+		if s.warnConn != nil {
+			c := s.warnConn
+			s.warnConn = nil
+			if err := c.WriteCommandString(0x03, text); err != nil {
+				c.Pool().Put(c)
+				return err
+			}
+			_, err := s.relay(ctx, c, relayOptions{more: more})
+			c.Pool().Put(c)
+			return err
+		}
+		if s.inTx && len(s.txConns) > 0 {
+			break
+		}
+		return s.writeRows([]string{"Level", "Code", "Message"}, nil, more)
+	}
+	// Everything else runs on the default shard of the schema it names.
+	var sc *schema
+	var werr *wire.Error
+	if st.DBName != "" {
+		t := s.topo()
+		if werr = checkSchemaAccess(t, t.users[s.user], st.DBName); werr != nil {
+			return werr
+		}
+		sc = t.schema(st.DBName)
+	} else if st.Table != nil && st.Table.Schema.O != "" {
+		t := s.topo()
+		if werr = checkSchemaAccess(t, t.users[s.user], st.Table.Schema.O); werr != nil {
+			return werr
+		}
+		sc = t.schema(st.Table.Schema.O)
+	} else {
+		sc, werr = s.anySchema()
+		if werr != nil {
+			return werr
+		}
+	}
+	shard := sc.defaultShard
+	physical := sc.shards[shard].db
+	sql := text
+	if st.DBName != "" || (st.Table != nil && st.Table.Schema.O != "") {
+		if st.DBName != "" {
+			st.DBName = physical
+		}
+		if st.Table != nil && st.Table.Schema.O != "" {
+			st.Table.Schema = ast.NewCIStr(physical)
+		}
+		var err error
+		if sql, err = restore(st); err != nil {
+			return err
+		}
+	}
+	return s.execOnShardOpts(ctx, sc, shard, sql, false, relayOptions{
+		more: more, logical: sc.name, physical: physical, translate: true,
+	})
+}
+
+func (s *Session) showDatabases(st *ast.ShowStmt, more bool) error {
+	t := s.topo()
+	var rows [][][]byte
+	for _, name := range t.order {
+		if !mayUse(t.users[s.user], name) {
+			continue
+		}
+		if st.Pattern != nil {
+			if pat, ok := literal(st.Pattern.Pattern); !ok || !likeMatch(fmt.Sprint(pat), name) {
+				continue
+			}
+		}
+		rows = append(rows, [][]byte{[]byte(name)})
+	}
+	return s.writeRows([]string{"Database"}, rows, more)
+}
+
+func (s *Session) showProcessList(more bool) error {
+	var rows [][][]byte
+	s.srv.sessions.Range(func(_, v any) bool {
+		o := v.(*Session)
+		if o.user != s.user {
+			return true
+		}
+		o.mu.Lock()
+		command, info := "Sleep", o.info
+		if o.busy {
+			command = "Query"
+		}
+		o.mu.Unlock()
+		var infoVal []byte
+		if info != "" {
+			infoVal = []byte(info)
+		}
+		rows = append(rows, [][]byte{
+			[]byte(fmt.Sprint(o.id)), []byte(o.user), []byte(o.io.Conn().RemoteAddr().String()),
+			nullable(o.schemaName), []byte(command), []byte(fmt.Sprint(int(time.Since(o.started).Seconds()))),
+			[]byte(""), infoVal,
+		})
+		return true
+	})
+	return s.writeRows([]string{"Id", "User", "Host", "db", "Command", "Time", "State", "Info"}, rows, more)
+}
+
+func nullable(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+// writeRows sends a result set the proxy built itself (text columns).
+func (s *Session) writeRows(columns []string, rows [][][]byte, more bool) error {
+	b := wire.AppendLenEncInt(s.scratch[:0], uint64(len(columns)))
+	if err := s.write(b); err != nil {
+		return err
+	}
+	for _, name := range columns {
+		f := wire.Field{Name: []byte(name), OrgName: []byte(name), Charset: wire.CharsetUTF8MB4, Length: 1024, Type: wire.TypeVarString}
+		if err := s.write(wire.AppendField(s.scratch[:0], &f)); err != nil {
+			return err
+		}
+	}
+	if err := s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more))); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := s.write(wire.AppendTextRow(s.scratch[:0], r)); err != nil {
+			return err
+		}
+	}
+	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+}
+
+// likeMatch evaluates a LIKE pattern (% and _, backslash escapes),
+// case-insensitively as MySQL's default collations do.
+func likeMatch(pattern, s string) bool {
+	p, v := []rune(strings.ToLower(pattern)), []rune(strings.ToLower(s))
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		for i < len(p) {
+			switch p[i] {
+			case '%':
+				for k := j; k <= len(v); k++ {
+					if match(i+1, k) {
+						return true
+					}
+				}
+				return false
+			case '_':
+				if j >= len(v) {
+					return false
+				}
+			case '\\':
+				if i+1 < len(p) {
+					i++
+				}
+				fallthrough
+			default:
+				if j >= len(v) || v[j] != p[i] {
+					return false
+				}
+			}
+			i++
+			j++
+		}
+		return j == len(v)
+	}
+	return match(0, 0)
+}
+
+func restore(n ast.Node) (string, error) {
+	var b strings.Builder
+	if err := n.Restore(newRestoreCtx(&b)); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,165 @@
+package sqlparse
+
+import (
+	"encoding/hex"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// Literal converts a constant expression to a Value: a number, string, NULL,
+// TRUE/FALSE, or a signed number (the parser keeps `-5` as unary minus over 5).
+// Hex and bit literals are refused: their meaning depends on the column type.
+func Literal(expr ast.ExprNode) (Value, bool) {
+	switch e := expr.(type) {
+	case *test_driver.ParamMarkerExpr:
+		return Value{}, false
+	case *test_driver.ValueExpr:
+		return datumValue(&e.Datum)
+	case *ast.ParenthesesExpr:
+		return Literal(e.Expr)
+	case *ast.UnaryOperationExpr:
+		v, ok := Literal(e.V)
+		if !ok || !v.isNumeric() {
+			return Value{}, false
+		}
+		switch e.Op {
+		case opcode.Plus:
+			return v, true
+		case opcode.Minus:
+			return negate(v)
+		}
+	}
+	return Value{}, false
+}
+
+// ParamIndex returns the 0-based position of a `?` marker (numbered by Parse).
+func ParamIndex(expr ast.ExprNode) (int, bool) {
+	if p, ok := expr.(*test_driver.ParamMarkerExpr); ok {
+		return p.Order, true
+	}
+	return 0, false
+}
+
+func datumValue(d *test_driver.Datum) (Value, bool) {
+	switch d.Kind() {
+	case test_driver.KindNull:
+		return NullValue(), true
+	case test_driver.KindInt64:
+		return IntValue(d.GetInt64()), true
+	case test_driver.KindUint64:
+		return UintValue(d.GetUint64()), true
+	case test_driver.KindFloat32, test_driver.KindFloat64:
+		return FloatValue(d.GetFloat64()), true
+	case test_driver.KindMysqlDecimal:
+		return DecimalValue(d.GetMysqlDecimal().String()), true
+	case test_driver.KindString:
+		return StringValue(d.GetString()), true
+	case test_driver.KindBytes:
+		return Value{kind: KindBytes, s: d.GetString()}, true
+	}
+	return Value{}, false
+}
+
+func negate(v Value) (Value, bool) {
+	switch v.kind {
+	case KindInt:
+		if v.Int() == math.MinInt64 {
+			return DecimalValue("9223372036854775808"), true
+		}
+		return IntValue(-v.Int()), true
+	case KindUint:
+		if v.n <= 1<<63 {
+			return IntValue(int64(-v.n)), true // -(1<<63) wraps to MinInt64
+		}
+		return DecimalValue("-" + strconv.FormatUint(v.n, 10)), true
+	case KindFloat:
+		return FloatValue(-v.Float()), true
+	case KindDecimal:
+		if s, ok := strings.CutPrefix(v.s, "-"); ok {
+			return DecimalValue(s), true
+		}
+		return DecimalValue("-" + v.s), true
+	}
+	return Value{}, false
+}
+
+// AppendLiteral appends v as a MySQL literal: NULL, a number, a quoted string
+// with backslash escapes (valid for the default sql_mode, not for
+// NO_BACKSLASH_ESCAPES), or X'..' for bytes and for text that is not UTF-8.
+func AppendLiteral(b []byte, v Value) []byte {
+	switch v.kind {
+	case KindNull:
+		return append(b, "NULL"...)
+	case KindInt, KindUint:
+		return v.appendNumber(b)
+	case KindFloat:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return append(b, "NULL"...) // MySQL has no NaN or infinity
+		}
+		return v.appendNumber(b)
+	case KindDecimal:
+		if isDecimalText(v.s) {
+			return append(b, v.s...)
+		}
+		return appendQuoted(b, v.s) // not a number: never paste it raw
+	case KindString:
+		if utf8.ValidString(v.s) {
+			return appendQuoted(b, v.s)
+		}
+	}
+	return appendHex(b, v.s)
+}
+
+func appendHex(b []byte, s string) []byte {
+	b = append(b, "X'"...)
+	b = hex.AppendEncode(b, []byte(s))
+	return append(b, '\'')
+}
+
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case 0:
+			b = append(b, '\\', '0')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case 0x1a:
+			b = append(b, '\\', 'Z')
+		case '\\', '\'', '"':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '\'')
+}
+
+// isDecimalText reports whether s is a plain decimal number: [-+]digits[.digits][e[-+]digits].
+func isDecimalText(s string) bool {
+	if s == "" {
+		return false
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	if err != nil && !strings.Contains(err.Error(), "range") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
+}
+
+// binaryFlag is kept for the hex restore of non-UTF-8 literals.
+var _ = mysql.BinaryFlag

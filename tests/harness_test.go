@@ -1,0 +1,220 @@
+// Package tests holds shardproxy's end-to-end tests: real MariaDB servers,
+// the real proxy, real client drivers.
+package tests
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"go.uber.org/zap"
+
+	"github.com/shardproxy/shardproxy/conf"
+	"github.com/shardproxy/shardproxy/proxy"
+	"github.com/shardproxy/shardproxy/tests/mariadbtest"
+)
+
+// nodes are the backends every test in the package shares: two nodes, each
+// a primary with a replica. Tests isolate themselves by database names.
+var nodes []mariadbtest.Node
+
+func TestMain(m *testing.M) {
+	if testingShort() {
+		os.Exit(m.Run())
+	}
+	var err error
+	nodes, err = mariadbtest.StartNodes(2)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting MariaDB backends:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	mariadbtest.StopNodes(nodes)
+	os.Exit(code)
+}
+
+func testingShort() bool {
+	for _, a := range os.Args {
+		if a == "-test.short=true" || a == "-test.short" {
+			return true
+		}
+	}
+	return false
+}
+
+var dbSeq atomic.Int32
+
+// uniqueName returns a database-name prefix no other test uses.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s_%d_%d", prefix, os.Getpid()%10000, dbSeq.Add(1))
+}
+
+const (
+	appUser     = "app"
+	appPassword = "app-secret"
+)
+
+// baseConfig is a proxy configuration over the shared nodes, with no schemas.
+func baseConfig() *conf.Config {
+	cfg := &conf.Config{
+		Listen:          "127.0.0.1:0",
+		AdminListen:     "127.0.0.1:0",
+		MaxConnections:  4096,
+		ShutdownTimeout: 5 * time.Second,
+		Log:             conf.Log{Level: "info", Format: "console", SlowQuery: time.Second},
+		Users:           []conf.User{{Name: appUser, Password: appPassword}},
+	}
+	for i, n := range nodes {
+		node := conf.Node{
+			Name:          fmt.Sprintf("n%d", i),
+			Primary:       n.Primary.Addr,
+			User:          "root",
+			Pool:          conf.Pool{MaxOpen: 64, MaxIdle: 16, IdleTimeout: 5 * time.Minute},
+			MaxReplicaLag: 30 * time.Second,
+		}
+		if n.Replica != nil {
+			node.Replicas = []string{n.Replica.Addr}
+		}
+		cfg.Nodes = append(cfg.Nodes, node)
+	}
+	return cfg
+}
+
+// passThroughSchema adds a one-shard schema named name over a fresh database.
+func passThroughSchema(cfg *conf.Config, name string) string {
+	physical := uniqueName("pt")
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name:     name,
+		ReadFrom: conf.ReadFromPrimary,
+		Shards:   []conf.Shard{{Node: "n0", Database: physical}},
+	})
+	return physical
+}
+
+// runningProxy is a proxy served in this process.
+type runningProxy struct {
+	srv  *proxy.Server
+	addr string
+}
+
+func startProxy(t testing.TB, cfg *conf.Config) *runningProxy {
+	t.Helper()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		t.Fatalf("test configuration invalid: %v", errs)
+	}
+	log := zap.NewNop()
+	if os.Getenv("SHARDPROXY_TEST_LOG") != "" {
+		log, _ = zap.NewDevelopment()
+	}
+	srv, err := proxy.New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(cfg.Listen); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve() }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &runningProxy{srv: srv, addr: srv.Addr().String()}
+}
+
+// dsn is a go-sql-driver DSN for the proxy.
+func (p *runningProxy) dsn(schema string, params ...string) string {
+	q := "parseTime=true"
+	if len(params) > 0 {
+		q = strings.Join(params, "&")
+	}
+	return fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", appUser, appPassword, p.addr, schema, q)
+}
+
+func (p *runningProxy) open(t testing.TB, schema string, params ...string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", p.dsn(schema, params...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustExec(t testing.TB, db interface {
+	Exec(string, ...any) (sql.Result, error)
+}, query string, args ...any) sql.Result {
+	t.Helper()
+	res, err := db.Exec(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return res
+}
+
+// queryStrings runs a query and returns every row as strings ("NULL" for NULL).
+func queryStrings(t testing.TB, db interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, query string, args ...any) [][]string {
+	t.Helper()
+	rows, err := db.Query(query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			if v.Valid {
+				row[i] = v.String
+			} else {
+				row[i] = "NULL"
+			}
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
+// queryOne returns the single value of a one-row, one-column query.
+func queryOne(t testing.TB, db interface {
+	Query(string, ...any) (*sql.Rows, error)
+}, query string, args ...any) string {
+	t.Helper()
+	rows := queryStrings(t, db, query, args...)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("%s: want one value, got %v", query, rows)
+	}
+	return rows[0][0]
+}
+
+// mysqlCode extracts the MySQL error number from a driver error.
+func mysqlCode(err error) int {
+	var code int
+	if err == nil {
+		return 0
+	}
+	if _, scanErr := fmt.Sscanf(err.Error(), "Error %d", &code); scanErr != nil {
+		return -1
+	}
+	return code
+}

@@ -1,0 +1,190 @@
+package wire
+
+import (
+	"encoding/binary"
+)
+
+// Packet headers.
+const (
+	OKHeader  = 0x00
+	EOFHeader = 0xfe
+	ErrHeader = 0xff
+	// LocalInfileHeader asks the client for a file (LOAD DATA LOCAL).
+	LocalInfileHeader = 0xfb
+)
+
+// Server status flags.
+const (
+	StatusInTrans          uint16 = 0x0001
+	StatusAutocommit       uint16 = 0x0002
+	StatusMoreResults      uint16 = 0x0008
+	StatusNoGoodIndexUsed  uint16 = 0x0010
+	StatusNoIndexUsed      uint16 = 0x0020
+	StatusCursorExists     uint16 = 0x0040
+	StatusLastRowSent      uint16 = 0x0080
+	StatusInTransReadonly  uint16 = 0x2000
+	StatusSessionStateChgd uint16 = 0x4000
+)
+
+// Capability flags used by the proxy.
+const (
+	ClientFoundRows       uint32 = 0x00000002
+	ClientConnectWithDB   uint32 = 0x00000008
+	ClientProtocol41      uint32 = 0x00000200
+	ClientSSL             uint32 = 0x00000800
+	ClientTransactions    uint32 = 0x00002000
+	ClientMultiStatements uint32 = 0x00010000
+	ClientMultiResults    uint32 = 0x00020000
+	ClientPSMultiResults  uint32 = 0x00040000
+	ClientSessionTrack    uint32 = 0x00800000
+	ClientDeprecateEOF    uint32 = 0x01000000
+)
+
+// OK is a decoded OK packet.
+type OK struct {
+	AffectedRows uint64
+	LastInsertID uint64
+	Status       uint16
+	Warnings     uint16
+	Info         []byte
+}
+
+// ParseOK decodes an OK packet (also the 0xfe-headed OK ending a result set).
+func ParseOK(p []byte) (OK, bool) {
+	var ok OK
+	if len(p) < 1 {
+		return ok, false
+	}
+	pos := 1
+	var n int
+	ok.AffectedRows, _, n = ReadLenEncInt(p[pos:])
+	if n == 0 {
+		return ok, false
+	}
+	pos += n
+	ok.LastInsertID, _, n = ReadLenEncInt(p[pos:])
+	if n == 0 {
+		return ok, false
+	}
+	pos += n
+	if len(p) < pos+4 {
+		return ok, false
+	}
+	ok.Status = binary.LittleEndian.Uint16(p[pos:])
+	ok.Warnings = binary.LittleEndian.Uint16(p[pos+2:])
+	ok.Info = p[pos+4:]
+	return ok, true
+}
+
+// AppendOK encodes an OK packet without session-tracking data. With
+// sessionTrack the info string is length-encoded as such clients expect.
+func AppendOK(b []byte, ok OK, sessionTrack bool) []byte {
+	b = append(b, OKHeader)
+	b = AppendLenEncInt(b, ok.AffectedRows)
+	b = AppendLenEncInt(b, ok.LastInsertID)
+	b = binary.LittleEndian.AppendUint16(b, ok.Status&^StatusSessionStateChgd)
+	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
+	if sessionTrack {
+		if len(ok.Info) > 0 {
+			b = AppendLenEncString(b, ok.Info)
+		}
+		return b
+	}
+	return append(b, ok.Info...)
+}
+
+// AppendEOF encodes an EOF packet.
+func AppendEOF(b []byte, warnings, status uint16) []byte {
+	b = append(b, EOFHeader)
+	b = binary.LittleEndian.AppendUint16(b, warnings)
+	return binary.LittleEndian.AppendUint16(b, status)
+}
+
+// IsEOF reports whether p is an EOF packet (not a row starting with 0xfe).
+func IsEOF(p []byte) bool { return len(p) > 0 && p[0] == EOFHeader && len(p) < 9 }
+
+// EOFStatus returns the warnings and status of an EOF packet.
+func EOFStatus(p []byte) (warnings, status uint16) {
+	if len(p) < 5 {
+		return 0, 0
+	}
+	return binary.LittleEndian.Uint16(p[1:]), binary.LittleEndian.Uint16(p[3:])
+}
+
+// SetEOFStatus rewrites the status flags of an EOF packet in place.
+func SetEOFStatus(p []byte, status uint16) {
+	if len(p) >= 5 {
+		binary.LittleEndian.PutUint16(p[3:], status)
+	}
+}
+
+// Error is a MySQL error as sent on the wire.
+type Error struct {
+	Code     uint16
+	SQLState string
+	Message  string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// NewError builds an error with the SQLSTATE MySQL uses for code.
+func NewError(code uint16, msg string) *Error {
+	return &Error{Code: code, SQLState: sqlStateOf(code), Message: msg}
+}
+
+func sqlStateOf(code uint16) string {
+	switch code {
+	case 1045:
+		return "28000"
+	case 1044, 1049, 1227:
+		return "42000"
+	case 1064, 1149:
+		return "42000"
+	case 1040:
+		return "08004"
+	case 1146:
+		return "42S02"
+	case 1054:
+		return "42S22"
+	case 1317:
+		return "70100"
+	case 1243:
+		return "HY000"
+	case 1235:
+		return "42000"
+	case 3024:
+		return "HY000"
+	default:
+		return "HY000"
+	}
+}
+
+// ParseError decodes an ERR packet.
+func ParseError(p []byte) *Error {
+	e := &Error{Code: 1105, SQLState: "HY000"}
+	if len(p) < 3 {
+		e.Message = "malformed error packet"
+		return e
+	}
+	e.Code = binary.LittleEndian.Uint16(p[1:])
+	rest := p[3:]
+	if len(rest) >= 6 && rest[0] == '#' {
+		e.SQLState = string(rest[1:6])
+		rest = rest[6:]
+	}
+	e.Message = string(rest)
+	return e
+}
+
+// AppendError encodes an ERR packet.
+func AppendError(b []byte, e *Error) []byte {
+	b = append(b, ErrHeader)
+	b = binary.LittleEndian.AppendUint16(b, e.Code)
+	state := e.SQLState
+	if len(state) != 5 {
+		state = "HY000"
+	}
+	b = append(b, '#')
+	b = append(b, state...)
+	return append(b, e.Message...)
+}
