@@ -77,9 +77,48 @@ func randomPassword() string {
 // response) so the auth method it asked for can be read from it.
 type sniffConn struct {
 	net.Conn
-	mu   sync.Mutex
-	seen []byte
-	done bool
+	mu      sync.Mutex
+	seen    []byte
+	done    bool
+	greeted bool
+}
+
+// Capabilities the greeting must offer beyond go-mysql's fixed set: clients
+// (go-sql-driver among them) only use what the server advertises.
+const (
+	addedCapabilities   = wire.ClientMultiStatements | wire.ClientFoundRows
+	removedCapabilities = wire.ClientSessionTrack
+)
+
+// Write patches the capability flags of the initial handshake packet, the
+// first thing the server writes; go-mysql offers no option for them.
+func (s *sniffConn) Write(p []byte) (int, error) {
+	if !s.greeted {
+		s.greeted = true
+		patchGreeting(p)
+	}
+	return s.Conn.Write(p)
+}
+
+func patchGreeting(p []byte) {
+	// header(4) protocol(1) version NUL conn-id(4) salt(8) filler(1) caps-low(2) charset(1) status(2) caps-high(2)
+	if len(p) < 5 || p[4] != 10 {
+		return
+	}
+	end := bytes.IndexByte(p[5:], 0)
+	if end < 0 {
+		return
+	}
+	low := 5 + end + 1 + 4 + 8 + 1
+	high := low + 2 + 1 + 2
+	if len(p) < high+2 {
+		return
+	}
+	caps := uint32(binary.LittleEndian.Uint16(p[low:])) | uint32(binary.LittleEndian.Uint16(p[high:]))<<16
+	caps = caps | addedCapabilities&^removedCapabilities
+	caps &^= removedCapabilities
+	binary.LittleEndian.PutUint16(p[low:], uint16(caps))
+	binary.LittleEndian.PutUint16(p[high:], uint16(caps>>16))
 }
 
 func (s *sniffConn) Read(p []byte) (int, error) {

@@ -199,7 +199,7 @@ func (s *Session) handleSetOption(data []byte) error {
 	if len(data) < 2 {
 		return s.writeError(errorf(erUnknownCommand, "malformed COM_SET_OPTION"))
 	}
-	switch data[0] | data[1]<<8 {
+	switch uint16(data[0]) | uint16(data[1])<<8 {
 	case 0:
 		s.capability |= wire.ClientMultiStatements
 	case 1:

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
@@ -71,7 +70,7 @@ func negate(v Value) (Value, bool) {
 	switch v.kind {
 	case KindInt:
 		if v.Int() == math.MinInt64 {
-			return DecimalValue("9223372036854775808"), true
+			return UintValue(1 << 63), true
 		}
 		return IntValue(-v.Int()), true
 	case KindUint:
@@ -144,22 +143,36 @@ func appendQuoted(b []byte, s string) []byte {
 	return append(b, '\'')
 }
 
-// isDecimalText reports whether s is a plain decimal number: [-+]digits[.digits][e[-+]digits].
+// isDecimalText reports whether s is a plain number: [-+]digits[.digits][e[-+]digits].
 func isDecimalText(s string) bool {
-	if s == "" {
+	i := 0
+	sign := func() {
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	sign()
+	n := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		n += digits()
+	}
+	if n == 0 {
 		return false
 	}
-	_, err := strconv.ParseFloat(s, 64)
-	if err != nil && !strings.Contains(err.Error(), "range") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		sign()
+		if digits() == 0 {
 			return false
 		}
 	}
-	return true
+	return i == len(s)
 }
-
-// binaryFlag is kept for the hex restore of non-UTF-8 literals.
-var _ = mysql.BinaryFlag

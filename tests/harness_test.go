@@ -218,3 +218,7 @@ func mysqlCode(err error) int {
 	}
 	return code
 }
+
+func confUser(name, password string, schemas []string) conf.User {
+	return conf.User{Name: name, Password: password, Schemas: schemas}
+}

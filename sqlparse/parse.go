@@ -1,0 +1,97 @@
+// Package sqlparse wraps the TiDB parser for the proxy: pooled parsing,
+// parameter numbering, restoring statements to text with schema qualifiers
+// rewritten per shard (templates), literal values, and parameter inlining.
+package sqlparse
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// ParseError is a statement the parser rejects; the proxy answers it with
+// MySQL error 1064 and Error() as the message.
+type ParseError struct {
+	Detail string // the parser's own text: `line 1 column 13 near "FORM t"`
+}
+
+func (e *ParseError) Error() string {
+	return "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use " + e.Detail
+}
+
+// Parser parses statements; it is not safe for concurrent use (one per
+// session), while the package-level Parse and ParseOne use a pool.
+type Parser struct {
+	p *parser.Parser
+}
+
+func NewParser() *Parser { return &Parser{p: parser.New()} }
+
+// Parse parses one or more `;`-separated statements and numbers their `?`
+// markers (ParamIndex) in text order, each statement from 0.
+func (p *Parser) Parse(sql string) ([]ast.StmtNode, error) {
+	stmts, _, err := p.p.ParseSQL(sql)
+	if err != nil {
+		return nil, &ParseError{Detail: err.Error()}
+	}
+	// The parser reuses its result slice on the next call.
+	stmts = slices.Clone(stmts)
+	for _, s := range stmts {
+		NumberParams(s)
+	}
+	return stmts, nil
+}
+
+// ParseOne parses exactly one statement.
+func (p *Parser) ParseOne(sql string) (ast.StmtNode, error) {
+	stmts, err := p.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, &ParseError{Detail: "near '' (expected exactly one statement)"}
+	}
+	return stmts[0], nil
+}
+
+var pool = sync.Pool{New: func() any { return NewParser() }}
+
+// Parse parses with a pooled Parser; safe for concurrent use.
+func Parse(sql string) ([]ast.StmtNode, error) {
+	p := pool.Get().(*Parser)
+	defer pool.Put(p)
+	return p.Parse(sql)
+}
+
+// ParseOne parses one statement with a pooled Parser.
+func ParseOne(sql string) (ast.StmtNode, error) {
+	p := pool.Get().(*Parser)
+	defer pool.Put(p)
+	return p.ParseOne(sql)
+}
+
+// NumberParams sets each `?` marker's Order to its rank by text position (the
+// parser leaves it 0) and returns how many there are. Idempotent.
+func NumberParams(node ast.Node) int {
+	var c paramCollector
+	node.Accept(&c)
+	slices.SortFunc(c.params, func(a, b *test_driver.ParamMarkerExpr) int { return a.Offset - b.Offset })
+	for i, p := range c.params {
+		p.Order = i
+	}
+	return len(c.params)
+}
+
+type paramCollector struct{ params []*test_driver.ParamMarkerExpr }
+
+func (c *paramCollector) Enter(n ast.Node) (ast.Node, bool) {
+	if p, ok := n.(*test_driver.ParamMarkerExpr); ok {
+		c.params = append(c.params, p)
+	}
+	return n, false
+}
+
+func (c *paramCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }

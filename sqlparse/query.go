@@ -1,0 +1,93 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Query is statement text for one backend: SQL with `?` placeholders, and for
+// each placeholder the index of the statement parameter it takes, so the
+// proxy can either prepare SQL on the backend and send params[Params[k]], or
+// call Inline and send text.
+type Query struct {
+	SQL     string
+	Params  []int // Params[k]: parameter index of the k-th `?` in SQL
+	offsets []int // byte offset of the k-th `?` in SQL
+}
+
+// Inline returns SQL with every `?` replaced by its parameter as a literal.
+func (q *Query) Inline(params []Value) (string, error) {
+	if len(q.Params) == 0 {
+		return q.SQL, nil
+	}
+	b, err := q.AppendInline(make([]byte, 0, len(q.SQL)+16*len(q.Params)), params)
+	return string(b), err
+}
+
+// AppendInline appends the inlined text to b.
+func (q *Query) AppendInline(b []byte, params []Value) ([]byte, error) {
+	last := 0
+	for k, off := range q.offsets {
+		p := q.Params[k]
+		if p >= len(params) {
+			return b, fmt.Errorf("statement needs %d parameters, got %d", p+1, len(params))
+		}
+		b = append(b, q.SQL[last:off]...)
+		b = AppendLiteral(b, params[p])
+		last = off + 1
+	}
+	return append(b, q.SQL[last:]...), nil
+}
+
+// Builder assembles a Query from pieces.
+type Builder struct {
+	buf     []byte
+	params  []int
+	offsets []int
+}
+
+func (b *Builder) WriteString(s string) { b.buf = append(b.buf, s...) }
+
+// WriteParam writes a `?` taking parameter i.
+func (b *Builder) WriteParam(i int) {
+	b.params = append(b.params, i)
+	b.offsets = append(b.offsets, len(b.buf))
+	b.buf = append(b.buf, '?')
+}
+
+// WriteLiteral writes v as a SQL literal.
+func (b *Builder) WriteLiteral(v Value) { b.buf = AppendLiteral(b.buf, v) }
+
+// WriteQuery appends q, placeholders included.
+func (b *Builder) WriteQuery(q *Query) {
+	base := len(b.buf)
+	b.buf = append(b.buf, q.SQL...)
+	b.params = append(b.params, q.Params...)
+	for _, off := range q.offsets {
+		b.offsets = append(b.offsets, base+off)
+	}
+}
+
+func (b *Builder) writeName(name string) {
+	b.buf = append(b.buf, '`')
+	b.buf = append(b.buf, strings.ReplaceAll(name, "`", "``")...)
+	b.buf = append(b.buf, '`')
+}
+
+// Len returns the number of bytes written so far.
+func (b *Builder) Len() int { return len(b.buf) }
+
+// Query returns what was written; the Builder may be reused after Reset.
+func (b *Builder) Query() Query {
+	q := Query{SQL: string(b.buf)}
+	if len(b.params) > 0 {
+		q.Params = append([]int(nil), b.params...)
+		q.offsets = append([]int(nil), b.offsets...)
+	}
+	return q
+}
+
+// Reset empties the Builder, keeping its memory.
+func (b *Builder) Reset() {
+	b.buf, b.params, b.offsets = b.buf[:0], b.params[:0], b.offsets[:0]
+}

@@ -1,0 +1,164 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+)
+
+// RestoreFlags are the flags every restore uses: without
+// RestoreStringEscapeBackslash 'back\\slash' would come back as 'back\slash'
+// and change the data; without RestoreStringWithoutCharset a literal would
+// carry an introducer the backend connection may not expect.
+const RestoreFlags = format.DefaultRestoreFlags | format.RestoreStringEscapeBackslash | format.RestoreStringWithoutCharset
+
+// Restore writes node back as SQL text. It does not modify node.
+func Restore(node ast.Node) (string, error) {
+	var b strings.Builder
+	if err := node.Restore(format.NewRestoreCtx(RestoreFlags, &b)); err != nil {
+		return "", fmt.Errorf("restore %T: %w", node, err)
+	}
+	return b.String(), nil
+}
+
+// Template is a node restored once into text with holes: schema qualifiers
+// (of the logical schemas it was built for), `?` parameters and cut marks.
+// Expanding it for a shard is string concatenation, with no AST work.
+type Template struct {
+	parts []string // len(parts) == len(holes)+1
+	holes []hole
+}
+
+type hole struct {
+	kind byte // holeSchema, holeParam, holeMark
+	n    int  // index into schemas, or the parameter's index
+}
+
+// NewTemplate restores node, turning qualifiers that name one of schemas
+// (lower-case logical names) into holes filled per shard. Column qualifiers
+// (`shop.users.name`) are renamed along with table names, so no alias is
+// needed and unqualified names are left alone. String literals that are not
+// UTF-8 become X'..' literals. node is modified while this runs and then
+// put back: do not share it with another goroutine meanwhile.
+func NewTemplate(node ast.Node, schemas []string) (*Template, error) {
+	s := &slotter{schemas: schemas}
+	root, _ := node.Accept(s)
+	text, err := Restore(root)
+	node.Accept(unslot{})
+	for _, f := range s.undo {
+		f()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseHoles(text)
+}
+
+func parseHoles(text string) (*Template, error) {
+	t := &Template{}
+	last := 0
+	for i := 0; i < len(text); {
+		kind, end := nextSpan(text, i)
+		if kind == spanIdent && strings.HasPrefix(text[i:], "`\x00") && end-i > 4 {
+			n, err := strconv.Atoi(text[i+3 : end-1])
+			if err != nil {
+				return nil, fmt.Errorf("bad template hole %q", text[i:end])
+			}
+			t.parts = append(t.parts, text[last:i])
+			t.holes = append(t.holes, hole{kind: text[i+2], n: n})
+			last = end
+		}
+		i = end
+	}
+	t.parts = append(t.parts, text[last:])
+	return t, nil
+}
+
+// AppendTo writes the template into b, dbs[i] standing for schemas[i].
+func (t *Template) AppendTo(b *Builder, dbs []string) {
+	for i, h := range t.holes {
+		b.WriteString(t.parts[i])
+		switch h.kind {
+		case holeSchema:
+			b.writeName(dbs[h.n])
+		case holeParam:
+			b.WriteParam(h.n)
+		}
+	}
+	b.WriteString(t.parts[len(t.holes)])
+}
+
+// Expand returns the text for one shard, dbs[i] standing for schemas[i].
+func (t *Template) Expand(dbs []string) Query {
+	var b Builder
+	t.AppendTo(&b, dbs)
+	return b.Query()
+}
+
+// UsesSchemas reports whether the text differs between shards.
+func (t *Template) UsesSchemas() bool {
+	for _, h := range t.holes {
+		if h.kind == holeSchema {
+			return true
+		}
+	}
+	return false
+}
+
+// Params returns how many `?` markers the template holds.
+func (t *Template) Params() int {
+	n := 0
+	for _, h := range t.holes {
+		if h.kind == holeParam {
+			n++
+		}
+	}
+	return n
+}
+
+// cut splits the template at its mark holes.
+func (t *Template) cut() []*Template {
+	out := []*Template{{}}
+	for i, h := range t.holes {
+		cur := out[len(out)-1]
+		cur.parts = append(cur.parts, t.parts[i])
+		if h.kind == holeMark {
+			out = append(out, &Template{})
+			continue
+		}
+		cur.holes = append(cur.holes, h)
+	}
+	cur := out[len(out)-1]
+	cur.parts = append(cur.parts, t.parts[len(t.holes)])
+	return out
+}
+
+// Rewrite restores node with each schema qualifier found in dbs (logical
+// name → physical database, case-insensitive) replaced; `?` markers stay.
+func Rewrite(node ast.Node, dbs map[string]string) (string, error) {
+	schemas := make([]string, 0, len(dbs))
+	physical := make([]string, 0, len(dbs))
+	for logical, db := range dbs {
+		schemas = append(schemas, strings.ToLower(logical))
+		physical = append(physical, db)
+	}
+	t, err := NewTemplate(node, schemas)
+	if err != nil {
+		return "", err
+	}
+	return t.Expand(physical).SQL, nil
+}
+
+// Inline restores node with its `?` markers replaced by params as literals,
+// for sending a prepared statement as text.
+func Inline(node ast.Node, params []Value) (string, error) {
+	t, err := NewTemplate(node, nil)
+	if err != nil {
+		return "", err
+	}
+	q := t.Expand(nil)
+	return q.Inline(params)
+}

@@ -1,0 +1,303 @@
+package tests
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// passThrough starts a proxy with one pass-through schema "ptdb" and returns
+// a client pool on it and a direct connection to the physical database.
+func passThrough(t *testing.T) (p *runningProxy, db *sql.DB, direct *sql.DB) {
+	t.Helper()
+	cfg := baseConfig()
+	physical := passThroughSchema(cfg, "ptdb")
+	passThroughSchema(cfg, "other")
+	cfg.Users = append(cfg.Users, confUser("limited", "pw", []string{"other"}))
+	p = startProxy(t, cfg)
+	db = p.open(t, "ptdb")
+	direct, err := nodes[0].Primary.DB(physical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { direct.Close() })
+	return p, db, direct
+}
+
+func TestPassThroughCRUD(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(50), price DECIMAL(10,2))")
+	res := mustExec(t, db, "INSERT INTO items (name, price) VALUES ('a', 1.50), ('b', 2.25), ('c', NULL)")
+	if n, _ := res.RowsAffected(); n != 3 {
+		t.Fatalf("affected %d, want 3", n)
+	}
+	if id, _ := res.LastInsertId(); id != 1 {
+		t.Fatalf("last insert id %d, want 1", id)
+	}
+	mustExec(t, db, "UPDATE items SET price = price * 2 WHERE name = 'b'")
+	mustExec(t, db, "DELETE FROM items WHERE name = 'a'")
+	got := queryStrings(t, db, "SELECT id, name, price FROM items ORDER BY id")
+	want := queryStrings(t, direct, "SELECT id, name, price FROM items ORDER BY id")
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 2 || got[0][2] != "4.50" || got[1][2] != "NULL" {
+		t.Fatalf("through proxy %v, direct %v", got, want)
+	}
+	// Qualified with the logical name: the proxy maps it to the physical one.
+	if n := queryOne(t, db, "SELECT COUNT(*) FROM ptdb.items WHERE ptdb.items.id > 0"); n != "2" {
+		t.Fatalf("qualified count = %s", n)
+	}
+}
+
+func TestPassThroughErrorsKeepTheirCodes(t *testing.T) {
+	p, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE u (id INT PRIMARY KEY)")
+	mustExec(t, db, "INSERT INTO u VALUES (1)")
+	cases := []struct {
+		query string
+		code  int
+	}{
+		{"SELECT * FROM no_such_table", 1146},
+		{"INSERT INTO u VALUES (1)", 1062},
+		{"SELECT nope FROM u", 1054},
+		{"SELEKT 1", 1064},
+		{"USE not_a_schema", 1049},
+	}
+	for _, c := range cases {
+		_, err := db.Exec(c.query)
+		if mysqlCode(err) != c.code {
+			t.Errorf("%s: got %v, want error %d", c.query, err, c.code)
+		}
+	}
+	// The same through the binary protocol: go-mysql's server would turn
+	// these into 1105; the proxy must not.
+	stmt, err := db.Prepare("INSERT INTO u VALUES (?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	if _, err := stmt.Exec(1); mysqlCode(err) != 1062 {
+		t.Errorf("prepared duplicate insert: got %v, want 1062", err)
+	}
+	if _, err := db.Prepare("SELECT * FROM no_such_table WHERE id = ?"); mysqlCode(err) != 1146 {
+		t.Errorf("prepare of a missing table: got %v, want 1146", err)
+	}
+
+	// Login and schema access.
+	bad, _ := sql.Open("mysql", fmt.Sprintf("%s:wrong@tcp(%s)/ptdb", appUser, p.addr))
+	defer bad.Close()
+	if err := bad.Ping(); mysqlCode(err) != 1045 {
+		t.Errorf("wrong password: got %v, want 1045", err)
+	}
+	ghost, _ := sql.Open("mysql", fmt.Sprintf("ghost:wrong@tcp(%s)/ptdb", p.addr))
+	defer ghost.Close()
+	if err := ghost.Ping(); mysqlCode(err) != 1045 || !strings.Contains(err.Error(), "Access denied") {
+		t.Errorf("unknown user: got %v, want the same 1045 as a wrong password", err)
+	}
+	limited, _ := sql.Open("mysql", fmt.Sprintf("limited:pw@tcp(%s)/ptdb", p.addr))
+	defer limited.Close()
+	if err := limited.Ping(); mysqlCode(err) != 1044 {
+		t.Errorf("schema not allowed: got %v, want 1044", err)
+	}
+	unknown, _ := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/nosuchschema", appUser, appPassword, p.addr))
+	defer unknown.Close()
+	if err := unknown.Ping(); mysqlCode(err) != 1049 {
+		t.Errorf("unknown schema: got %v, want 1049", err)
+	}
+}
+
+func TestLogicalSchemaNames(t *testing.T) {
+	_, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE t1 (id INT PRIMARY KEY, v VARCHAR(10))")
+	if got := queryOne(t, db, "SELECT DATABASE()"); got != "ptdb" {
+		t.Errorf("DATABASE() = %q", got)
+	}
+	dbs := queryStrings(t, db, "SHOW DATABASES")
+	if fmt.Sprint(dbs) != "[[ptdb] [other]]" {
+		t.Errorf("SHOW DATABASES = %v", dbs)
+	}
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 't1'"); got != "1" {
+		t.Errorf("information_schema with DATABASE(): %s", got)
+	}
+	if got := queryOne(t, db, "SELECT table_schema FROM information_schema.tables WHERE table_schema = 'ptdb' AND table_name = 't1'"); got != "ptdb" {
+		t.Errorf("information_schema table_schema = %q", got)
+	}
+	tables := queryStrings(t, db, "SHOW TABLES")
+	if fmt.Sprint(tables) != "[[t1]]" {
+		t.Errorf("SHOW TABLES = %v", tables)
+	}
+	rows, err := db.Query("SHOW TABLES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := rows.Columns()
+	rows.Close()
+	if cols[0] != "Tables_in_ptdb" {
+		t.Errorf("SHOW TABLES column = %q", cols[0])
+	}
+	create := queryStrings(t, db, "SHOW CREATE TABLE ptdb.t1")
+	if len(create) != 1 || !strings.Contains(create[0][1], "CREATE TABLE `t1`") {
+		t.Errorf("SHOW CREATE TABLE = %v", create)
+	}
+	if got := queryStrings(t, db, "SELECT DATABASE() AS d, CONNECTION_ID() > 0"); got[0][0] != "ptdb" || got[0][1] != "1" {
+		t.Errorf("DATABASE(), CONNECTION_ID() = %v", got)
+	}
+}
+
+func TestSessionStateFollowsTheSession(t *testing.T) {
+	p, _, _ := passThrough(t)
+	// Many sessions with different state over a small pool: every statement
+	// must see its own session's variables whichever connection serves it.
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			db, err := sql.Open("mysql", p.dsn("ptdb"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			mode := "STRICT_TRANS_TABLES"
+			if i%2 == 0 {
+				mode = "ANSI_QUOTES"
+			}
+			stmts := []string{
+				fmt.Sprintf("SET @who = %d", i),
+				fmt.Sprintf("SET SESSION sql_mode = '%s'", mode),
+				"SET time_zone = '+0" + fmt.Sprint(i) + ":00'",
+			}
+			for _, s := range stmts {
+				if _, err := db.Exec(s); err != nil {
+					errs <- fmt.Errorf("%s: %w", s, err)
+					return
+				}
+			}
+			for k := 0; k < 50; k++ {
+				var who int
+				var gotMode, tz string
+				if err := db.QueryRow("SELECT @who, @@sql_mode, @@time_zone").Scan(&who, &gotMode, &tz); err != nil {
+					errs <- err
+					return
+				}
+				if who != i || gotMode != mode || tz != "+0"+fmt.Sprint(i)+":00" {
+					errs <- fmt.Errorf("session %d saw @who=%d sql_mode=%s time_zone=%s", i, who, gotMode, tz)
+					return
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// A fresh session sees defaults, not what others left on pooled connections.
+	db := p.open(t, "ptdb")
+	db.SetMaxOpenConns(1)
+	if got := queryOne(t, db, "SELECT COALESCE(@who, 'unset')"); got != "unset" {
+		t.Errorf("fresh session sees @who=%s", got)
+	}
+}
+
+func TestSetNamesAndBinaryData(t *testing.T) {
+	_, db, _ := passThrough(t)
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE bin (id INT PRIMARY KEY, b BLOB, s VARCHAR(20))")
+	blob := []byte{0, 1, 2, '\\', '\'', 0xff, 0xfe}
+	mustExec(t, db, "INSERT INTO bin VALUES (1, ?, ?)", blob, "back\\slash 'q'")
+	mustExec(t, db, `INSERT INTO bin VALUES (2, NULL, 'back\\slash')`)
+	var got []byte
+	var s string
+	if err := db.QueryRow("SELECT b, s FROM bin WHERE id = 1").Scan(&got, &s); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, blob) || s != "back\\slash 'q'" {
+		t.Fatalf("round trip: %v %q", got, s)
+	}
+	if v := queryOne(t, db, "SELECT s FROM bin WHERE id = 2"); v != `back\slash` {
+		t.Fatalf("escaped literal: %q", v)
+	}
+	mustExec(t, db, "SET NAMES latin1")
+	if v := queryOne(t, db, "SELECT @@character_set_client"); v != "latin1" {
+		t.Fatalf("character_set_client after SET NAMES = %s", v)
+	}
+}
+
+func TestTransactions(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE acct (id INT PRIMARY KEY, bal INT)")
+	mustExec(t, db, "INSERT INTO acct VALUES (1, 100), (2, 100)")
+
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, tx, "UPDATE acct SET bal = bal - 10 WHERE id = 1")
+	mustExec(t, tx, "UPDATE acct SET bal = bal + 10 WHERE id = 2")
+	if v := queryOne(t, direct, "SELECT bal FROM acct WHERE id = 1"); v != "100" {
+		t.Fatalf("uncommitted change visible outside: %s", v)
+	}
+	if v := queryOne(t, tx, "SELECT bal FROM acct WHERE id = 1"); v != "90" {
+		t.Fatalf("own change not visible inside: %s", v)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if v := queryOne(t, direct, "SELECT SUM(bal) FROM acct WHERE bal = 100"); v != "200" {
+		t.Fatalf("rollback left %s", v)
+	}
+
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"SET autocommit = 0", "UPDATE acct SET bal = 1 WHERE id = 1", "COMMIT", "UPDATE acct SET bal = 2 WHERE id = 2", "ROLLBACK", "SET autocommit = 1"} {
+		if _, err := conn.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := queryStrings(t, direct, "SELECT bal FROM acct ORDER BY id"); fmt.Sprint(got) != "[[1] [100]]" {
+		t.Fatalf("autocommit=0 commit/rollback gave %v", got)
+	}
+	// A client that disconnects mid-transaction leaves nothing behind.
+	c2, _ := db.Conn(t.Context())
+	_, _ = c2.ExecContext(t.Context(), "BEGIN")
+	_, _ = c2.ExecContext(t.Context(), "UPDATE acct SET bal = 999 WHERE id = 1")
+	_ = c2.Raw(func(dc any) error { return fmt.Errorf("drop") }) // marks the conn bad
+	c2.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if queryOne(t, direct, "SELECT bal FROM acct WHERE id = 1") == "1" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v := queryOne(t, direct, "SELECT bal FROM acct WHERE id = 1"); v != "1" {
+		t.Fatalf("abandoned transaction committed: %s", v)
+	}
+}
+
+func TestMultiStatements(t *testing.T) {
+	p, _, _ := passThrough(t)
+	db := p.open(t, "ptdb", "multiStatements=true")
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE m (id INT); INSERT INTO m VALUES (1); INSERT INTO m VALUES (2); SET @m = 7")
+	if v := queryOne(t, db, "SELECT COUNT(*) + @m FROM m"); v != "9" {
+		t.Fatalf("after multi-statement: %s", v)
+	}
+	// Stops at the first error, as MySQL does.
+	_, err := db.Exec("INSERT INTO m VALUES (3); SELECT * FROM missing; INSERT INTO m VALUES (4)")
+	if mysqlCode(err) != 1146 {
+		t.Fatalf("multi-statement error: %v", err)
+	}
+	if v := queryOne(t, db, "SELECT COUNT(*) FROM m"); v != "3" {
+		t.Fatalf("statements after the failing one ran: count %s", v)
+	}
+}
