@@ -85,8 +85,10 @@ func (r *rewriter) Leave(n ast.Node) (ast.Node, bool) {
 	}
 	if r.infoSchema {
 		if ve, ok := n.(ast.ValueExpr); ok {
-			if s, isStr := ve.GetValue().(string); isStr && r.isLogical(s) {
-				return ast.NewValueExpr(r.physical, mysql.DefaultCharset, mysql.DefaultCollationName), true
+			if s, isStr := ve.GetValue().(string); isStr {
+				if t, ok := physicalSchemaValue(s, r.sc.name, r.physical); ok {
+					return ast.NewValueExpr(t, mysql.DefaultCharset, mysql.DefaultCollationName), true
+				}
 			}
 		}
 	}
@@ -116,6 +118,20 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// physicalSchemaValue translates a value that names the logical schema, or a
+// LIKE pattern made of its name and wildcards (ORMs look schemas up so), into
+// the physical database's name.
+func physicalSchemaValue(v, logical, physical string) (string, bool) {
+	if len(v) < len(logical) || !strings.EqualFold(v[:len(logical)], logical) {
+		return "", false
+	}
+	rest := v[len(logical):]
+	if strings.Trim(rest, "%_") != "" {
+		return "", false
+	}
+	return physical + rest, true
 }
 
 func (r *rewriter) isLogical(name string) bool { return strings.EqualFold(name, r.sc.name) }

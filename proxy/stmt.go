@@ -1,0 +1,234 @@
+package proxy
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// clientStmt is a statement the client prepared. The proxy gives it its own
+// id and prepares the text lazily on each backend connection that runs it.
+type clientStmt struct {
+	id         uint32
+	sql        string
+	backendSQL string
+	sc         *schema
+	shard      int
+	read       bool
+	infoSchema bool // string parameters naming the schema are translated
+	params     int
+	paramDefs  [][]byte
+	columnDefs [][]byte
+	types      []wire.ParamType // from the last execute that sent them
+	longData   map[int][]byte
+}
+
+const erUnsupportedPS = 1295
+
+func (s *Session) handleStmtPrepare(sql string) error {
+	ctx := s.beginStatement(sql)
+	defer s.endStatement()
+	st, err := s.prepare(ctx, sql)
+	if err != nil {
+		var gone clientGone
+		if errors.As(err, &gone) {
+			return err
+		}
+		return s.writeError(toWireError(s.interrupted(ctx, err)))
+	}
+	s.nextStmtID++
+	st.id = s.nextStmtID
+	s.stmts[st.id] = st
+
+	b := append(s.scratch[:0], wire.OKHeader)
+	b = binary.LittleEndian.AppendUint32(b, st.id)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(st.columnDefs)))
+	b = binary.LittleEndian.AppendUint16(b, uint16(st.params))
+	b = append(b, 0, 0, 0)
+	if err := s.write(b); err != nil {
+		return err
+	}
+	for _, defs := range [][][]byte{st.paramDefs, st.columnDefs} {
+		if len(defs) == 0 {
+			continue
+		}
+		for _, d := range defs {
+			if err := s.write(s.logicalField(d, []byte(st.sc.shards[st.shard].db), relayOptions{logical: st.sc.name})); err != nil {
+				return err
+			}
+		}
+		if err := s.write(wire.AppendEOF(s.scratch[:0], 0, s.status())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepare routes the statement and prepares it on its backend once, to
+// learn its parameters and result columns.
+func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) {
+	st := &clientStmt{sql: sql, backendSQL: sql}
+	node, err := s.parser.ParseOneStmt(sql, "", "")
+	if err != nil {
+		sc, werr := s.currentSchema()
+		if werr != nil || !sc.passThrough() {
+			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
+		}
+		st.sc, st.shard = sc, sc.defaultShard
+	} else {
+		switch node.(type) {
+		case *ast.SetStmt, *ast.UseStmt, *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt,
+			*ast.ShowStmt, *ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+			return nil, errorf(erUnsupportedPS, "This command is not supported in the prepared statement protocol through shardproxy; send it as a plain query")
+		}
+		sc, werr := s.targetSchema(node)
+		if werr != nil {
+			return nil, werr
+		}
+		st.sc, st.shard = sc, sc.defaultShard
+		rw := newRewriter(s, sc, sc.shards[st.shard].db)
+		if st.backendSQL, err = rw.apply(node, sql); err != nil {
+			return nil, err
+		}
+		st.read = isRead(node) && !hasPrimaryHint(sql)
+		st.infoSchema = rw.infoSchema
+	}
+	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(c, 0)
+	bst, err := c.Prepare(ctx, st.backendSQL)
+	if err != nil {
+		return nil, err
+	}
+	st.params, st.paramDefs, st.columnDefs = bst.Params, bst.ParamDefs, bst.ColumnDefs
+	return st, nil
+}
+
+func (s *Session) stmtByID(data []byte) *clientStmt {
+	if len(data) < 4 {
+		return nil
+	}
+	return s.stmts[binary.LittleEndian.Uint32(data)]
+}
+
+func (s *Session) handleStmtExecute(pkt []byte) error {
+	st := s.stmtByID(pkt[1:])
+	if st == nil {
+		return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to EXECUTE"))
+	}
+	exec, err := wire.ParseExecute(pkt, st.params, st.types, st.longData)
+	st.longData = nil
+	if err != nil {
+		return s.writeError(errorf(erParse, "malformed COM_STMT_EXECUTE: %v", err))
+	}
+	if exec.TypesSent {
+		st.types = wire.TypesOf(exec.Params)
+	}
+	ctx := s.beginStatement(st.sql)
+	defer s.endStatement()
+	s.lastFailed = false
+	err = s.executeOnBackend(ctx, st, exec.Params)
+	if err == nil || err == errRelayed {
+		return nil
+	}
+	var gone clientGone
+	if errors.As(err, &gone) {
+		return err
+	}
+	return s.writeError(toWireError(s.interrupted(ctx, err)))
+}
+
+func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params []wire.Param) error {
+	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
+	if err != nil {
+		return err
+	}
+	bst, err := c.Prepare(ctx, st.backendSQL)
+	if err != nil {
+		s.release(c, 0)
+		return err
+	}
+	if st.infoSchema {
+		physical := st.sc.shards[st.shard].db
+		for i := range params {
+			if v, ok := physicalSchemaValue(string(params[i].Value), st.sc.name, physical); ok && !params[i].Null {
+				params[i].Value = []byte(v)
+			}
+		}
+	}
+	if err := c.WriteRaw(wire.AppendExecute(s.scratch[:0], bst.ID, params)); err != nil {
+		s.release(c, 0)
+		return err
+	}
+	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[st.shard].db})
+	s.release(c, warnings)
+	return err
+}
+
+func (s *Session) handleStmtSendLongData(data []byte) {
+	st := s.stmtByID(data)
+	if st == nil || len(data) < 6 {
+		return // no response is defined for this command
+	}
+	param := int(binary.LittleEndian.Uint16(data[4:]))
+	if param >= st.params {
+		return
+	}
+	if st.longData == nil {
+		st.longData = map[int][]byte{}
+	}
+	st.longData[param] = append(st.longData[param], data[6:]...)
+}
+
+func (s *Session) handleStmtClose(data []byte) {
+	if st := s.stmtByID(data); st != nil {
+		delete(s.stmts, st.id)
+	}
+}
+
+func (s *Session) handleStmtReset(data []byte) error {
+	st := s.stmtByID(data)
+	if st == nil {
+		return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to RESET"))
+	}
+	st.longData = nil
+	return s.writeOK(wire.OK{})
+}
+
+// handleFieldList serves the deprecated COM_FIELD_LIST from the default shard.
+func (s *Session) handleFieldList(data []byte) error {
+	sc, werr := s.currentSchema()
+	if werr != nil {
+		return s.writeError(werr)
+	}
+	ctx := s.beginStatement("FIELD LIST")
+	defer s.endStatement()
+	c, err := s.acquire(ctx, sc, sc.defaultShard, false)
+	if err != nil {
+		return s.writeError(toWireError(err))
+	}
+	defer s.release(c, 0)
+	if err := c.WriteCommand(backend.ComFieldList, data); err != nil {
+		return s.writeError(toWireError(err))
+	}
+	physical := []byte(sc.shards[sc.defaultShard].db)
+	for {
+		p, err := c.ReadPacket()
+		if err != nil {
+			return s.writeError(toWireError(err))
+		}
+		if p[0] == wire.ErrHeader || wire.IsEOF(p) {
+			return s.write(p)
+		}
+		if err := s.write(s.logicalField(p, physical, relayOptions{logical: sc.name})); err != nil {
+			return err
+		}
+	}
+}
