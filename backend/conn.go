@@ -191,7 +191,6 @@ func (c *Conn) Exec(ctx context.Context, sql string) (*Result, error) {
 	return c.readResult()
 }
 
-
 // Watch makes ctx cancellation interrupt blocking socket I/O; call the
 // returned function when the I/O is over.
 func (c *Conn) Watch(ctx context.Context) func() {

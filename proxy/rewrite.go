@@ -40,7 +40,9 @@ func (r *rewriter) apply(st ast.StmtNode, text string) (string, error) {
 	return restore(st)
 }
 
-func newRestoreCtx(b *strings.Builder) *format.RestoreCtx { return format.NewRestoreCtx(restoreFlags, b) }
+func newRestoreCtx(b *strings.Builder) *format.RestoreCtx {
+	return format.NewRestoreCtx(restoreFlags, b)
+}
 
 func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 	switch n := n.(type) {

@@ -60,14 +60,14 @@ type Session struct {
 	txBegin    string // the START TRANSACTION each backend gets
 	txConns    map[*backend.Pool]*backend.Conn
 
-	lastInsertID uint64
-	lastFailed   bool   // the last statement answered with an error
-	scratch      []byte // reused for packets the proxy re-encodes
-	pendingIsolation string // SET TRANSACTION without SESSION: the next transaction only
-	warnConn     *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
-	stmts        map[uint32]*clientStmt
-	nextStmtID   uint32
-	parser       *parser.Parser
+	lastInsertID     uint64
+	lastFailed       bool          // the last statement answered with an error
+	scratch          []byte        // reused for packets the proxy re-encodes
+	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
+	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
+	stmts            map[uint32]*clientStmt
+	nextStmtID       uint32
+	parser           *parser.Parser
 
 	// Cancellation of the running statement (KILL QUERY, shutdown).
 	mu       sync.Mutex

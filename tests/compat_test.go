@@ -31,6 +31,9 @@ func runDriverSuite(t *testing.T, user, password, addr, dbname string) (failed, 
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	_ = cmd.Run() // failures are counted from the output
+	if dir := os.Getenv("SHARDPROXY_COMPAT_OUT"); dir != "" {
+		_ = os.WriteFile(fmt.Sprintf("%s/%s.txt", dir, strings.ReplaceAll(user, "/", "_")), out.Bytes(), 0o644)
+	}
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
 		m := resultLine.FindStringSubmatch(sc.Text())
