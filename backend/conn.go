@@ -64,7 +64,15 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		if err := c.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
 			return err
 		}
+		// Statements the proxy cannot parse are passed whole on pass-through
+		// schemas, and those may be several (a procedure and its DROP).
+		if err := c.SetCapability(mysql.CLIENT_MULTI_STATEMENTS); err != nil {
+			return err
+		}
 		if err := c.SetCapability(mysql.CLIENT_PS_MULTI_RESULTS); err != nil {
+			return err
+		}
+		if err := c.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
 			return err
 		}
 		if foundRows {
@@ -132,6 +140,23 @@ func (c *Conn) WriteRaw(packet []byte) error {
 	if err := c.io.WritePacket(packet); err != nil {
 		c.broken = true
 		return err
+	}
+	if err := c.io.Flush(); err != nil {
+		c.broken = true
+		return err
+	}
+	return nil
+}
+
+// WriteContinued sends a packet that continues the current exchange (the
+// file of LOAD DATA LOCAL INFILE), keeping the sequence.
+func (c *Conn) WriteContinued(p []byte) error {
+	if err := c.io.WritePacket(p); err != nil {
+		c.broken = true
+		return err
+	}
+	if len(p) > 0 {
+		return nil
 	}
 	if err := c.io.Flush(); err != nil {
 		c.broken = true
@@ -224,14 +249,8 @@ func (c *Conn) readResult() (*Result, error) {
 				firstErr = wire.ParseError(p)
 			}
 		case wire.LocalInfileHeader:
-			// Refuse the file request with an empty file.
-			c.io.SetSeq(c.io.Seq())
-			if err := c.io.WritePacket(nil); err != nil {
-				c.broken = true
-				return nil, err
-			}
-			if err := c.io.Flush(); err != nil {
-				c.broken = true
+			// The proxy's own statements read no files: send an empty one.
+			if err := c.WriteContinued(nil); err != nil {
 				return nil, err
 			}
 			continue
@@ -340,7 +359,7 @@ func (c *Conn) ApplyState(ctx context.Context, s *State) error {
 			names = val
 			continue
 		}
-		sets = append(sets, name+" = "+val)
+		sets = append(sets, assignTarget(name)+" = "+val)
 	}
 	for name := range c.vars {
 		if _, ok := want[name]; ok {
@@ -350,7 +369,7 @@ func (c *Conn) ApplyState(ctx context.Context, s *State) error {
 			names = "utf8mb4 COLLATE " + defaultCollation
 			continue
 		}
-		sets = append(sets, name+" = "+resetValue(name))
+		sets = append(sets, assignTarget(name)+" = "+resetValue(name))
 	}
 	if names != "" {
 		if _, err := c.Exec(ctx, "SET NAMES "+names); err != nil {
@@ -370,11 +389,35 @@ func (c *Conn) ApplyState(ctx context.Context, s *State) error {
 	return nil
 }
 
-func resetValue(name string) string {
+// assignTarget names a variable for SET. System variables get an explicit
+// SESSION scope: without it, SET @@tx_isolation and SET @@tx_read_only only
+// affect the next transaction.
+func assignTarget(name string) string {
 	if strings.HasPrefix(name, "@@") {
-		return "DEFAULT"
+		return "@@session." + name[2:]
 	}
-	return "NULL"
+	return name
+}
+
+// sessionOnly are variables without a global value to reset to.
+var sessionOnly = map[string]bool{
+	"@@timestamp": true, "@@insert_id": true, "@@last_insert_id": true, "@@identity": true,
+	"@@rand_seed1": true, "@@rand_seed2": true, "@@pseudo_thread_id": true, "@@gtid_seq_no": true,
+	"@@skip_replication": true, "@@check_constraint_checks": true, "@@last_gtid": true,
+}
+
+// resetValue is what a variable goes back to when the next session did not
+// set it: the server's global value (DEFAULT is not that for every variable:
+// MariaDB keeps tx_read_only at 1 after SET tx_read_only = DEFAULT).
+func resetValue(name string) string {
+	switch {
+	case !strings.HasPrefix(name, "@@"):
+		return "NULL"
+	case sessionOnly[name]:
+		return "DEFAULT"
+	default:
+		return "@@global." + name[2:]
+	}
 }
 
 // AdoptState records that the connection already has the session's state

@@ -86,7 +86,7 @@ type sniffConn struct {
 // Capabilities the greeting must offer beyond go-mysql's fixed set: clients
 // (go-sql-driver among them) only use what the server advertises.
 const (
-	addedCapabilities   = wire.ClientMultiStatements | wire.ClientFoundRows
+	addedCapabilities   = wire.ClientMultiStatements | wire.ClientFoundRows | wire.ClientLocalFiles
 	removedCapabilities = wire.ClientSessionTrack
 )
 

@@ -26,7 +26,8 @@ func (s *Session) handleQuery(sql string) error {
 		return s.unparsed(sql, err)
 	}
 	if len(stmts) == 0 {
-		return s.writeError(errorf(erParse, "Query was empty"))
+		// Only comments: MariaDB answers OK.
+		return s.okPacket(wire.OK{}, false)
 	}
 	if len(stmts) > 1 && s.capability&wire.ClientMultiStatements == 0 {
 		return s.writeError(errorf(erParse, "You have several statements in one query; enable multi-statements in the client to send them together"))

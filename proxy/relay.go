@@ -56,6 +56,10 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 				return 0, err
 			}
 			return 0, errRelayed
+		case wire.LocalInfileHeader:
+			if err := s.relayLocalFile(c, p); err != nil {
+				return 0, err
+			}
 		default:
 			warnings, backendMore, err := s.relayResultSet(c, p, physical, opt)
 			if err != nil || !backendMore {
@@ -142,6 +146,32 @@ func (s *Session) relayEOF(c *backend.Conn, p []byte, more bool) error {
 		return err
 	}
 	return nil
+}
+
+// relayLocalFile passes a LOAD DATA LOCAL INFILE request to the client and
+// the file's packets back, up to the empty packet that ends it.
+func (s *Session) relayLocalFile(c *backend.Conn, request []byte) error {
+	if err := s.write(request); err != nil {
+		c.MarkBroken()
+		return err
+	}
+	if err := s.io.Flush(); err != nil {
+		c.MarkBroken()
+		return clientGone{err}
+	}
+	for {
+		p, err := s.io.ReadPacket()
+		if err != nil {
+			c.MarkBroken()
+			return clientGone{err}
+		}
+		if err := c.WriteContinued(p); err != nil {
+			return err
+		}
+		if len(p) == 0 {
+			return nil
+		}
+	}
 }
 
 // write buffers one packet for the client.

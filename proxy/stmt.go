@@ -129,7 +129,7 @@ func (s *Session) handleStmtExecute(pkt []byte) error {
 		return s.writeError(errorf(erParse, "malformed COM_STMT_EXECUTE: %v", err))
 	}
 	if exec.TypesSent {
-		st.types = wire.TypesOf(exec.Params)
+		st.types = exec.ParamTypes()
 	}
 	ctx := s.beginStatement(st.sql)
 	defer s.endStatement()

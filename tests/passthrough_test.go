@@ -301,3 +301,19 @@ func TestMultiStatements(t *testing.T) {
 		t.Fatalf("statements after the failing one ran: count %s", v)
 	}
 }
+
+// SET SESSION TRANSACTION READ ONLY holds for its session only.
+func TestReadOnlySessionDoesNotLeak(t *testing.T) {
+	p, _, _ := passThrough(t)
+	db := p.open(t, "ptdb")
+	db.SetMaxOpenConns(1)
+	mustExec(t, db, "CREATE TABLE test (value BOOL)")
+	mustExec(t, db, "SET SESSION TRANSACTION READ ONLY")
+	if _, err := db.Exec("DROP TABLE test"); mysqlCode(err) != 1792 {
+		t.Fatalf("write in a read-only session: %v", err)
+	}
+	db.Close()
+	db2 := p.open(t, "ptdb")
+	// The next session must not inherit it from a pooled connection.
+	mustExec(t, db2, "DROP TABLE test")
+}
