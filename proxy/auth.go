@@ -30,9 +30,13 @@ type credentials struct {
 // client cannot probe which users exist.
 func (c *credentials) GetCredential(username string) (server.Credential, bool, error) {
 	plugin := mysql.AUTH_NATIVE_PASSWORD
-	if c.sniff != nil && c.sniff.plugin() == mysql.AUTH_CACHING_SHA2_PASSWORD {
-		// Answer in the client's own method instead of forcing a switch.
-		plugin = mysql.AUTH_CACHING_SHA2_PASSWORD
+	if c.sniff != nil {
+		// A client that already answered with a caching_sha2_password
+		// scramble is checked in that method instead of being made to
+		// switch; one that sent no scramble expects the switch.
+		if name, scramble := c.sniff.plugin(); name == mysql.AUTH_CACHING_SHA2_PASSWORD && scramble == 32 {
+			plugin = mysql.AUTH_CACHING_SHA2_PASSWORD
+		}
 	}
 	u, ok := c.topo.users[username]
 	if !ok {
@@ -134,62 +138,66 @@ func (s *sniffConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// plugin parses the auth plugin name out of the handshake response.
-func (s *sniffConn) plugin() string {
+// plugin parses the auth plugin name and the length of the auth data out of
+// the handshake response.
+func (s *sniffConn) plugin() (name string, authLen int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.done = true
 	b := s.seen
 	if len(b) < 4 {
-		return ""
+		return "", 0
 	}
 	n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
 	if len(b) < 4+n || n < 32 {
-		return ""
+		return "", 0
 	}
 	p := b[4 : 4+n]
 	caps := binary.LittleEndian.Uint32(p)
 	pos := 32
 	end := bytes.IndexByte(p[pos:], 0) // user name
 	if end < 0 {
-		return ""
+		return "", 0
 	}
 	pos += end + 1
 	switch {
 	case caps&mysql.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA != 0:
 		l, _, m := wire.ReadLenEncInt(p[pos:])
 		if m == 0 {
-			return ""
+			return "", 0
 		}
-		pos += m + int(l)
+		authLen = int(l)
+		pos += m + authLen
 	case caps&mysql.CLIENT_SECURE_CONNECTION != 0:
 		if pos >= len(p) {
-			return ""
+			return "", 0
 		}
-		pos += 1 + int(p[pos])
+		authLen = int(p[pos])
+		pos += 1 + authLen
 	default:
 		end := bytes.IndexByte(p[pos:], 0)
 		if end < 0 {
-			return ""
+			return "", 0
 		}
+		authLen = end
 		pos += end + 1
 	}
 	if caps&mysql.CLIENT_CONNECT_WITH_DB != 0 {
 		if pos > len(p) {
-			return ""
+			return "", 0
 		}
 		end := bytes.IndexByte(p[pos:], 0)
 		if end < 0 {
-			return ""
+			return "", 0
 		}
 		pos += end + 1
 	}
 	if caps&mysql.CLIENT_PLUGIN_AUTH == 0 || pos > len(p) {
-		return ""
+		return "", 0
 	}
 	end = bytes.IndexByte(p[pos:], 0)
 	if end < 0 {
-		return string(p[pos:])
+		return string(p[pos:]), authLen
 	}
-	return string(p[pos : pos+end])
+	return string(p[pos : pos+end]), authLen
 }
