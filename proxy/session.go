@@ -94,9 +94,7 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		started:    time.Now(),
 	}
 	s.io.MaxPacket = maxClientPacket
-	if name, ok := collationName(charset); ok && name != "utf8mb4_general_ci" {
-		s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
-	}
+	s.setHandshakeCharset()
 	return s
 }
 
@@ -273,9 +271,7 @@ func (s *Session) resetSession() {
 	s.rollbackAll()
 	s.releaseWarnConn()
 	s.state.Reset()
-	if name, ok := collationName(s.charset); ok && name != "utf8mb4_general_ci" {
-		s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
-	}
+	s.setHandshakeCharset()
 	s.autocommit = true
 	s.lastInsertID = 0
 	for id := range s.stmts {
@@ -360,6 +356,17 @@ func (s *Session) releaseWarnConn() {
 		s.warnConn.Pool().Put(s.warnConn)
 		s.warnConn = nil
 	}
+}
+
+// setHandshakeCharset replays the collation the client asked for in the
+// handshake. MySQL 8 clients ask for utf8mb4_0900_ai_ci, which MariaDB does
+// not have; MariaDB then uses its default, and so does the proxy.
+func (s *Session) setHandshakeCharset() {
+	name, ok := collationName(s.charset)
+	if !ok || name == "utf8mb4_general_ci" || strings.Contains(name, "_0900_") {
+		return
+	}
+	s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
 }
 
 func charsetOf(collation string) string {

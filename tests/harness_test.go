@@ -167,6 +167,12 @@ func queryStrings(t testing.TB, db interface {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
+	return rowsToStrings(t, rows, query)
+}
+
+// rowsToStrings reads every row as strings ("NULL" for NULL).
+func rowsToStrings(t testing.TB, rows *sql.Rows, query string) [][]string {
+	t.Helper()
 	defer rows.Close()
 	cols, _ := rows.Columns()
 	var out [][]string

@@ -1,0 +1,139 @@
+package tests
+
+import (
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+)
+
+const allTypesTable = `CREATE TABLE alltypes (
+	id INT PRIMARY KEY,
+	ti TINYINT, si SMALLINT UNSIGNED, mi MEDIUMINT, i INT, bi BIGINT, ubi BIGINT UNSIGNED,
+	f FLOAT, d DOUBLE, dec1 DECIMAL(20,6),
+	dt DATE, tm TIME(6), dtm DATETIME(6), ts TIMESTAMP NULL, y YEAR,
+	c CHAR(5), vc VARCHAR(50), tx TEXT, bl MEDIUMBLOB, vb VARBINARY(10), bt BIT(8),
+	e ENUM('a','b'), st SET('x','y'), j JSON)`
+
+// TestPreparedStatementTypes writes and reads every column type through the
+// binary protocol and compares with what the backend holds.
+func TestPreparedStatementTypes(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, allTypesTable)
+	ins, err := db.Prepare("INSERT INTO alltypes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins.Close()
+	rows := [][]any{
+		{1, -128, 65535, -8388608, -2147483648, int64(-9223372036854775808), uint64(18446744073709551615),
+			float32(1.5), 3.141592653589793, "-12345678901234.123456",
+			"2024-02-29", "-838:59:59.000000", "2024-02-29 23:59:59.999999", "2038-01-19 03:14:07", 2155,
+			"abc", "vär'char\\", "long text", []byte{0, 1, 2, 255}, []byte("vb"), []byte{0x81},
+			"b", "x,y", `{"k": [1, 2]}`},
+		{2, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+		{3, 0, 0, 0, 0, 0, 0, 0, 0, "0", "0000-00-00", "00:00:00", "1000-01-01 00:00:00", nil, 1901,
+			"", "", "", []byte{}, []byte{}, []byte{0}, "a", "", `[]`},
+	}
+	for _, r := range rows {
+		if _, err := ins.Exec(r...); err != nil {
+			t.Fatalf("insert %v: %v", r[0], err)
+		}
+	}
+	for _, id := range []int{1, 2, 3} {
+		q := "SELECT * FROM alltypes WHERE id = ?"
+		viaProxy := preparedStrings(t, db, q, id)
+		viaBackend := preparedStrings(t, direct, q, id)
+		if fmt.Sprint(viaProxy) != fmt.Sprint(viaBackend) || len(viaProxy) != 1 {
+			t.Errorf("row %d, binary protocol:\nproxy   %v\nbackend %v", id, viaProxy, viaBackend)
+		}
+		textProxy := queryStrings(t, db, fmt.Sprintf("SELECT * FROM alltypes WHERE id = %d", id))
+		textBackend := queryStrings(t, direct, fmt.Sprintf("SELECT * FROM alltypes WHERE id = %d", id))
+		if fmt.Sprint(textProxy) != fmt.Sprint(textBackend) {
+			t.Errorf("row %d, text protocol:\nproxy   %v\nbackend %v", id, textProxy, textBackend)
+		}
+	}
+	// Long data (COM_STMT_SEND_LONG_DATA) for a big blob.
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	mustExec(t, db, "UPDATE alltypes SET bl = ? WHERE id = ?", big, 2)
+	if got := queryOne(t, direct, "SELECT MD5(bl) = MD5(?) FROM alltypes WHERE id = 2", big); got != "1" {
+		t.Fatal("big blob changed on its way through the proxy")
+	}
+}
+
+// preparedStrings runs a prepared query and returns its rows as strings.
+func preparedStrings(t *testing.T, db *sql.DB, query string, args ...any) [][]string {
+	t.Helper()
+	st, err := db.Prepare(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Query(args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return rowsToStrings(t, rows, query)
+}
+
+// TestReexecuteWithoutTypes sends COM_STMT_EXECUTE twice, the second time
+// without parameter types (new-params-bound-flag 0), which the protocol
+// allows; the second execute must use the first one's types, not NULLs.
+func TestReexecuteWithoutTypes(t *testing.T) {
+	p, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE re (id BIGINT PRIMARY KEY, v VARCHAR(10))")
+	mustExec(t, db, "INSERT INTO re VALUES (7, 'seven'), (8, 'eight')")
+	c, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	st, err := c.Prepare("SELECT v FROM re WHERE id = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	execute := func(withTypes bool, id int64) string {
+		pkt := []byte{0x17}
+		pkt = binary.LittleEndian.AppendUint32(pkt, st.ID)
+		pkt = append(pkt, 0, 1, 0, 0, 0, 0) // flags, iterations, null bitmap
+		if withTypes {
+			pkt = append(pkt, 1, mysql.MYSQL_TYPE_LONGLONG, 0)
+		} else {
+			pkt = append(pkt, 0)
+		}
+		pkt = binary.LittleEndian.AppendUint64(pkt, uint64(id))
+		c.ResetSequence()
+		if err := c.WritePacket(append(make([]byte, 4), pkt...)); err != nil {
+			t.Fatal(err)
+		}
+		// column count, one definition, EOF, one binary row, EOF
+		var packets [][]byte
+		for len(packets) < 5 {
+			p, err := c.ReadPacket()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p[0] == 0xff {
+				t.Fatalf("execute failed: %s", p[9:])
+			}
+			packets = append(packets, p)
+		}
+		row := packets[3] // 0x00, NULL bitmap (1 byte), length-encoded value
+		if row[0] != 0 || row[1] != 0 {
+			return "NULL"
+		}
+		return string(row[3 : 3+int(row[2])])
+	}
+	if got := execute(true, 7); got != "seven" {
+		t.Fatalf("first execute = %q", got)
+	}
+	if got := execute(false, 8); got != "eight" {
+		t.Fatalf("re-execute without types = %q, want eight", got)
+	}
+}
