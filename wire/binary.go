@@ -237,10 +237,11 @@ func decodeTemporal(l valueLayout, v []byte, allowZone bool) (temporal, error) {
 }
 
 // check rejects values that have no text form MySQL would print or parse.
-// TIME hours are not limited: clients send days and hours (up to 255)
-// separately and the server adds them up.
+// TIME hours are barely limited: clients send days and hours (up to 255)
+// separately and the server adds them up; the total must only fit back
+// into the days field.
 func (t temporal) check(l valueLayout) error {
-	if t.minute > 59 || t.second > 59 || t.micro > 999999 {
+	if t.minute > 59 || t.second > 59 || t.micro > 999999 || t.hours()/24 > math.MaxUint32 {
 		return errors.New("time of day out of range")
 	}
 	if l == layoutDate && (t.year > 9999 || t.month > 12 || t.day > 31 || t.hour > 23) {
@@ -379,6 +380,7 @@ func padLeftZeros(b []byte, start, width int) []byte {
 func parseTemporalText(typ byte, l valueLayout, s []byte) (temporal, error) {
 	var t temporal
 	sc := textScanner{s: s}
+	hasClock := true
 	if l == layoutTime {
 		t.negative = sc.accept('-')
 		hours := sc.number(1, 12)
@@ -387,24 +389,24 @@ func parseTemporalText(typ byte, l valueLayout, s []byte) (temporal, error) {
 		}
 		t.days, t.hour = uint32(hours/24), uint8(hours%24)
 		sc.expect(':')
-		t.minute = uint8(sc.number(2, 2))
-		sc.expect(':')
-		t.second = uint8(sc.number(2, 2))
 	} else {
 		t.year = uint16(sc.number(4, 4))
 		sc.expect('-')
 		t.month = uint8(sc.number(2, 2))
 		sc.expect('-')
 		t.day = uint8(sc.number(2, 2))
-		if typ != TypeDate && sc.accept(' ') {
+		hasClock = typ != TypeDate && sc.accept(' ')
+		if hasClock {
 			t.hour = uint8(sc.number(2, 2))
 			sc.expect(':')
-			t.minute = uint8(sc.number(2, 2))
-			sc.expect(':')
-			t.second = uint8(sc.number(2, 2))
 		}
 	}
-	if typ != TypeDate && sc.accept('.') {
+	if hasClock {
+		t.minute = uint8(sc.number(2, 2))
+		sc.expect(':')
+		t.second = uint8(sc.number(2, 2))
+	}
+	if hasClock && sc.accept('.') {
 		digits := len(sc.s)
 		t.micro = uint32(sc.number(1, 6))
 		for digits -= len(sc.s); digits < 6; digits++ {

@@ -1,0 +1,571 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+const comStmtExecute = 0x17
+
+// unsignedParamFlag marks an unsigned parameter in the second byte of its type.
+const unsignedParamFlag = 0x80
+
+// ErrMalformedExecute wraps every error ParseExecute returns; MySQL answers
+// such packets with ER_MALFORMED_PACKET.
+var ErrMalformedExecute = errors.New("malformed COM_STMT_EXECUTE")
+
+// ParamType is the type a client bound a parameter with.
+type ParamType struct {
+	Type     byte
+	Unsigned bool
+}
+
+// Param is one bound parameter of a COM_STMT_EXECUTE.
+type Param struct {
+	Type     byte
+	Unsigned bool
+	Null     bool
+	// Value is the value as encoded on the wire: the little-endian bytes of
+	// TINY/SHORT/LONG/LONGLONG/FLOAT/DOUBLE, the bytes after the length byte
+	// of DATE/DATETIME/TIMESTAMP/TIME, and the bytes without the length
+	// prefix of every other type (COM_STMT_SEND_LONG_DATA data included).
+	Value []byte
+}
+
+// Execute is a decoded COM_STMT_EXECUTE.
+type Execute struct {
+	StmtID uint32
+	Flags  byte // cursor type
+	Params []Param
+	// TypesSent reports that the packet carried parameter types
+	// (new-params-bound-flag 1); keep ParamTypes for later executes.
+	TypesSent bool
+}
+
+// ParamTypes returns the parameters' types, to pass as prevTypes when the
+// client re-executes the statement without sending types.
+func (e *Execute) ParamTypes() []ParamType {
+	types := make([]ParamType, len(e.Params))
+	for i, p := range e.Params {
+		types[i] = ParamType{Type: p.Type, Unsigned: p.Unsigned}
+	}
+	return types
+}
+
+// ParseExecute decodes a COM_STMT_EXECUTE payload (starting with the 0x17
+// command byte) of a statement prepared with paramCount parameters.
+//
+// When the client omits the types (new-params-bound-flag 0, allowed on a
+// re-execute) prevTypes, the types of an earlier execute, apply. longData
+// holds the COM_STMT_SEND_LONG_DATA bytes per parameter index: such a
+// parameter has no value in the packet, takes these bytes and, as in MySQL,
+// ignores its NULL bit; it must have a string or blob type.
+//
+// Parameters are read as MySQL's server reads them, which differs from
+// result rows for INT24, YEAR and NULL types: those values are
+// length-encoded strings. CLIENT_QUERY_ATTRIBUTES must not have been
+// negotiated (its extra parameter count and names are not parsed), and
+// bytes after the last value are ignored as the server ignores them.
+// Values alias payload and longData.
+func ParseExecute(payload []byte, paramCount int, prevTypes []ParamType, longData map[int][]byte) (Execute, error) {
+	const headerSize = 10 // command, statement id(4), flags, iteration count(4)
+	malformed := func(format string, args ...any) (Execute, error) {
+		return Execute{}, fmt.Errorf("%w: %s", ErrMalformedExecute, fmt.Sprintf(format, args...))
+	}
+	var ex Execute
+	if len(payload) < headerSize || payload[0] != comStmtExecute {
+		return malformed("short header")
+	}
+	if paramCount < 0 {
+		return malformed("negative parameter count")
+	}
+	ex.StmtID = binary.LittleEndian.Uint32(payload[1:])
+	ex.Flags = payload[5]
+	if paramCount == 0 {
+		return ex, nil
+	}
+	rest := payload[headerSize:]
+	bitmapSize := (paramCount + 7) / 8
+	if len(rest) < bitmapSize+1 {
+		return malformed("NULL bitmap truncated")
+	}
+	nulls := rest[:bitmapSize]
+	ex.TypesSent = rest[bitmapSize] != 0
+	rest = rest[bitmapSize+1:]
+	if ex.TypesSent {
+		if len(rest)/2 < paramCount {
+			return malformed("parameter types truncated")
+		}
+	} else if len(prevTypes) != paramCount {
+		return malformed("parameter types omitted and none from an earlier execute")
+	}
+
+	ex.Params = make([]Param, paramCount)
+	for i := range ex.Params {
+		p := &ex.Params[i]
+		if ex.TypesSent {
+			// MySQL takes the two bytes as one code; other flag bits make it no type.
+			if rest[1]&^unsignedParamFlag != 0 {
+				return malformed("parameter %d: type flags 0x%02x", i, rest[1])
+			}
+			p.Type, p.Unsigned = rest[0], rest[1] != 0
+			rest = rest[2:]
+		} else {
+			p.Type, p.Unsigned = prevTypes[i].Type, prevTypes[i].Unsigned
+		}
+		if _, ok := paramLayout(p.Type); !ok {
+			return malformed("parameter %d: unsupported type 0x%02x", i, p.Type)
+		}
+	}
+
+	for i := range ex.Params {
+		p := &ex.Params[i]
+		if data, ok := longData[i]; ok {
+			// Only blob and string types take long data (is_param_long_data_type).
+			if p.Type < TypeTinyBlob || p.Type > TypeString {
+				return malformed("parameter %d: long data for type 0x%02x", i, p.Type)
+			}
+			p.Value = data
+			continue
+		}
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			p.Null = true
+			continue
+		}
+		layout, _ := paramLayout(p.Type)
+		v, n, err := readValue(rest, layout)
+		if err == nil {
+			err = checkParamValue(p.Type, layout, v)
+		}
+		if err != nil {
+			return malformed("parameter %d: %v", i, err)
+		}
+		p.Value = v
+		rest = rest[n:]
+	}
+	return ex, nil
+}
+
+// checkParamValue rejects values that cannot be written as SQL literals
+// faithfully, so AppendSQL never has to guess.
+func checkParamValue(typ byte, l valueLayout, v []byte) error {
+	switch l {
+	case layoutFloat:
+		if f := float64(math.Float32frombits(binary.LittleEndian.Uint32(v))); math.IsInf(f, 0) || math.IsNaN(f) {
+			return errors.New("FLOAT is not finite")
+		}
+	case layoutDouble:
+		if f := math.Float64frombits(binary.LittleEndian.Uint64(v)); math.IsInf(f, 0) || math.IsNaN(f) {
+			return errors.New("DOUBLE is not finite")
+		}
+	case layoutDate, layoutTime:
+		_, err := decodeTemporal(l, v, true)
+		return err
+	case layoutLenEnc:
+		if isDecimalType(typ) {
+			if _, ok := parseDecimal(v); !ok {
+				return fmt.Errorf("DECIMAL %q is not a number", v)
+			}
+		}
+	}
+	return nil
+}
+
+// AppendExecute appends a COM_STMT_EXECUTE payload (command byte included)
+// for the backend: no cursor, iteration count 1, and always the types, so
+// the backend never depends on what an earlier execute sent. Long data goes
+// inline, which the server accepts for the string and blob types it is
+// allowed for.
+func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
+	b = append(b, comStmtExecute)
+	b = binary.LittleEndian.AppendUint32(b, stmtID)
+	b = append(b, 0) // CURSOR_TYPE_NO_CURSOR
+	b = binary.LittleEndian.AppendUint32(b, 1)
+	if len(params) == 0 {
+		return b
+	}
+	nullsAt := len(b)
+	b = appendZeros(b, (len(params)+7)/8)
+	b = append(b, 1) // new-params-bound-flag
+	for _, p := range params {
+		flags := byte(0)
+		if p.Unsigned {
+			flags = unsignedParamFlag
+		}
+		b = append(b, p.Type, flags)
+	}
+	for i, p := range params {
+		if p.Null {
+			b[nullsAt+i/8] |= 1 << (i % 8)
+			continue
+		}
+		layout, _ := paramLayout(p.Type)
+		b = appendValue(b, layout, p.Value)
+	}
+	return b
+}
+
+// AppendSQL appends the parameter as an SQL literal with the meaning MySQL
+// gives the bound value, for inlining into statement text: integers in
+// decimal; FLOAT/DOUBLE with the digits that round-trip, as a DOUBLE
+// literal (1.5e0, since 1.5 would be a DECIMAL) and a FLOAT widened to the
+// double the server computes with; decimals as written (an exponent form is
+// expanded, as 1.5E2 would be a DOUBLE); dates, datetimes and times quoted
+// ('-26:03:04.000005'); blobs, and strings that are not valid UTF-8, as
+// X'...'; other strings quoted with NUL, \n, \r, \Z and \ escaped by
+// backslash and ' doubled. The literal assumes a utf8mb4 connection, and
+// its backslash escapes assume NO_BACKSLASH_ESCAPES is off (with it on the
+// value changes but the literal still ends where it should). A Value that
+// does not decode, which ParseExecute never returns, is written as NULL.
+func (p Param) AppendSQL(b []byte) []byte {
+	if p.Null {
+		return append(b, "NULL"...)
+	}
+	layout, _ := paramLayout(p.Type)
+	if layout == layoutLenEnc {
+		if isDecimalType(p.Type) {
+			if d, ok := parseDecimal(p.Value); ok {
+				return d.appendSQL(b)
+			}
+			return append(b, "NULL"...)
+		}
+		if isBlobType(p.Type) || !utf8.Valid(p.Value) {
+			return appendHexLiteral(b, p.Value)
+		}
+		return appendQuotedLiteral(b, p.Value)
+	}
+	quoted := layout == layoutDate || layout == layoutTime
+	start := len(b)
+	if quoted {
+		b = append(b, '\'')
+	}
+	b, ok := p.appendText(b)
+	switch {
+	case !ok:
+		return append(b[:start], "NULL"...)
+	case quoted:
+		return append(b, '\'')
+	case (layout == layoutFloat || layout == layoutDouble) && !slices.Contains(b[start:], 'e'):
+		return append(b, "e0"...)
+	}
+	return b
+}
+
+// appendParamTemporal prints a temporal parameter with all six fractional
+// digits when it has any, and a TIME past MySQL's range clamped as the
+// server clamps it (set_param_time).
+func appendParamTemporal(b []byte, typ byte, t temporal) []byte {
+	if typ == TypeTime && t.hours() > 838 {
+		t.days, t.hour, t.minute, t.second, t.micro = 34, 22, 59, 59, 0 // 838:59:59
+	}
+	fsp := 0
+	if t.micro != 0 {
+		fsp = 6
+	}
+	return appendTemporalText(b, typ, t, fsp)
+}
+
+// appendQuotedLiteral quotes s. The quote is doubled rather than escaped
+// with a backslash so that the literal ends in the same place whether or not
+// the server treats backslashes as escapes.
+func appendQuotedLiteral(b, s []byte) []byte {
+	b = append(b, '\'')
+	for _, c := range s {
+		switch c {
+		case '\'':
+			b = append(b, '\'', '\'')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case 0:
+			b = append(b, '\\', '0')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case 0x1a:
+			b = append(b, '\\', 'Z')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '\'')
+}
+
+func appendHexLiteral(b, s []byte) []byte {
+	const digits = "0123456789ABCDEF"
+	b = append(b, 'X', '\'')
+	for _, c := range s {
+		b = append(b, digits[c>>4], digits[c&0x0f])
+	}
+	return append(b, '\'')
+}
+
+// Text returns the value's canonical text: integers in decimal, floats with
+// the digits that round-trip (a FLOAT widened to double as MySQL does),
+// decimals as written, temporal values as AppendSQL prints them without
+// quotes, and the raw bytes of strings and blobs. It is "" for NULL and for
+// a Value that does not decode.
+func (p Param) Text() string {
+	b, ok := p.appendText(nil)
+	if !ok {
+		return ""
+	}
+	return string(b)
+}
+
+// appendText appends the canonical text; ok is false for NULL and for a
+// Value that does not decode.
+func (p Param) appendText(b []byte) ([]byte, bool) {
+	if p.Null {
+		return b, false
+	}
+	layout, _ := paramLayout(p.Type)
+	switch layout {
+	case layoutInt1, layoutInt2, layoutInt4, layoutInt8:
+		if p.Unsigned {
+			u, ok := p.Uint()
+			return strconv.AppendUint(b, u, 10), ok
+		}
+		i, ok := p.Int()
+		return strconv.AppendInt(b, i, 10), ok
+	case layoutFloat, layoutDouble:
+		f, ok := p.Float()
+		if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
+			return b, false
+		}
+		return strconv.AppendFloat(b, f, 'g', -1, 64), true
+	case layoutDate, layoutTime:
+		t, err := decodeTemporal(layout, p.Value, true)
+		if err != nil {
+			return b, false
+		}
+		return appendParamTemporal(b, p.Type, t), true
+	}
+	if isDecimalType(p.Type) {
+		d, ok := parseDecimal(p.Value)
+		return append(b, d.written...), ok
+	}
+	return append(b, p.Value...), true
+}
+
+// Int returns an integer parameter's value, or a decimal or string one
+// written as a plain integer. ok is false for NULL, for values out of int64
+// range and for anything else.
+func (p Param) Int() (int64, bool) {
+	if size, isInt := p.intSize(); isInt {
+		if size == 0 {
+			return 0, false
+		}
+		u := leUint(p.Value)
+		if !p.Unsigned {
+			return signExtend(u, size), true
+		}
+		if u > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(u), true
+	}
+	s, ok := p.numericText()
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	return i, err == nil
+}
+
+// Uint is Int for uint64: ok is false for negative values.
+func (p Param) Uint() (uint64, bool) {
+	if size, isInt := p.intSize(); isInt {
+		if size == 0 {
+			return 0, false
+		}
+		u := leUint(p.Value)
+		if !p.Unsigned {
+			i := signExtend(u, size)
+			if i < 0 {
+				return 0, false
+			}
+			return uint64(i), true
+		}
+		return u, true
+	}
+	s, ok := p.numericText()
+	if !ok || (len(s) > 0 && s[0] == '-') {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(s, 10, 64)
+	return u, err == nil
+}
+
+// Float returns a numeric parameter's value (a FLOAT widened to float64),
+// or a decimal or string one written as a decimal number.
+func (p Param) Float() (float64, bool) {
+	if p.Null {
+		return 0, false
+	}
+	layout, _ := paramLayout(p.Type)
+	switch layout {
+	case layoutFloat:
+		if len(p.Value) != 4 {
+			return 0, false
+		}
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(p.Value))), true
+	case layoutDouble:
+		if len(p.Value) != 8 {
+			return 0, false
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(p.Value)), true
+	case layoutInt1, layoutInt2, layoutInt4, layoutInt8:
+		if p.Unsigned {
+			u, ok := p.Uint()
+			return float64(u), ok
+		}
+		i, ok := p.Int()
+		return float64(i), ok
+	}
+	s, ok := p.numericText()
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// intSize reports whether the parameter has an integer wire layout, and its
+// size, 0 when the value does not have that size (or is NULL).
+func (p Param) intSize() (size int, isInt bool) {
+	layout, _ := paramLayout(p.Type)
+	size = layout.intSize()
+	if size == 0 {
+		return 0, false
+	}
+	if p.Null || len(p.Value) != size {
+		return 0, true
+	}
+	return size, true
+}
+
+// numericText returns a decimal or string value, without a plus sign, when
+// it is a plain decimal number: the only text Int, Uint and Float convert
+// (not "0x1p3", "inf", " 7" or "7abc", which strconv or MySQL would read
+// differently).
+func (p Param) numericText() (string, bool) {
+	layout, _ := paramLayout(p.Type)
+	if p.Null || layout != layoutLenEnc {
+		return "", false
+	}
+	d, ok := parseDecimal(p.Value)
+	if !ok || (!isDecimalType(p.Type) && len(d.written) != len(p.Value)) {
+		return "", false
+	}
+	if d.written[0] == '+' {
+		return string(d.written[1:]), true
+	}
+	return string(d.written), true
+}
+
+// decimal is a decimal number split into its parts.
+type decimal struct {
+	written           []byte // without surrounding spaces
+	negative          bool
+	integer, fraction []byte // digits
+	hasExponent       bool
+	exponent          int // clamped to ±(maxDecimalExponent+1)
+}
+
+// maxDecimalExponent bounds the exponents AppendSQL expands; larger ones
+// are out of DECIMAL's 65-digit range anyway.
+const maxDecimalExponent = 100
+
+// parseDecimal accepts [+-]digits[.digits][(e|E)[+-]digits] with at least
+// one mantissa digit, surrounded by optional spaces as MySQL's
+// str2my_decimal allows.
+func parseDecimal(s []byte) (decimal, bool) {
+	var d decimal
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	for len(s) > 0 && s[len(s)-1] == ' ' {
+		s = s[:len(s)-1]
+	}
+	d.written = s
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		d.negative = s[0] == '-'
+		s = s[1:]
+	}
+	n := countDigits(s)
+	d.integer, s = s[:n], s[n:]
+	if len(s) > 0 && s[0] == '.' {
+		n = countDigits(s[1:])
+		d.fraction, s = s[1:1+n], s[1+n:]
+	}
+	if len(d.integer)+len(d.fraction) == 0 {
+		return d, false
+	}
+	if len(s) > 0 && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		negativeExponent := len(s) > 0 && s[0] == '-'
+		if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+			s = s[1:]
+		}
+		n = countDigits(s)
+		if n == 0 {
+			return d, false
+		}
+		for _, c := range s[:n] {
+			d.exponent = min(d.exponent*10+int(c-'0'), maxDecimalExponent+1)
+		}
+		if negativeExponent {
+			d.exponent = -d.exponent
+		}
+		d.hasExponent = true
+		s = s[n:]
+	}
+	return d, len(s) == 0
+}
+
+func countDigits(s []byte) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+// appendSQL writes the decimal as written, or with its exponent applied:
+// MySQL reads 1.5E2 as a DOUBLE but the bound value is a DECIMAL (150).
+func (d decimal) appendSQL(b []byte) []byte {
+	if !d.hasExponent || d.exponent > maxDecimalExponent || d.exponent < -maxDecimalExponent {
+		return append(b, d.written...)
+	}
+	if d.negative {
+		b = append(b, '-')
+	}
+	digits := slices.Concat(d.integer, d.fraction)
+	point := len(d.integer) + d.exponent
+	switch {
+	case point <= 0:
+		b = append(b, '0', '.')
+		b = appendRepeated(b, '0', -point)
+		return append(b, digits...)
+	case point >= len(digits):
+		b = append(b, digits...)
+		return appendRepeated(b, '0', point-len(digits))
+	default:
+		b = append(b, digits[:point]...)
+		b = append(b, '.')
+		return append(b, digits[point:]...)
+	}
+}
+
+func appendRepeated(b []byte, c byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, c)
+	}
+	return b
+}
