@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +13,9 @@ type Replica struct {
 	Pool    *Pool
 	healthy atomic.Bool
 	lagNano atomic.Int64
+	// lastCurrent is when the replica was last known to have every write;
+	// only the node's health-check goroutine touches it.
+	lastCurrent time.Time
 }
 
 // Healthy reports whether the replica may serve reads.
@@ -27,6 +31,7 @@ type Node struct {
 	Replicas []*Replica
 	MaxLag   time.Duration
 	next     atomic.Uint32
+	stop     context.CancelFunc
 }
 
 // NewNode creates the pools of a configured node. Replicas start healthy so
@@ -44,6 +49,9 @@ func NewNode(n conf.Node) *Node {
 		r.healthy.Store(true)
 		node.Replicas = append(node.Replicas, r)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	node.stop = cancel
+	node.StartHealthChecks(ctx)
 	return node
 }
 
@@ -64,6 +72,7 @@ func (n *Node) ReadPool() *Pool {
 
 // Close closes every pool of the node.
 func (n *Node) Close() {
+	n.stop()
 	n.Primary.Close()
 	for _, r := range n.Replicas {
 		r.Pool.Close()

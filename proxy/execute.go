@@ -43,12 +43,18 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	if err != nil {
 		return err
 	}
-	if err := c.WriteCommandString(backend.ComQuery, sql); err != nil {
-		s.release(c, 0)
-		return err
+	sent := s.packetsOut
+	err = c.WriteCommandString(backend.ComQuery, sql)
+	var warnings uint16
+	if err == nil {
+		warnings, err = s.relay(ctx, c, opt)
 	}
-	warnings, err := s.relay(ctx, c, opt)
 	s.release(c, warnings)
+	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
+		// The replica died under the statement before answering anything:
+		// a read can safely be asked again, of the primary.
+		return s.execOnShardOpts(ctx, sc, shard, sql, false, opt)
+	}
 	return err
 }
 
@@ -74,7 +80,14 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 	if read && sc.readFromReplica {
 		pool = sh.node.ReadPool()
 	}
-	c, err := pool.Get(ctx, s.capability&wire.ClientFoundRows != 0)
+	foundRows := s.capability&wire.ClientFoundRows != 0
+	c, err := pool.Get(ctx, foundRows)
+	if err != nil && pool != sh.node.Primary {
+		// A replica that went down since its last health check: the
+		// primary answers instead of the client seeing an error.
+		pool = sh.node.Primary
+		c, err = pool.Get(ctx, foundRows)
+	}
 	if err != nil {
 		return nil, err
 	}

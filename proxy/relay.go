@@ -176,6 +176,7 @@ func (s *Session) relayLocalFile(c *backend.Conn, request []byte) error {
 
 // write buffers one packet for the client.
 func (s *Session) write(p []byte) error {
+	s.packetsOut++
 	if err := s.io.WritePacket(p); err != nil {
 		return clientGone{err}
 	}

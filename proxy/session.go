@@ -63,6 +63,7 @@ type Session struct {
 	lastInsertID     uint64
 	lastFailed       bool          // the last statement answered with an error
 	scratch          []byte        // reused for packets the proxy re-encodes
+	packetsOut       uint64        // packets written to the client: is a retry safe?
 	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
 	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
 	stmts            map[uint32]*clientStmt

@@ -140,7 +140,7 @@ func appendValue(b []byte, l valueLayout, v []byte) []byte {
 	if size := l.fixedSize(); size > 0 {
 		n := min(len(v), size)
 		b = append(b, v[:n]...)
-		return appendZeros(b, size-n)
+		return appendRepeated(b, 0, size-n)
 	}
 	if l == layoutAbsent {
 		return b
@@ -148,9 +148,9 @@ func appendValue(b []byte, l valueLayout, v []byte) []byte {
 	return AppendLenEncString(b, v)
 }
 
-func appendZeros(b []byte, n int) []byte {
+func appendRepeated(b []byte, c byte, n int) []byte {
 	for ; n > 0; n-- {
-		b = append(b, 0)
+		b = append(b, c)
 	}
 	return b
 }
@@ -177,8 +177,8 @@ func appendLEUint(b []byte, u uint64, size int) []byte {
 	return b
 }
 
-// temporal is a decoded DATE/DATETIME/TIMESTAMP or TIME value.
-type temporal struct {
+// temporalValue is a decoded DATE/DATETIME/TIMESTAMP or TIME value.
+type temporalValue struct {
 	negative             bool
 	year                 uint16
 	month, day           uint8
@@ -192,8 +192,8 @@ type temporal struct {
 // decodeTemporal decodes the body of a layoutDate or layoutTime value and
 // checks its ranges. allowZone accepts the 13-byte DATETIME with a time zone
 // offset that MySQL 8.0.19+ takes in parameters (never sent in rows).
-func decodeTemporal(l valueLayout, v []byte, allowZone bool) (temporal, error) {
-	var t temporal
+func decodeTemporal(l valueLayout, v []byte, allowZone bool) (temporalValue, error) {
+	var t temporalValue
 	if l == layoutTime {
 		switch len(v) {
 		case 0, 8, 12:
@@ -240,7 +240,7 @@ func decodeTemporal(l valueLayout, v []byte, allowZone bool) (temporal, error) {
 // TIME hours are barely limited: clients send days and hours (up to 255)
 // separately and the server adds them up; the total must only fit back
 // into the days field.
-func (t temporal) check(l valueLayout) error {
+func (t temporalValue) check(l valueLayout) error {
 	if t.minute > 59 || t.second > 59 || t.micro > 999999 || t.hours()/24 > math.MaxUint32 {
 		return errors.New("time of day out of range")
 	}
@@ -254,12 +254,12 @@ func (t temporal) check(l valueLayout) error {
 }
 
 // hours is the TIME value's days and hours in hours.
-func (t temporal) hours() uint64 { return uint64(t.days)*24 + uint64(t.hour) }
+func (t temporalValue) hours() uint64 { return uint64(t.days)*24 + uint64(t.hour) }
 
 // appendTemporalValue appends t in the shortest form MySQL's server sends
 // (Protocol_binary::store_datetime/store_date/store_time): trailing zero
 // parts are left out.
-func appendTemporalValue(b []byte, l valueLayout, t temporal) []byte {
+func appendTemporalValue(b []byte, l valueLayout, t temporalValue) []byte {
 	if l == layoutTime {
 		days, hour := t.hours()/24, t.hours()%24
 		n := 0
@@ -311,7 +311,7 @@ func appendTemporalValue(b []byte, l valueLayout, t temporal) []byte {
 // appendTemporalText appends t as MySQL prints a value of type typ, with
 // fsp fractional second digits: 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.f]'
 // or '[-]HH:MM:SS[.f]' with the days of a TIME counted as hours.
-func appendTemporalText(b []byte, typ byte, t temporal, fsp int) []byte {
+func appendTemporalText(b []byte, typ byte, t temporalValue, fsp int) []byte {
 	if typ == TypeTime {
 		if t.negative {
 			b = append(b, '-')
@@ -342,7 +342,7 @@ func appendTemporalText(b []byte, typ byte, t temporal, fsp int) []byte {
 	return b
 }
 
-func appendClockText(b []byte, hours uint64, t temporal, fsp int) []byte {
+func appendClockText(b []byte, hours uint64, t temporalValue, fsp int) []byte {
 	b = appendPaddedUint(b, hours, 2)
 	b = append(b, ':')
 	b = appendPaddedUint(b, uint64(t.minute), 2)
@@ -377,9 +377,9 @@ func padLeftZeros(b []byte, start, width int) []byte {
 
 // parseTemporalText parses what appendTemporalText prints for a column of
 // type typ, laid out as l.
-func parseTemporalText(typ byte, l valueLayout, s []byte) (temporal, error) {
-	var t temporal
-	sc := textScanner{s: s}
+func parseTemporalText(typ byte, l valueLayout, s []byte) (temporalValue, error) {
+	var t temporalValue
+	sc := temporalScanner{s: s}
 	hasClock := true
 	if l == layoutTime {
 		t.negative = sc.accept('-')
@@ -414,18 +414,18 @@ func parseTemporalText(typ byte, l valueLayout, s []byte) (temporal, error) {
 		}
 	}
 	if sc.bad || len(sc.s) != 0 {
-		return t, fmt.Errorf("malformed temporal value %q", s)
+		return t, fmt.Errorf("malformed temporalValue value %q", s)
 	}
 	return t, t.check(l)
 }
 
-// textScanner reads fixed-format numbers; bad records any mismatch.
-type textScanner struct {
+// temporalScanner reads fixed-format numbers; bad records any mismatch.
+type temporalScanner struct {
 	s   []byte
 	bad bool
 }
 
-func (sc *textScanner) accept(c byte) bool {
+func (sc *temporalScanner) accept(c byte) bool {
 	if len(sc.s) > 0 && sc.s[0] == c {
 		sc.s = sc.s[1:]
 		return true
@@ -433,14 +433,14 @@ func (sc *textScanner) accept(c byte) bool {
 	return false
 }
 
-func (sc *textScanner) expect(c byte) {
+func (sc *temporalScanner) expect(c byte) {
 	if !sc.accept(c) {
 		sc.bad = true
 	}
 }
 
 // number reads between minDigits and maxDigits decimal digits.
-func (sc *textScanner) number(minDigits, maxDigits int) uint64 {
+func (sc *temporalScanner) number(minDigits, maxDigits int) uint64 {
 	var v uint64
 	n := 0
 	for n < len(sc.s) && n < maxDigits && sc.s[n] >= '0' && sc.s[n] <= '9' {

@@ -190,7 +190,7 @@ func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
 		return b
 	}
 	nullsAt := len(b)
-	b = appendZeros(b, (len(params)+7)/8)
+	b = appendRepeated(b, 0, (len(params)+7)/8)
 	b = append(b, 1) // new-params-bound-flag
 	for _, p := range params {
 		flags := byte(0)
@@ -259,7 +259,7 @@ func (p Param) AppendSQL(b []byte) []byte {
 // appendParamTemporal prints a temporal parameter with all six fractional
 // digits when it has any, and a TIME past MySQL's range clamped as the
 // server clamps it (set_param_time).
-func appendParamTemporal(b []byte, typ byte, t temporal) []byte {
+func appendParamTemporal(b []byte, typ byte, t temporalValue) []byte {
 	if typ == TypeTime && t.hours() > 838 {
 		t.days, t.hour, t.minute, t.second, t.micro = 34, 22, 59, 59, 0 // 838:59:59
 	}
@@ -469,8 +469,8 @@ func (p Param) numericText() (string, bool) {
 	return string(d.written), true
 }
 
-// decimal is a decimal number split into its parts.
-type decimal struct {
+// decimalLiteral is a decimal number split into its parts.
+type decimalLiteral struct {
 	written           []byte // without surrounding spaces
 	negative          bool
 	integer, fraction []byte // digits
@@ -485,8 +485,8 @@ const maxDecimalExponent = 100
 // parseDecimal accepts [+-]digits[.digits][(e|E)[+-]digits] with at least
 // one mantissa digit, surrounded by optional spaces as MySQL's
 // str2my_decimal allows.
-func parseDecimal(s []byte) (decimal, bool) {
-	var d decimal
+func parseDecimal(s []byte) (decimalLiteral, bool) {
+	var d decimalLiteral
 	for len(s) > 0 && s[0] == ' ' {
 		s = s[1:]
 	}
@@ -539,7 +539,7 @@ func countDigits(s []byte) int {
 
 // appendSQL writes the decimal as written, or with its exponent applied:
 // MySQL reads 1.5E2 as a DOUBLE but the bound value is a DECIMAL (150).
-func (d decimal) appendSQL(b []byte) []byte {
+func (d decimalLiteral) appendSQL(b []byte) []byte {
 	if !d.hasExponent || d.exponent > maxDecimalExponent || d.exponent < -maxDecimalExponent {
 		return append(b, d.written...)
 	}
@@ -561,11 +561,4 @@ func (d decimal) appendSQL(b []byte) []byte {
 		b = append(b, '.')
 		return append(b, digits[point:]...)
 	}
-}
-
-func appendRepeated(b []byte, c byte, n int) []byte {
-	for ; n > 0; n-- {
-		b = append(b, c)
-	}
-	return b
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// hexBytes decodes hex written with spaces between bytes.
-func hexBytes(t testing.TB, s string) []byte {
+// hexPayload decodes hex written with spaces between bytes.
+func hexPayload(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
 	if err != nil {
@@ -32,12 +32,12 @@ const threeParamExecute = "17 01 00 00 00 00 01 00 00 00" +
 	" 2a 00 00 00 00 00 00 00 03 61 62 63"
 
 func TestParseExecuteTypesSent(t *testing.T) {
-	ex, err := ParseExecute(hexBytes(t, threeParamExecute), 3, nil, nil)
+	ex, err := ParseExecute(hexPayload(t, threeParamExecute), 3, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Execute{StmtID: 1, TypesSent: true, Params: []Param{
-		{Type: TypeLongLong, Value: hexBytes(t, "2a 00 00 00 00 00 00 00")},
+		{Type: TypeLongLong, Value: hexPayload(t, "2a 00 00 00 00 00 00 00")},
 		{Type: TypeVarString, Value: []byte("abc")},
 		{Type: TypeLong, Null: true},
 	}}
@@ -48,42 +48,42 @@ func TestParseExecuteTypesSent(t *testing.T) {
 		t.Errorf("ParamTypes() = %v", got)
 	}
 
-	doc, err := ParseExecute(hexBytes(t, docExecute), 1, nil, nil)
+	doc, err := ParseExecute(hexPayload(t, docExecute), 1, nil, nil)
 	if err != nil || doc.StmtID != 1 || len(doc.Params) != 1 || doc.Params[0].Type != TypeVarchar || string(doc.Params[0].Value) != "foo" {
 		t.Fatalf("documentation example: %+v, %v", doc, err)
 	}
 }
 
 func TestAppendExecuteByteExact(t *testing.T) {
-	three, err := ParseExecute(hexBytes(t, threeParamExecute), 3, nil, nil)
+	three, err := ParseExecute(hexPayload(t, threeParamExecute), 3, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := AppendExecute(nil, 1, three.Params); !bytes.Equal(got, hexBytes(t, threeParamExecute)) {
+	if got := AppendExecute(nil, 1, three.Params); !bytes.Equal(got, hexPayload(t, threeParamExecute)) {
 		t.Errorf("AppendExecute = % x", got)
 	}
 	doc := []Param{{Type: TypeVarchar, Value: []byte("foo")}}
-	if got := AppendExecute(nil, 1, doc); !bytes.Equal(got, hexBytes(t, docExecute)) {
+	if got := AppendExecute(nil, 1, doc); !bytes.Equal(got, hexPayload(t, docExecute)) {
 		t.Errorf("AppendExecute = % x", got)
 	}
 	// No parameters: the header only. Unsigned sets 0x80 in the type's
 	// second byte; a fixed-size value of the wrong size is padded.
-	if got := AppendExecute([]byte{0xaa}, 0x01020304, nil); !bytes.Equal(got, hexBytes(t, "aa 17 04 03 02 01 00 01 00 00 00")) {
+	if got := AppendExecute([]byte{0xaa}, 0x01020304, nil); !bytes.Equal(got, hexPayload(t, "aa 17 04 03 02 01 00 01 00 00 00")) {
 		t.Errorf("no params: % x", got)
 	}
 	got := AppendExecute(nil, 7, []Param{{Type: TypeLong, Unsigned: true, Value: []byte{1}}})
-	if want := hexBytes(t, "17 07 00 00 00 00 01 00 00 00 00 01 03 80 01 00 00 00"); !bytes.Equal(got, want) {
+	if want := hexPayload(t, "17 07 00 00 00 00 01 00 00 00 00 01 03 80 01 00 00 00"); !bytes.Equal(got, want) {
 		t.Errorf("unsigned: % x", got)
 	}
 }
 
 func TestParseExecuteReexecuteUsesPreviousTypes(t *testing.T) {
-	first, err := ParseExecute(hexBytes(t, threeParamExecute), 3, nil, nil)
+	first, err := ParseExecute(hexPayload(t, threeParamExecute), 3, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Same statement, new-params-bound-flag 0: no types; all three values.
-	again := hexBytes(t, "17 01 00 00 00 00 01 00 00 00 00 00"+
+	again := hexPayload(t, "17 01 00 00 00 00 01 00 00 00 00 00"+
 		" ff ff ff ff ff ff ff ff 00 05 00 00 00")
 	ex, err := ParseExecute(again, 3, first.ParamTypes(), nil)
 	if err != nil {
@@ -118,7 +118,7 @@ func TestParseExecuteLongData(t *testing.T) {
 	// BLOB parameter 0 came by COM_STMT_SEND_LONG_DATA, so only parameter 1
 	// (LONG 7) is in the packet; the NULL bit of a long data parameter is
 	// ignored, as MySQL ignores it.
-	payload := hexBytes(t, "17 05 00 00 00 00 01 00 00 00 01 01 fc 00 03 00 07 00 00 00")
+	payload := hexPayload(t, "17 05 00 00 00 00 01 00 00 00 01 01 fc 00 03 00 07 00 00 00")
 	long := map[int][]byte{0: []byte("chunk1chunk2")}
 	ex, err := ParseExecute(payload, 2, nil, long)
 	if err != nil {
@@ -131,7 +131,7 @@ func TestParseExecuteLongData(t *testing.T) {
 		t.Errorf("param 1: %+v", ex.Params[1])
 	}
 	// Forwarded, the long data goes inline.
-	want := hexBytes(t, "17 09 00 00 00 00 01 00 00 00 00 01 fc 00 03 00 0c 63 68 75 6e 6b 31 63 68 75 6e 6b 32 07 00 00 00")
+	want := hexPayload(t, "17 09 00 00 00 00 01 00 00 00 00 01 fc 00 03 00 0c 63 68 75 6e 6b 31 63 68 75 6e 6b 32 07 00 00 00")
 	if got := AppendExecute(nil, 9, ex.Params); !bytes.Equal(got, want) {
 		t.Errorf("AppendExecute = % x", got)
 	}
@@ -141,7 +141,7 @@ func TestParseExecuteLongData(t *testing.T) {
 		t.Errorf("empty long data: %+v %v", ex.Params[0], err)
 	}
 	// MySQL accepts long data only for blob and string types.
-	payload = hexBytes(t, "17 05 00 00 00 00 01 00 00 00 00 01 03 00 03 00 07 00 00 00")
+	payload = hexPayload(t, "17 05 00 00 00 00 01 00 00 00 00 01 03 00 03 00 07 00 00 00")
 	if _, err := ParseExecute(payload, 2, nil, map[int][]byte{0: []byte("x")}); !errors.Is(err, ErrMalformedExecute) {
 		t.Errorf("long data for LONG: %v", err)
 	}
@@ -208,18 +208,18 @@ var paramCases = []paramCase{
 	{"geometry", TypeGeometry, 0, "02 01 ff", "\x01\xff", "X'01FF'"},
 }
 
-// executeOf builds a one-parameter COM_STMT_EXECUTE: statement 1, no NULL,
+// oneParamExecute builds a one-parameter COM_STMT_EXECUTE: statement 1, no NULL,
 // types sent, the given type and flag byte, then the value bytes.
-func executeOf(t testing.TB, typ, flag byte, wire string) []byte {
-	payload := hexBytes(t, "17 01 00 00 00 00 01 00 00 00 00 01")
+func oneParamExecute(t testing.TB, typ, flag byte, wire string) []byte {
+	payload := hexPayload(t, "17 01 00 00 00 00 01 00 00 00 00 01")
 	payload = append(payload, typ, flag)
-	return append(payload, hexBytes(t, wire)...)
+	return append(payload, hexPayload(t, wire)...)
 }
 
 func TestParseExecuteEveryType(t *testing.T) {
 	for _, c := range paramCases {
 		t.Run(c.name, func(t *testing.T) {
-			ex, err := ParseExecute(executeOf(t, c.typ, c.flag, c.wire), 1, nil, nil)
+			ex, err := ParseExecute(oneParamExecute(t, c.typ, c.flag, c.wire), 1, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +234,7 @@ func TestParseExecuteEveryType(t *testing.T) {
 				t.Errorf("AppendSQL = %q, want %q", got, "x="+c.sql)
 			}
 			// Forwarding re-encodes the very same bytes.
-			if got, want := AppendExecute(nil, 1, ex.Params), executeOf(t, c.typ, c.flag, c.wire); !bytes.Equal(got, want) {
+			if got, want := AppendExecute(nil, 1, ex.Params), oneParamExecute(t, c.typ, c.flag, c.wire); !bytes.Equal(got, want) {
 				t.Errorf("AppendExecute = % x, want % x", got, want)
 			}
 		})
@@ -243,7 +243,7 @@ func TestParseExecuteEveryType(t *testing.T) {
 
 func TestParseExecuteNulls(t *testing.T) {
 	// Ten parameters, NULL at 0, 7, 8 and 9: the bitmap spans two bytes.
-	payload := hexBytes(t, "17 02 00 00 00 00 01 00 00 00 81 03 01")
+	payload := hexPayload(t, "17 02 00 00 00 00 01 00 00 00 81 03 01")
 	for i := 0; i < 10; i++ {
 		payload = append(payload, TypeTiny, 0)
 	}
@@ -267,7 +267,7 @@ func TestParseExecuteNulls(t *testing.T) {
 		t.Errorf("AppendExecute = % x", got)
 	}
 	// A NULL-typed NULL, as go-sql-driver sends nil.
-	ex, err = ParseExecute(hexBytes(t, "17 02 00 00 00 00 01 00 00 00 01 01 06 00"), 1, nil, nil)
+	ex, err = ParseExecute(hexPayload(t, "17 02 00 00 00 00 01 00 00 00 01 01 06 00"), 1, nil, nil)
 	if err != nil || !ex.Params[0].Null || ex.Params[0].Text() != "" {
 		t.Errorf("NULL type: %+v %v", ex.Params, err)
 	}
@@ -275,35 +275,35 @@ func TestParseExecuteNulls(t *testing.T) {
 
 func TestParseExecuteRejects(t *testing.T) {
 	cases := map[string][]byte{
-		"wrong command":           hexBytes(t, "16 01 00 00 00 00 01 00 00 00 00 01 0f 00 03 66 6f 6f"),
-		"NEWDATE type":            executeOf(t, 0x0e, 0, "00"),
-		"internal BOOL type":      executeOf(t, 0xf4, 0, "00"),
-		"type flags":              executeOf(t, TypeLong, 0x40, "00 00 00 00"),
-		"date of 5 bytes":         executeOf(t, TypeDate, 0, "05 e8 07 02 1d 00"),
-		"time of 7 bytes":         executeOf(t, TypeTime, 0, "07 00 00 00 00 00 01 02"),
-		"date month 13":           executeOf(t, TypeDate, 0, "04 e8 07 0d 01"),
-		"datetime minute 60":      executeOf(t, TypeDatetime, 0, "07 e8 07 01 01 00 3c 00"),
-		"micro over 999999":       executeOf(t, TypeTime, 0, "0c 00 00 00 00 00 00 00 00 40 42 0f 00"),
-		"NaN float":               executeOf(t, TypeFloat, 0, "00 00 c0 7f"),
-		"infinite double":         executeOf(t, TypeDouble, 0, "00 00 00 00 00 00 f0 7f"),
-		"decimal not a number":    executeOf(t, TypeNewDecimal, 0, "08 31 3b 44 52 4f 50 20 74"),
-		"decimal empty":           executeOf(t, TypeNewDecimal, 0, "00"),
-		"decimal bare exponent":   executeOf(t, TypeNewDecimal, 0, "02 31 65"),
-		"NULL length marker":      executeOf(t, TypeVarString, 0, "fb"),
-		"length past the end":     executeOf(t, TypeVarString, 0, "05 61 62"),
-		"huge length":             executeOf(t, TypeBlob, 0, "fe ff ff ff ff ff ff ff 7f 61"),
-		"undefined length prefix": executeOf(t, TypeVarString, 0, "ff"),
+		"wrong command":           hexPayload(t, "16 01 00 00 00 00 01 00 00 00 00 01 0f 00 03 66 6f 6f"),
+		"NEWDATE type":            oneParamExecute(t, 0x0e, 0, "00"),
+		"internal BOOL type":      oneParamExecute(t, 0xf4, 0, "00"),
+		"type flags":              oneParamExecute(t, TypeLong, 0x40, "00 00 00 00"),
+		"date of 5 bytes":         oneParamExecute(t, TypeDate, 0, "05 e8 07 02 1d 00"),
+		"time of 7 bytes":         oneParamExecute(t, TypeTime, 0, "07 00 00 00 00 00 01 02"),
+		"date month 13":           oneParamExecute(t, TypeDate, 0, "04 e8 07 0d 01"),
+		"datetime minute 60":      oneParamExecute(t, TypeDatetime, 0, "07 e8 07 01 01 00 3c 00"),
+		"micro over 999999":       oneParamExecute(t, TypeTime, 0, "0c 00 00 00 00 00 00 00 00 40 42 0f 00"),
+		"NaN float":               oneParamExecute(t, TypeFloat, 0, "00 00 c0 7f"),
+		"infinite double":         oneParamExecute(t, TypeDouble, 0, "00 00 00 00 00 00 f0 7f"),
+		"decimal not a number":    oneParamExecute(t, TypeNewDecimal, 0, "08 31 3b 44 52 4f 50 20 74"),
+		"decimal empty":           oneParamExecute(t, TypeNewDecimal, 0, "00"),
+		"decimal bare exponent":   oneParamExecute(t, TypeNewDecimal, 0, "02 31 65"),
+		"NULL length marker":      oneParamExecute(t, TypeVarString, 0, "fb"),
+		"length past the end":     oneParamExecute(t, TypeVarString, 0, "05 61 62"),
+		"huge length":             oneParamExecute(t, TypeBlob, 0, "fe ff ff ff ff ff ff ff 7f 61"),
+		"undefined length prefix": oneParamExecute(t, TypeVarString, 0, "ff"),
 	}
 	for name, payload := range cases {
 		if _, err := ParseExecute(payload, 1, nil, nil); !errors.Is(err, ErrMalformedExecute) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
-	if _, err := ParseExecute(hexBytes(t, docExecute), -1, nil, nil); err == nil {
+	if _, err := ParseExecute(hexPayload(t, docExecute), -1, nil, nil); err == nil {
 		t.Error("negative parameter count accepted")
 	}
 	// A statement without parameters needs only the header.
-	ex, err := ParseExecute(hexBytes(t, "17 03 00 00 00 01 01 00 00 00"), 0, nil, nil)
+	ex, err := ParseExecute(hexPayload(t, "17 03 00 00 00 01 01 00 00 00"), 0, nil, nil)
 	if err != nil || ex.StmtID != 3 || ex.Flags != 1 || ex.Params != nil {
 		t.Errorf("no params: %+v %v", ex, err)
 	}
@@ -312,10 +312,10 @@ func TestParseExecuteRejects(t *testing.T) {
 func TestParseExecuteTruncated(t *testing.T) {
 	payloads := map[string]int{threeParamExecute: 3, docExecute: 1}
 	for _, c := range paramCases {
-		payloads[hex.EncodeToString(executeOf(t, c.typ, c.flag, c.wire))] = 1
+		payloads[hex.EncodeToString(oneParamExecute(t, c.typ, c.flag, c.wire))] = 1
 	}
 	for s, paramCount := range payloads {
-		full := hexBytes(t, s)
+		full := hexPayload(t, s)
 		for n := 0; n < len(full); n++ {
 			if _, err := ParseExecute(full[:n], paramCount, nil, nil); err == nil {
 				t.Errorf("% x accepted cut at %d", full, n)
@@ -335,9 +335,9 @@ func TestParamGetters(t *testing.T) {
 		fOK       bool
 		canonical string
 	}{
-		{Param{Type: TypeLongLong, Unsigned: true, Value: hexBytes(t, "ff ff ff ff ff ff ff ff")}, 0, false, math.MaxUint64, true, math.MaxUint64, true, "18446744073709551615"},
-		{Param{Type: TypeLong, Value: hexBytes(t, "fb ff ff ff")}, -5, true, 0, false, -5, true, "-5"},
-		{Param{Type: TypeShort, Unsigned: true, Value: hexBytes(t, "ff ff")}, 65535, true, 65535, true, 65535, true, "65535"},
+		{Param{Type: TypeLongLong, Unsigned: true, Value: hexPayload(t, "ff ff ff ff ff ff ff ff")}, 0, false, math.MaxUint64, true, math.MaxUint64, true, "18446744073709551615"},
+		{Param{Type: TypeLong, Value: hexPayload(t, "fb ff ff ff")}, -5, true, 0, false, -5, true, "-5"},
+		{Param{Type: TypeShort, Unsigned: true, Value: hexPayload(t, "ff ff")}, 65535, true, 65535, true, 65535, true, "65535"},
 		{Param{Type: TypeVarString, Value: []byte("42")}, 42, true, 42, true, 42, true, "42"},
 		{Param{Type: TypeVarString, Value: []byte("-42")}, -42, true, 0, false, -42, true, "-42"},
 		{Param{Type: TypeVarString, Value: []byte("4.5")}, 0, false, 0, false, 4.5, true, "4.5"},
@@ -348,8 +348,8 @@ func TestParamGetters(t *testing.T) {
 		{Param{Type: TypeVarString, Value: []byte("inf")}, 0, false, 0, false, 0, false, "inf"},
 		{Param{Type: TypeNewDecimal, Value: []byte(" 12 ")}, 12, true, 12, true, 12, true, "12"},
 		{Param{Type: TypeNewDecimal, Value: []byte("12.50")}, 0, false, 0, false, 12.5, true, "12.50"},
-		{Param{Type: TypeDouble, Value: hexBytes(t, "00 00 00 00 00 00 04 40")}, 0, false, 0, false, 2.5, true, "2.5"},
-		{Param{Type: TypeDate, Value: hexBytes(t, "e8 07 01 02")}, 0, false, 0, false, 0, false, "2024-01-02"},
+		{Param{Type: TypeDouble, Value: hexPayload(t, "00 00 00 00 00 00 04 40")}, 0, false, 0, false, 2.5, true, "2.5"},
+		{Param{Type: TypeDate, Value: hexPayload(t, "e8 07 01 02")}, 0, false, 0, false, 0, false, "2024-01-02"},
 		{Param{Type: TypeLong, Null: true}, 0, false, 0, false, 0, false, ""},
 		{Param{Type: TypeLong, Value: []byte{1, 2}}, 0, false, 0, false, 0, false, ""}, // wrong size
 	}
@@ -363,7 +363,7 @@ func TestParamGetters(t *testing.T) {
 	}
 	for _, p := range []Param{
 		{Type: TypeLong, Value: []byte{1}},
-		{Type: TypeDouble, Value: hexBytes(t, "00 00 00 00 00 00 f0 7f")},
+		{Type: TypeDouble, Value: hexPayload(t, "00 00 00 00 00 00 f0 7f")},
 		{Type: TypeDate, Value: []byte{1}},
 	} {
 		if got := string(p.AppendSQL(nil)); got != "NULL" {

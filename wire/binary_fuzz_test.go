@@ -83,7 +83,7 @@ func checkSQLLiteral(t *testing.T, p Param) {
 			}
 		}
 	case string(sql) != "NULL":
-		if isString || len(bytes.Trim(sql, "0123456789+-.e")) != 0 {
+		if isString || len(bytes.Trim(sql, "0123456789+-.eE")) != 0 {
 			t.Fatalf("literal %q for %+v", sql, p)
 		}
 	}
@@ -121,9 +121,9 @@ func lexQuoted(s []byte, backslashEscapes bool) ([]byte, int) {
 // is UNSIGNED, bit 1 ZEROFILL (display width 10).
 func FuzzBinaryRowValues(f *testing.F) {
 	for _, c := range rowCases {
-		f.Add(rowOf(f, c.wire), []byte{c.field.Type, fuzzFlagsOf(c.field), c.field.Decimals})
+		f.Add(binaryRowOf(f, c.wire), []byte{c.field.Type, fuzzFlagsOf(c.field), c.field.Decimals})
 	}
-	f.Add(hexBytes(f, "00 84 09 01 00 00 00 02 00 00 00 03 00 00 00 04 00 00 00 07 00 00 00 08 00 00 00"),
+	f.Add(hexPayload(f, "00 84 09 01 00 00 00 02 00 00 00 03 00 00 00 04 00 00 00 07 00 00 00 08 00 00 00"),
 		bytes.Repeat([]byte{TypeLong, 0, 0}, 10))
 	f.Fuzz(func(t *testing.T, row []byte, columns []byte) {
 		var fields []Field

@@ -25,7 +25,7 @@ func AppendBinaryRow(b []byte, fields []Field, values [][]byte) ([]byte, error) 
 	start := len(b)
 	b = append(b, OKHeader)
 	nullsAt := len(b)
-	b = appendZeros(b, (len(fields)+7+rowNullOffset)/8)
+	b = appendRepeated(b, 0, (len(fields)+7+rowNullOffset)/8)
 	for i, v := range values {
 		if v == nil {
 			bit := i + rowNullOffset

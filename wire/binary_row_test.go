@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func column(typ byte, flags uint16, decimals byte) Field {
+func rowField(typ byte, flags uint16, decimals byte) Field {
 	return Field{Type: typ, Flags: flags, Decimals: decimals}
 }
 
@@ -22,54 +22,54 @@ type rowCase struct {
 }
 
 var rowCases = []rowCase{
-	{"tiny", column(TypeTiny, 0, 0), "-128", "80"},
-	{"tiny unsigned max", column(TypeTiny, FlagUnsigned, 0), "255", "ff"},
-	{"short", column(TypeShort, 0, 0), "-2", "fe ff"},
-	{"short unsigned max", column(TypeShort, FlagUnsigned, 0), "65535", "ff ff"},
-	{"int24 is 4 bytes", column(TypeInt24, 0, 0), "-8388608", "00 00 80 ff"},
-	{"int24 unsigned max", column(TypeInt24, FlagUnsigned, 0), "16777215", "ff ff ff 00"},
-	{"long", column(TypeLong, 0, 0), "-2147483648", "00 00 00 80"},
-	{"long unsigned max", column(TypeLong, FlagUnsigned, 0), "4294967295", "ff ff ff ff"},
-	{"longlong", column(TypeLongLong, 0, 0), "-9223372036854775808", "00 00 00 00 00 00 00 80"},
-	{"longlong unsigned max", column(TypeLongLong, FlagUnsigned, 0), "18446744073709551615", "ff ff ff ff ff ff ff ff"},
-	{"year", column(TypeYear, FlagUnsigned|zerofillFlag, 0), "2024", "e8 07"},
+	{"tiny", rowField(TypeTiny, 0, 0), "-128", "80"},
+	{"tiny unsigned max", rowField(TypeTiny, FlagUnsigned, 0), "255", "ff"},
+	{"short", rowField(TypeShort, 0, 0), "-2", "fe ff"},
+	{"short unsigned max", rowField(TypeShort, FlagUnsigned, 0), "65535", "ff ff"},
+	{"int24 is 4 bytes", rowField(TypeInt24, 0, 0), "-8388608", "00 00 80 ff"},
+	{"int24 unsigned max", rowField(TypeInt24, FlagUnsigned, 0), "16777215", "ff ff ff 00"},
+	{"long", rowField(TypeLong, 0, 0), "-2147483648", "00 00 00 80"},
+	{"long unsigned max", rowField(TypeLong, FlagUnsigned, 0), "4294967295", "ff ff ff ff"},
+	{"longlong", rowField(TypeLongLong, 0, 0), "-9223372036854775808", "00 00 00 00 00 00 00 80"},
+	{"longlong unsigned max", rowField(TypeLongLong, FlagUnsigned, 0), "18446744073709551615", "ff ff ff ff ff ff ff ff"},
+	{"year", rowField(TypeYear, FlagUnsigned|zerofillFlag, 0), "2024", "e8 07"},
 	{"zero year", Field{Type: TypeYear, Flags: FlagUnsigned | zerofillFlag, Length: 4}, "0000", "00 00"},
 	{"zerofill", Field{Type: TypeLong, Flags: FlagUnsigned | zerofillFlag, Length: 5}, "00042", "2a 00 00 00"},
 	// The protocol documentation's examples: 10.2 as DOUBLE and FLOAT.
-	{"double", column(TypeDouble, 0, notFixedDecimals), "10.2", "66 66 66 66 66 66 24 40"},
-	{"float", column(TypeFloat, 0, notFixedDecimals), "10.2", "33 33 23 41"},
-	{"negative double", column(TypeDouble, 0, notFixedDecimals), "-0.30000000000000004", "34 33 33 33 33 33 d3 bf"},
-	{"double fixed decimals", column(TypeDouble, 0, 2), "1.50", "00 00 00 00 00 00 f8 3f"},
-	{"float fixed decimals", column(TypeFloat, 0, 3), "-2.250", "00 00 10 c0"},
-	{"decimal", column(TypeNewDecimal, 0, 3), "-12.340", "07 2d 31 32 2e 33 34 30"},
-	{"date", column(TypeDate, 0, 0), "2010-10-17", "04 da 07 0a 11"},
-	{"zero date", column(TypeDate, 0, 0), "0000-00-00", "00"},
-	{"datetime micro", column(TypeDatetime, 0, 6), "2010-10-17 19:27:30.000001", "0b da 07 0a 11 13 1b 1e 01 00 00 00"},
-	{"datetime", column(TypeDatetime, 0, 0), "2010-10-17 19:27:30", "07 da 07 0a 11 13 1b 1e"},
-	{"datetime at midnight", column(TypeDatetime, 0, 0), "2010-10-17 00:00:00", "04 da 07 0a 11"},
-	{"datetime(3)", column(TypeDatetime, 0, 3), "2010-10-17 19:27:30.500", "0b da 07 0a 11 13 1b 1e 20 a1 07 00"},
-	{"datetime(2) no fraction", column(TypeDatetime, 0, 2), "2010-10-17 19:27:30.00", "07 da 07 0a 11 13 1b 1e"},
-	{"zero datetime", column(TypeDatetime, 0, 0), "0000-00-00 00:00:00", "00"},
-	{"zero timestamp(6)", column(TypeTimestamp, 0, 6), "0000-00-00 00:00:00.000000", "00"},
-	{"timestamp", column(TypeTimestamp, 0, 0), "2038-01-19 03:14:07", "07 f6 07 01 13 03 0e 07"},
-	{"time micro", column(TypeTime, 0, 6), "-2899:27:30.000001", "0c 01 78 00 00 00 13 1b 1e 01 00 00 00"},
-	{"time", column(TypeTime, 0, 0), "-2899:27:30", "08 01 78 00 00 00 13 1b 1e"},
-	{"time over a day", column(TypeTime, 0, 0), "838:59:59", "08 00 22 00 00 00 16 3b 3b"},
-	{"time one second", column(TypeTime, 0, 0), "-00:00:01", "08 01 00 00 00 00 00 00 01"},
-	{"zero time", column(TypeTime, 0, 0), "00:00:00", "00"},
-	{"time(1)", column(TypeTime, 0, 1), "12:00:00.5", "0c 00 00 00 00 00 0c 00 00 20 a1 07 00"},
-	{"varchar", column(TypeVarString, 0, 0), "foo", "03 66 6f 6f"},
-	{"empty string", column(TypeString, 0, 0), "", "00"},
+	{"double", rowField(TypeDouble, 0, notFixedDecimals), "10.2", "66 66 66 66 66 66 24 40"},
+	{"float", rowField(TypeFloat, 0, notFixedDecimals), "10.2", "33 33 23 41"},
+	{"negative double", rowField(TypeDouble, 0, notFixedDecimals), "-0.30000000000000004", "34 33 33 33 33 33 d3 bf"},
+	{"double fixed decimals", rowField(TypeDouble, 0, 2), "1.50", "00 00 00 00 00 00 f8 3f"},
+	{"float fixed decimals", rowField(TypeFloat, 0, 3), "-2.250", "00 00 10 c0"},
+	{"decimal", rowField(TypeNewDecimal, 0, 3), "-12.340", "07 2d 31 32 2e 33 34 30"},
+	{"date", rowField(TypeDate, 0, 0), "2010-10-17", "04 da 07 0a 11"},
+	{"zero date", rowField(TypeDate, 0, 0), "0000-00-00", "00"},
+	{"datetime micro", rowField(TypeDatetime, 0, 6), "2010-10-17 19:27:30.000001", "0b da 07 0a 11 13 1b 1e 01 00 00 00"},
+	{"datetime", rowField(TypeDatetime, 0, 0), "2010-10-17 19:27:30", "07 da 07 0a 11 13 1b 1e"},
+	{"datetime at midnight", rowField(TypeDatetime, 0, 0), "2010-10-17 00:00:00", "04 da 07 0a 11"},
+	{"datetime(3)", rowField(TypeDatetime, 0, 3), "2010-10-17 19:27:30.500", "0b da 07 0a 11 13 1b 1e 20 a1 07 00"},
+	{"datetime(2) no fraction", rowField(TypeDatetime, 0, 2), "2010-10-17 19:27:30.00", "07 da 07 0a 11 13 1b 1e"},
+	{"zero datetime", rowField(TypeDatetime, 0, 0), "0000-00-00 00:00:00", "00"},
+	{"zero timestamp(6)", rowField(TypeTimestamp, 0, 6), "0000-00-00 00:00:00.000000", "00"},
+	{"timestamp", rowField(TypeTimestamp, 0, 0), "2038-01-19 03:14:07", "07 f6 07 01 13 03 0e 07"},
+	{"time micro", rowField(TypeTime, 0, 6), "-2899:27:30.000001", "0c 01 78 00 00 00 13 1b 1e 01 00 00 00"},
+	{"time", rowField(TypeTime, 0, 0), "-2899:27:30", "08 01 78 00 00 00 13 1b 1e"},
+	{"time over a day", rowField(TypeTime, 0, 0), "838:59:59", "08 00 22 00 00 00 16 3b 3b"},
+	{"time one second", rowField(TypeTime, 0, 0), "-00:00:01", "08 01 00 00 00 00 00 00 01"},
+	{"zero time", rowField(TypeTime, 0, 0), "00:00:00", "00"},
+	{"time(1)", rowField(TypeTime, 0, 1), "12:00:00.5", "0c 00 00 00 00 00 0c 00 00 20 a1 07 00"},
+	{"varchar", rowField(TypeVarString, 0, 0), "foo", "03 66 6f 6f"},
+	{"empty string", rowField(TypeString, 0, 0), "", "00"},
 	{"blob", Field{Type: TypeBlob, Charset: CharsetBinary}, "\x00\xff", "02 00 ff"},
-	{"json", column(TypeJSON, 0, 0), `{"a": 1}`, "08 7b 22 61 22 3a 20 31 7d"},
-	{"enum", column(TypeString, 0, 0), "b", "01 62"},
-	{"bit", column(TypeBit, FlagUnsigned, 0), "\x01\x02", "02 01 02"},
-	{"geometry", column(TypeGeometry, 0, 0), "\x01\x02\x03", "03 01 02 03"},
+	{"json", rowField(TypeJSON, 0, 0), `{"a": 1}`, "08 7b 22 61 22 3a 20 31 7d"},
+	{"enum", rowField(TypeString, 0, 0), "b", "01 62"},
+	{"bit", rowField(TypeBit, FlagUnsigned, 0), "\x01\x02", "02 01 02"},
+	{"geometry", rowField(TypeGeometry, 0, 0), "\x01\x02\x03", "03 01 02 03"},
 }
 
-// rowOf builds a binary row of one non-NULL column.
-func rowOf(t testing.TB, wire string) []byte {
-	return append([]byte{0x00, 0x00}, hexBytes(t, wire)...)
+// binaryRowOf builds a binary row of one non-NULL column.
+func binaryRowOf(t testing.TB, wire string) []byte {
+	return append([]byte{0x00, 0x00}, hexPayload(t, wire)...)
 }
 
 func TestBinaryRowEveryType(t *testing.T) {
@@ -80,10 +80,10 @@ func TestBinaryRowEveryType(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := rowOf(t, c.wire); !bytes.Equal(row, want) {
+			if want := binaryRowOf(t, c.wire); !bytes.Equal(row, want) {
 				t.Errorf("AppendBinaryRow = % x, want % x", row, want)
 			}
-			values, err := BinaryRowValues(fields, rowOf(t, c.wire))
+			values, err := BinaryRowValues(fields, binaryRowOf(t, c.wire))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +100,7 @@ func TestBinaryRowNulls(t *testing.T) {
 	fields := make([]Field, 10)
 	values := make([][]byte, 10)
 	for i := range fields {
-		fields[i] = column(TypeLong, 0, 0)
+		fields[i] = rowField(TypeLong, 0, 0)
 		if i != 0 && i != 5 && i != 6 && i != 9 {
 			values[i] = []byte(strconv.Itoa(i))
 		}
@@ -109,7 +109,7 @@ func TestBinaryRowNulls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := hexBytes(t, "00 84 09 01 00 00 00 02 00 00 00 03 00 00 00 04 00 00 00 07 00 00 00 08 00 00 00")
+	want := hexPayload(t, "00 84 09 01 00 00 00 02 00 00 00 03 00 00 00 04 00 00 00 07 00 00 00 08 00 00 00")
 	if !bytes.Equal(row, want) {
 		t.Fatalf("row = % x\nwant  % x", row, want)
 	}
@@ -122,7 +122,7 @@ func TestBinaryRowNulls(t *testing.T) {
 	for n, wantLen := range map[int]int{1: 1, 6: 1, 7: 2, 14: 2, 15: 3} {
 		fields := make([]Field, n)
 		for i := range fields {
-			fields[i] = column(TypeTiny, 0, 0)
+			fields[i] = rowField(TypeTiny, 0, 0)
 		}
 		row, err := AppendBinaryRow(nil, fields, make([][]byte, n))
 		if err != nil || len(row) != 1+wantLen {
@@ -156,7 +156,7 @@ func TestBinaryRowRoundTrip(t *testing.T) {
 			values = append(values, nil)
 		}
 	}
-	fields = append(fields, column(TypeNull, 0, 0))
+	fields = append(fields, rowField(TypeNull, 0, 0))
 	values = append(values, nil)
 	row, err := AppendBinaryRow([]byte("prefix"), fields, values)
 	if err != nil {
@@ -215,21 +215,21 @@ func TestBinaryRowErrors(t *testing.T) {
 		field Field
 		text  string
 	}{
-		{column(TypeTiny, 0, 0), "128"},
-		{column(TypeTiny, FlagUnsigned, 0), "-1"},
-		{column(TypeLong, 0, 0), "1.5"},
-		{column(TypeLongLong, FlagUnsigned, 0), "18446744073709551616"},
-		{column(TypeFloat, 0, notFixedDecimals), "1e39"},
-		{column(TypeDouble, 0, notFixedDecimals), "x"},
-		{column(TypeDate, 0, 0), "2024-1-02"},
-		{column(TypeDate, 0, 0), "2024-01-02 10:00:00"},
-		{column(TypeDatetime, 0, 0), "2024-13-02 10:00:00"},
-		{column(TypeDatetime, 0, 6), "2024-01-02 10:00:00.1234567"},
-		{column(TypeDatetime, 0, 6), "2024-01-02.5"},
-		{column(TypeTime, 0, 0), "10:00:00."},
-		{column(TypeTime, 0, 0), "10:60:00"},
-		{column(TypeTime, 0, 0), "10:00"},
-		{column(TypeNull, 0, 0), "x"},
+		{rowField(TypeTiny, 0, 0), "128"},
+		{rowField(TypeTiny, FlagUnsigned, 0), "-1"},
+		{rowField(TypeLong, 0, 0), "1.5"},
+		{rowField(TypeLongLong, FlagUnsigned, 0), "18446744073709551616"},
+		{rowField(TypeFloat, 0, notFixedDecimals), "1e39"},
+		{rowField(TypeDouble, 0, notFixedDecimals), "x"},
+		{rowField(TypeDate, 0, 0), "2024-1-02"},
+		{rowField(TypeDate, 0, 0), "2024-01-02 10:00:00"},
+		{rowField(TypeDatetime, 0, 0), "2024-13-02 10:00:00"},
+		{rowField(TypeDatetime, 0, 6), "2024-01-02 10:00:00.1234567"},
+		{rowField(TypeDatetime, 0, 6), "2024-01-02.5"},
+		{rowField(TypeTime, 0, 0), "10:00:00."},
+		{rowField(TypeTime, 0, 0), "10:60:00"},
+		{rowField(TypeTime, 0, 0), "10:00"},
+		{rowField(TypeNull, 0, 0), "x"},
 	}
 	for _, c := range bad {
 		prefix := []byte("keep")
@@ -238,11 +238,11 @@ func TestBinaryRowErrors(t *testing.T) {
 			t.Errorf("type 0x%02x %q: % x, %v", c.field.Type, c.text, got, err)
 		}
 	}
-	if _, err := AppendBinaryRow(nil, []Field{column(TypeLong, 0, 0)}, nil); err == nil {
+	if _, err := AppendBinaryRow(nil, []Field{rowField(TypeLong, 0, 0)}, nil); err == nil {
 		t.Error("value count mismatch accepted")
 	}
 
-	long := []Field{column(TypeLong, 0, 0)}
+	long := []Field{rowField(TypeLong, 0, 0)}
 	for name, row := range map[string]string{
 		"empty":          "",
 		"header":         "fe 00 01 00 00 00",
@@ -250,7 +250,7 @@ func TestBinaryRowErrors(t *testing.T) {
 		"short value":    "00 00 01 00 00",
 		"trailing bytes": "00 00 01 00 00 00 00",
 	} {
-		if _, err := BinaryRowValues(long, hexBytes(t, row)); err == nil {
+		if _, err := BinaryRowValues(long, hexPayload(t, row)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -258,13 +258,13 @@ func TestBinaryRowErrors(t *testing.T) {
 		field Field
 		wire  string
 	}{
-		"date of 5 bytes":    {column(TypeDate, 0, 0), "05 e8 07 01 01 00"},
-		"datetime with zone": {column(TypeDatetime, 0, 0), "0d e8 07 01 01 00 00 00 00 00 00 00 00 00"},
-		"day 32":             {column(TypeDate, 0, 0), "04 e8 07 01 20"},
-		"time of 9 bytes":    {column(TypeTime, 0, 0), "09 00 00 00 00 00 00 00 00 00"},
-		"NULL marker":        {column(TypeVarString, 0, 0), "fb"},
+		"date of 5 bytes":    {rowField(TypeDate, 0, 0), "05 e8 07 01 01 00"},
+		"datetime with zone": {rowField(TypeDatetime, 0, 0), "0d e8 07 01 01 00 00 00 00 00 00 00 00 00"},
+		"day 32":             {rowField(TypeDate, 0, 0), "04 e8 07 01 20"},
+		"time of 9 bytes":    {rowField(TypeTime, 0, 0), "09 00 00 00 00 00 00 00 00 00"},
+		"NULL marker":        {rowField(TypeVarString, 0, 0), "fb"},
 	} {
-		if _, err := BinaryRowValues([]Field{c.field}, rowOf(t, c.wire)); err == nil {
+		if _, err := BinaryRowValues([]Field{c.field}, binaryRowOf(t, c.wire)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
