@@ -75,9 +75,11 @@ type Session struct {
 	cancel   context.CancelFunc
 	busy     bool
 	draining atomic.Bool
+	txOpen   atomic.Bool // mirrors inTx for other goroutines
 	killed   atomic.Bool
 	started  time.Time
 	info     string
+	infoDB   string // the schema as SHOW PROCESSLIST shows it
 }
 
 func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
@@ -287,7 +289,7 @@ func (s *Session) beginStatement(info string) context.Context {
 		ctx, cancel = context.WithTimeout(context.Background(), max)
 	}
 	s.mu.Lock()
-	s.cancel, s.busy, s.info = cancel, true, info
+	s.cancel, s.busy, s.info, s.infoDB = cancel, true, info, s.schemaName
 	s.mu.Unlock()
 	return ctx
 }
@@ -318,7 +320,7 @@ func (s *Session) kill(queryOnly bool) {
 func (s *Session) drain() {
 	s.draining.Store(true)
 	s.mu.Lock()
-	idle := !s.busy && !s.inTx
+	idle := !s.busy && !s.txOpen.Load()
 	s.mu.Unlock()
 	if idle {
 		// Wake the read loop; nothing is running.

@@ -102,7 +102,7 @@ func (s *Session) showProcessList(more bool) error {
 			return true
 		}
 		o.mu.Lock()
-		command, info := "Sleep", o.info
+		command, info, db := "Sleep", o.info, o.infoDB
 		if o.busy {
 			command = "Query"
 		}
@@ -113,7 +113,7 @@ func (s *Session) showProcessList(more bool) error {
 		}
 		rows = append(rows, [][]byte{
 			[]byte(fmt.Sprint(o.id)), []byte(o.user), []byte(o.io.Conn().RemoteAddr().String()),
-			nullable(o.schemaName), []byte(command), []byte(fmt.Sprint(int(time.Since(o.started).Seconds()))),
+			nullable(db), []byte(command), []byte(fmt.Sprint(int(time.Since(o.started).Seconds()))),
 			[]byte(""), infoVal,
 		})
 		return true

@@ -20,7 +20,7 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 			return err
 		}
 	}
-	s.inTx = true
+	s.setInTx(true)
 	s.txReadOnly = st.ReadOnly
 	s.txBegin = "START TRANSACTION"
 	if st.ReadOnly {
@@ -62,7 +62,7 @@ func (s *Session) txConn(ctx context.Context, pool *backend.Pool) (*backend.Conn
 		return nil, err
 	}
 	s.txConns[pool] = c
-	s.inTx = true
+	s.setInTx(true)
 	return c, nil
 }
 
@@ -112,7 +112,8 @@ func (s *Session) rollbackAll() {
 }
 
 func (s *Session) endTx() {
-	s.inTx, s.txReadOnly, s.txBegin, s.pendingIsolation = false, false, "", ""
+	s.setInTx(false)
+	s.txReadOnly, s.txBegin, s.pendingIsolation = false, "", ""
 }
 
 // execOnTxConns runs a savepoint statement on every connection of the
@@ -124,4 +125,11 @@ func (s *Session) execOnTxConns(ctx context.Context, text string, more bool) err
 		}
 	}
 	return s.okPacket(wire.OK{}, more)
+}
+
+// setInTx records the transaction state; Shutdown reads the mirror from
+// another goroutine to know whether an idle session may be closed.
+func (s *Session) setInTx(on bool) {
+	s.inTx = on
+	s.txOpen.Store(on)
 }
