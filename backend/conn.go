@@ -222,14 +222,17 @@ func (c *Conn) Watch(ctx context.Context) func() {
 	if ctx.Done() == nil {
 		return func() {}
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.SetDeadline(time.Unix(1, 0))
+		// The server would go on running the statement: stop it there too.
+		go c.pool.killQuery(c.ServerID)
+	})
 	return func() {
 		if !stop() {
 			c.broken = true
 		}
 	}
 }
-
 func (c *Conn) readResult() (*Result, error) {
 	res := &Result{}
 	var firstErr error

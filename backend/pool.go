@@ -213,3 +213,16 @@ func (p *Pool) Stats() Stats {
 		Waits: p.waits.Load(), WaitTime: time.Duration(p.waitNano.Load()),
 	}
 }
+
+// killQuery stops the statement a connection of this pool is running, from
+// another connection, as KILL QUERY does for a client.
+func (p *Pool) killQuery(serverID uint32) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := p.Get(ctx, false)
+	if err != nil {
+		return
+	}
+	defer p.Put(c)
+	_, _ = c.Exec(ctx, fmt.Sprintf("KILL QUERY %d", serverID))
+}

@@ -1,0 +1,126 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+)
+
+// rawCommand sends one command packet and returns the first response packet.
+func rawCommand(t *testing.T, c *client.Conn, cmd byte, payload []byte) []byte {
+	t.Helper()
+	c.ResetSequence()
+	if err := c.WritePacket(append(append(make([]byte, 4), cmd), payload...)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.ReadPacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestProtocolCommands(t *testing.T) {
+	p, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE cmds (id INT PRIMARY KEY, name VARCHAR(10))")
+	c, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Ping(); err != nil {
+		t.Fatalf("COM_PING: %v", err)
+	}
+	if stats := rawCommand(t, c, 0x09, nil); !strings.HasPrefix(string(stats), "Uptime:") {
+		t.Fatalf("COM_STATISTICS answered %q", stats)
+	}
+	fields, err := c.FieldList("cmds", "")
+	if err != nil || len(fields) != 2 || string(fields[1].Name) != "name" || string(fields[1].Schema) == "" {
+		t.Fatalf("COM_FIELD_LIST: %v %v", fields, err)
+	}
+	if string(fields[0].Schema) != "ptdb" {
+		t.Fatalf("COM_FIELD_LIST names schema %q, want the logical ptdb", fields[0].Schema)
+	}
+	if _, err := c.Execute("SET @kept = 5"); err != nil {
+		t.Fatal(err)
+	}
+	if p := rawCommand(t, c, 0x1f, nil); p[0] != 0x00 { // COM_RESET_CONNECTION
+		t.Fatalf("COM_RESET_CONNECTION answered %x", p)
+	}
+	r, err := c.Execute("SELECT COALESCE(@kept, 'reset')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.GetString(0, 0); v != "reset" {
+		t.Fatalf("user variable survived COM_RESET_CONNECTION: %s", v)
+	}
+	if p := rawCommand(t, c, 0x1b, []byte{0, 0}); p[0] != 0xfe { // COM_SET_OPTION multi-statements on
+		t.Fatalf("COM_SET_OPTION answered %x", p)
+	}
+	if p := rawCommand(t, c, 0x99, nil); p[0] != 0xff {
+		t.Fatalf("an unknown command got %x, want an error packet", p)
+	}
+	if err := c.Ping(); err != nil {
+		t.Fatalf("session unusable after an unknown command: %v", err)
+	}
+}
+
+func TestKillQueryAndMaxExecutionTime(t *testing.T) {
+	cfg := baseConfig()
+	passThroughSchema(cfg, "ptdb")
+	cfg.MaxExecutionTime = 1500 * time.Millisecond
+	p := startProxy(t, cfg)
+	db := p.open(t, "ptdb")
+
+	start := time.Now()
+	_, err := db.Exec("SELECT SLEEP(5)")
+	if mysqlCode(err) != 3024 || time.Since(start) > 4*time.Second {
+		t.Fatalf("statement past max_execution_time: %v after %s", err, time.Since(start))
+	}
+
+	victim, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer victim.Close()
+	var id int
+	if err := victim.QueryRowContext(context.Background(), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := victim.ExecContext(context.Background(), "SELECT SLEEP(30)")
+		done <- err
+	}()
+	waitFor(t, func() bool {
+		for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
+			if row[0] == itoa(id) && row[4] == "Query" {
+				return true
+			}
+		}
+		return false
+	}, "the victim's statement in SHOW PROCESSLIST")
+	mustExec(t, db, "KILL QUERY "+itoa(id))
+	if err := <-done; mysqlCode(err) != 1317 {
+		t.Fatalf("killed statement: %v, want 1317", err)
+	}
+	if err := victim.PingContext(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("KILL QUERY closed the connection: %v", err)
+	}
+	// The backend stopped the statement too: nothing of ours still sleeps there.
+	direct, err := nodes[0].Primary.DB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	waitFor(t, func() bool {
+		return queryOne(t, direct, "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(30)%'") == "0"
+	}, "the backend statement to be killed")
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
