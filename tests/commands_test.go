@@ -124,3 +124,42 @@ func TestKillQueryAndMaxExecutionTime(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestMaxConnections(t *testing.T) {
+	cfg := baseConfig()
+	passThroughSchema(cfg, "ptdb")
+	cfg.MaxConnections = 3
+	p := startProxy(t, cfg)
+	var open []*client.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 3; i++ {
+		c, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+		if err != nil {
+			t.Fatalf("connection %d of 3: %v", i+1, err)
+		}
+		open = append(open, c)
+	}
+	_, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+	if err == nil || !strings.Contains(err.Error(), "1040") {
+		t.Fatalf("connection 4 of max 3: %v, want error 1040", err)
+	}
+	for i, c := range open {
+		if _, err := c.Execute("SELECT 1"); err != nil {
+			t.Fatalf("connection %d stopped working after the refusal: %v", i+1, err)
+		}
+	}
+	open[0].Close()
+	open = open[1:]
+	waitFor(t, func() bool {
+		c, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+		if err != nil {
+			return false
+		}
+		open = append(open, c)
+		return true
+	}, "a free slot after a client left")
+}
