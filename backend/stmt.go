@@ -19,9 +19,12 @@ type Stmt struct {
 	ColumnDefs [][]byte
 }
 
-// Prepare returns the connection's statement for sql, preparing it once.
+// Prepare returns the connection's statement for sql in its current
+// database, preparing it once: a prepared statement keeps the database its
+// unqualified tables were resolved in, so the key includes it.
 func (c *Conn) Prepare(ctx context.Context, sql string) (*Stmt, error) {
-	if st, ok := c.stmts[sql]; ok {
+	key := c.db + "\x00" + sql
+	if st, ok := c.stmts[key]; ok {
 		return st, nil
 	}
 	if len(c.stmts) >= maxStmtsPerConn {
@@ -54,7 +57,7 @@ func (c *Conn) Prepare(ctx context.Context, sql string) (*Stmt, error) {
 	if st.ColumnDefs, err = c.readDefs(columns); err != nil {
 		return nil, err
 	}
-	c.stmts[sql] = st
+	c.stmts[key] = st
 	return st, nil
 }
 
@@ -85,11 +88,11 @@ func (c *Conn) readDefs(n int) ([][]byte, error) {
 // closeAllStmts deallocates every statement; COM_STMT_CLOSE has no reply.
 func (c *Conn) closeAllStmts() {
 	var id [4]byte
-	for sql, st := range c.stmts {
+	for key, st := range c.stmts {
 		binary.LittleEndian.PutUint32(id[:], st.ID)
 		if err := c.WriteCommand(ComStmtClose, id[:]); err != nil {
 			return
 		}
-		delete(c.stmts, sql)
+		delete(c.stmts, key)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/shardproxy/shardproxy/conf"
+	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -37,6 +38,10 @@ func toWireError(err error) *wire.Error {
 	var we *wire.Error
 	if errors.As(err, &we) {
 		return we
+	}
+	var re *router.Error
+	if errors.As(err, &re) {
+		return &wire.Error{Code: re.Code, SQLState: re.SQLState(), Message: re.Message}
 	}
 	var coded interface {
 		error

@@ -21,6 +21,9 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	if werr != nil {
 		return werr
 	}
+	if !sc.passThrough() && !readsInformationSchema(st) {
+		return s.execSharded(ctx, sc, st, text, more)
+	}
 	shard := sc.defaultShard
 	rw := newRewriter(s, sc, sc.shards[shard].db)
 	sql, err := rw.apply(st, text)
@@ -140,4 +143,27 @@ func (s *Session) targetSchema(st ast.StmtNode) (*schema, *wire.Error) {
 		}
 	}
 	return s.currentSchema()
+}
+
+// execSharded routes a statement of a sharded schema.
+func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, text string, more bool) error {
+	// Session functions become literals first; such a text is not cached
+	// since its plan depends on the session.
+	rw := newRewriter(s, sc, "")
+	st.Accept(rw)
+	cacheable := !rw.needsSessionValues()
+	if !cacheable {
+		rw.rewriting = true
+		rw.functionsOnly = true
+		st.Accept(rw)
+	}
+	plan, err := s.planFor(sc, st, text, cacheable)
+	if err != nil {
+		return err
+	}
+	rt, err := plan.Bind(nil)
+	if err != nil {
+		return err
+	}
+	return s.execRoute(ctx, sc, rt, nil, more)
 }

@@ -23,7 +23,14 @@ type rewriter struct {
 	rewriting  bool
 	needed     bool
 	infoSchema bool // reads information_schema: literals naming the schema are translated
+	sessionFns bool // uses DATABASE(), CONNECTION_ID() or LAST_INSERT_ID()
+	// functionsOnly leaves qualifiers alone (the router rewrites them).
+	functionsOnly bool
 }
+
+// needsSessionValues reports whether an inspected statement calls functions
+// the proxy answers from the session.
+func (r *rewriter) needsSessionValues() bool { return r.sessionFns }
 
 func newRewriter(s *Session, sc *schema, physical string) *rewriter {
 	return &rewriter{s: s, sc: sc, physical: physical}
@@ -52,14 +59,14 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 			r.needed = true
 		} else if n.Schema.O != "" {
 			r.needed = true
-			if r.rewriting && r.isLogical(n.Schema.O) {
+			if r.rewriting && !r.functionsOnly && r.isLogical(n.Schema.O) {
 				n.Schema = ast.NewCIStr(r.physical)
 			}
 		}
 	case *ast.ColumnName:
 		if n.Schema.O != "" {
 			r.needed = true
-			if r.rewriting && r.isLogical(n.Schema.O) {
+			if r.rewriting && !r.functionsOnly && r.isLogical(n.Schema.O) {
 				n.Schema = ast.NewCIStr(r.physical)
 			}
 		}
@@ -73,6 +80,7 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.FuncCallExpr:
 		if _, ok := r.sessionFunc(n); ok {
 			r.needed = true
+			r.sessionFns = true
 		}
 	}
 	return n, false

@@ -46,7 +46,11 @@ type Server struct {
 // New prepares a server for cfg; Listen binds it.
 func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
 	s := &Server{log: log}
-	s.topo.Store(newTopology(cfg, nil))
+	topo, err := newTopology(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.topo.Store(topo)
 	var tlsConf *tls.Config
 	if cfg.TLS.Cert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
@@ -218,11 +222,16 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 // Reload puts a new configuration in force for new statements.
-func (s *Server) Reload(cfg *conf.Config) {
+func (s *Server) Reload(cfg *conf.Config) error {
 	old := s.topo.Load()
-	next := newTopology(cfg, old)
+	next, err := newTopology(cfg, old)
+	if err != nil {
+		return err
+	}
 	s.topo.Store(next)
 	old.closeUnused(next)
+	s.ensureDatabases()
+	return nil
 }
 
 // Sessions is the number of connected clients.

@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -26,6 +27,7 @@ type clientStmt struct {
 	columnDefs [][]byte
 	types      []wire.ParamType // from the last execute that sent them
 	longData   map[int][]byte
+	plan       *router.Plan // routing on a sharded schema; nil: the default shard
 }
 
 const erUnsupportedPS = 1295
@@ -97,6 +99,16 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		}
 		st.read = isRead(node) && !hasPrimaryHint(sql)
 		st.infoSchema = rw.infoSchema
+		if !sc.passThrough() && !st.infoSchema {
+			// Plan from a fresh parse: the rewriter changed this AST.
+			fresh, err := s.parser.ParseOneStmt(sql, "", "")
+			if err != nil {
+				return nil, err
+			}
+			if st.plan, err = s.planFor(sc, fresh, sql, !rw.needsSessionValues()); err != nil {
+				return nil, err
+			}
+		}
 	}
 	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
 	if err != nil {
@@ -134,7 +146,11 @@ func (s *Session) handleStmtExecute(pkt []byte) error {
 	ctx := s.beginStatement(st.sql)
 	defer s.endStatement()
 	s.lastFailed = false
-	err = s.executeOnBackend(ctx, st, exec.Params)
+	if st.plan != nil {
+		err = s.executeRouted(ctx, st, exec.Params)
+	} else {
+		err = s.executeOnBackend(ctx, st, exec.Params)
+	}
 	if err == nil || err == errRelayed {
 		return nil
 	}
@@ -146,11 +162,45 @@ func (s *Session) handleStmtExecute(pkt []byte) error {
 }
 
 func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params []wire.Param) error {
-	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
+	return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params)
+}
+
+// executeRouted binds a prepared statement's values to its plan. One target
+// runs as a backend prepared statement (binary rows relay unchanged);
+// several run as text with the values inlined.
+func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wire.Param) error {
+	values := make([]router.Value, len(params))
+	for i := range params {
+		values[i] = routerValue(&params[i])
+	}
+	rt, err := st.plan.Bind(values)
 	if err != nil {
 		return err
 	}
-	bst, err := c.Prepare(ctx, st.backendSQL)
+	if len(rt.Targets) != 1 {
+		if rt.Kind == router.KindSelect && !rt.Broadcast {
+			return errorf(erNotSupported, "this SELECT reaches %d shards and merging their rows is not supported yet; add the shard key to the WHERE clause", len(rt.Targets))
+		}
+		return s.execWriteEverywhere(ctx, st.sc, rt, values, false)
+	}
+	t := rt.Targets[0]
+	ordered := make([]wire.Param, len(t.Params))
+	for k, i := range t.Params {
+		ordered[k] = params[i]
+	}
+	if err := s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered); err != nil {
+		return err
+	}
+	s.noteInsertID(rt)
+	return nil
+}
+
+func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param) error {
+	c, err := s.acquire(ctx, st.sc, shard, read)
+	if err != nil {
+		return err
+	}
+	bst, err := c.Prepare(ctx, sql)
 	if err != nil {
 		s.release(c, 0)
 		return err
@@ -167,7 +217,7 @@ func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params [
 		s.release(c, 0)
 		return err
 	}
-	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[st.shard].db})
+	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[shard].db})
 	s.release(c, warnings)
 	return err
 }
@@ -231,4 +281,30 @@ func (s *Session) handleFieldList(data []byte) error {
 			return err
 		}
 	}
+}
+
+// routerValue converts a bound parameter to a shard-key value.
+func routerValue(p *wire.Param) router.Value {
+	if p.Null {
+		return router.NullValue()
+	}
+	switch p.Type {
+	case wire.TypeTiny, wire.TypeShort, wire.TypeLong, wire.TypeLongLong, wire.TypeInt24, wire.TypeYear:
+		if p.Unsigned {
+			if u, ok := p.Uint(); ok {
+				return router.UintValue(u)
+			}
+		} else if i, ok := p.Int(); ok {
+			return router.IntValue(i)
+		}
+	case wire.TypeFloat, wire.TypeDouble:
+		if f, ok := p.Float(); ok {
+			return router.FloatValue(f)
+		}
+	case wire.TypeDecimal, wire.TypeNewDecimal:
+		return router.DecimalValue(string(p.Value))
+	case wire.TypeDate, wire.TypeDatetime, wire.TypeTimestamp, wire.TypeTime:
+		return router.StringValue(p.Text())
+	}
+	return router.BytesValue(p.Value)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/conf"
+	"github.com/shardproxy/shardproxy/router"
 )
 
 // topology is one configuration in force: users, logical schemas and the
@@ -15,6 +16,7 @@ type topology struct {
 	schemas map[string]*schema // by lower-cased logical name
 	order   []string           // logical names as configured, for SHOW DATABASES
 	nodes   map[string]*backend.Node
+	router  *router.Router
 }
 
 // schema is a logical database and the physical databases behind it.
@@ -25,6 +27,8 @@ type schema struct {
 	defaultShard    int
 	physical        map[string]bool // lower-cased physical database names
 	tables          int
+	routing         *router.Schema
+	plans           *planCache
 }
 
 // passThrough reports a schema that is one plain database behind the proxy.
@@ -38,8 +42,13 @@ type shard struct {
 
 // newTopology builds the runtime view of cfg, reusing nodes from prev whose
 // settings did not change so that their pools survive a reload.
-func newTopology(cfg *conf.Config, prev *topology) *topology {
+func newTopology(cfg *conf.Config, prev *topology) (*topology, error) {
+	rt, err := router.New(cfg)
+	if err != nil {
+		return nil, err
+	}
 	t := &topology{
+		router:  rt,
 		cfg:     cfg,
 		users:   map[string]conf.User{},
 		schemas: map[string]*schema{},
@@ -64,6 +73,8 @@ func newTopology(cfg *conf.Config, prev *topology) *topology {
 			defaultShard:    s.DefaultShard,
 			physical:        map[string]bool{},
 			tables:          len(s.Tables),
+			routing:         rt.Schema(s.Name),
+			plans:           newPlanCache(),
 		}
 		for _, sh := range s.Shards {
 			sc.shards = append(sc.shards, shard{node: t.nodes[sh.Node], db: sh.Database})
@@ -72,7 +83,7 @@ func newTopology(cfg *conf.Config, prev *topology) *topology {
 		t.schemas[strings.ToLower(s.Name)] = sc
 		t.order = append(t.order, s.Name)
 	}
-	return t
+	return t, nil
 }
 
 func (t *topology) nodeConf(name string) conf.Node {

@@ -9,12 +9,13 @@ import (
 
 // MySQL error numbers the router answers with.
 const (
-	ErNoDB           = 1046 // ER_NO_DB_ERROR
-	ErBadDB          = 1049 // ER_BAD_DB_ERROR
-	ErParse          = 1064 // ER_PARSE_ERROR
-	ErUnknown        = 1105 // ER_UNKNOWN_ERROR
-	ErWrongArguments = 1210 // ER_WRONG_ARGUMENTS
-	ErNotSupported   = 1235 // ER_NOT_SUPPORTED_YET
+	ErNoDB            = 1046 // ER_NO_DB_ERROR
+	ErBadDB           = 1049 // ER_BAD_DB_ERROR
+	ErParse           = 1064 // ER_PARSE_ERROR
+	ErUnknown         = 1105 // ER_UNKNOWN_ERROR
+	ErWrongValueCount = 1136 // ER_WRONG_VALUE_COUNT_ON_ROW
+	ErWrongArguments  = 1210 // ER_WRONG_ARGUMENTS
+	ErNotSupported    = 1235 // ER_NOT_SUPPORTED_YET
 )
 
 // Error is a routing error the proxy sends to the client as a MySQL error

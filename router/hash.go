@@ -21,8 +21,13 @@ func (h hashAlgorithm) Shard(v Value) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	hi, _ := bits.Mul64(x, uint64(h))
-	return int(hi), nil
+	return hashShard(x, int(h)), nil
+}
+
+// hashShard maps a hash to the shard owning its range of the hash space.
+func hashShard(x uint64, n int) int {
+	hi, _ := bits.Mul64(x, uint64(n))
+	return int(hi)
 }
 
 // Hash is the stable 64-bit hash of a shard key. Changing it moves data.
@@ -42,16 +47,26 @@ func (h hashAlgorithm) Shard(v Value) (int, error) {
 // case-sensitive collation, or 'A' and 'a' (equal in MySQL) land apart.
 func Hash(v Value) (uint64, error) {
 	var buf [24]byte
+	b, ok := canonical(v, buf[:0])
+	if !ok {
+		return 0, fmt.Errorf("cannot hash %s", v)
+	}
+	return fmix64(fnv1a(b)), nil
+}
+
+// canonical appends the canonical form of a key (step 1 above) to buf;
+// false for NULL. Equal canonical forms are the same key.
+func canonical(v Value, buf []byte) ([]byte, bool) {
 	if k, ok := toInteger(v); ok {
-		return fmix64(fnv1a(k.appendDecimal(buf[:0]))), nil
+		return k.appendDecimal(buf), true
 	}
 	switch v.Kind() {
 	case sqlparse.KindString, sqlparse.KindBytes, sqlparse.KindDecimal:
-		return fmix64(fnv1a(v.Str())), nil
+		return append(buf, v.Str()...), true
 	case sqlparse.KindFloat:
-		return fmix64(fnv1a(strconv.AppendFloat(buf[:0], v.Float(), 'f', -1, 64))), nil
+		return strconv.AppendFloat(buf, v.Float(), 'f', -1, 64), true
 	}
-	return 0, fmt.Errorf("cannot hash %s", v)
+	return buf, false
 }
 
 const (

@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"math"
 	"sort"
 
 	"github.com/shardproxy/shardproxy/conf"
@@ -70,12 +71,17 @@ func (r *rangeAlgorithm) locate(v Value) (int, bool, error) {
 }
 
 // ShardRange maps lo..hi to shards. An exclusive upper end equal to a
-// bound stops before that bound's shard; other ends are taken inclusively,
-// which may add a shard that holds no match but never misses one.
+// bound stops before that bound's shard, and an exclusive integer lower end
+// k starts at k+1; an exclusive string lower end is taken inclusively, which
+// may add a shard holding no match but never misses one.
 func (r *rangeAlgorithm) ShardRange(lo, hi Bound) (int, int, error) {
 	first, last := 0, r.Shards()-1
 	if !lo.Open {
-		i, _, err := r.locate(lo.Value)
+		v := lo.Value
+		if k, ok := toInteger(v); ok && r.ints != nil && !lo.Inclusive && k.big == 0 && k.v < math.MaxInt64 {
+			v = IntValue(k.v + 1) // integers: k < x means k+1 <= x
+		}
+		i, _, err := r.locate(v)
 		if err != nil {
 			return 0, 0, err
 		}

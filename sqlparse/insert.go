@@ -31,7 +31,7 @@ func SplitInsert(ins *ast.InsertStmt, schemas []string, extraColumn string) (*In
 	}
 	ins.Setlist = false
 	ins.Lists = [][]ast.ExprNode{{newMark()}}
-	whole, err := NewTemplate(ins, schemas)
+	whole, err := restoreTemplate(ins, schemas)
 	if err != nil {
 		return nil, err
 	}

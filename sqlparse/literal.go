@@ -25,7 +25,7 @@ func Literal(expr ast.ExprNode) (Value, bool) {
 		return Literal(e.Expr)
 	case *ast.UnaryOperationExpr:
 		v, ok := Literal(e.V)
-		if !ok || !v.isNumeric() {
+		if !ok || v.kind < KindInt || v.kind > KindDecimal {
 			return Value{}, false
 		}
 		switch e.Op {
@@ -96,13 +96,16 @@ func AppendLiteral(b []byte, v Value) []byte {
 	switch v.kind {
 	case KindNull:
 		return append(b, "NULL"...)
-	case KindInt, KindUint:
-		return v.appendNumber(b)
+	case KindInt:
+		return strconv.AppendInt(b, v.Int(), 10)
+	case KindUint:
+		return strconv.AppendUint(b, v.n, 10)
 	case KindFloat:
 		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
 			return append(b, "NULL"...) // MySQL has no NaN or infinity
 		}
-		return v.appendNumber(b)
+		// 'e' keeps it a DOUBLE literal, as the binary protocol sent it.
+		return strconv.AppendFloat(b, v.Float(), 'e', -1, 64)
 	case KindDecimal:
 		if isDecimalText(v.s) {
 			return append(b, v.s...)

@@ -85,7 +85,9 @@ func NumberParams(node ast.Node) int {
 	return len(c.params)
 }
 
-type paramCollector struct{ params []*test_driver.ParamMarkerExpr }
+type paramCollector struct {
+	params []*test_driver.ParamMarkerExpr
+}
 
 func (c *paramCollector) Enter(n ast.Node) (ast.Node, bool) {
 	if p, ok := n.(*test_driver.ParamMarkerExpr); ok {

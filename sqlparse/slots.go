@@ -78,6 +78,28 @@ func (t *slotter) schemaHole(name *ast.CIStr) {
 	}
 }
 
+// keepName aliases an unnamed expression in a select list with its
+// original text: MySQL names the result column after that text, which the
+// restored spelling (COUNT(1) for count(*)) would change. Columns and
+// string literals are named by their name and value, which restoring keeps.
+func (t *slotter) keepName(f *ast.SelectField) {
+	switch x := f.Expr.(type) {
+	case nil, *ast.ColumnNameExpr:
+		return
+	case *test_driver.ValueExpr:
+		if k := x.Kind(); k == test_driver.KindString || k == test_driver.KindBytes {
+			return
+		}
+	}
+	if f.AsName.L != "" {
+		return
+	}
+	if text := f.Text(); text != "" && len(text) <= 256 {
+		f.AsName = ast.NewCIStr(text)
+		t.undo = append(t.undo, func() { f.AsName = ast.CIStr{} })
+	}
+}
+
 func (t *slotter) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
 	case *ast.TableName:
@@ -88,8 +110,9 @@ func (t *slotter) Enter(n ast.Node) (ast.Node, bool) {
 		if x.WildCard != nil {
 			t.schemaHole(&x.WildCard.Schema)
 		}
+		t.keepName(x)
 	case *ast.ShowStmt:
-		if i := slices.Index(t.schemas, strings.ToLower(x.DBName)); i >= 0 && x.DBName != "" {
+		if i := slices.Index(t.schemas, strings.ToLower(x.DBName)); x.DBName != "" && i >= 0 {
 			old := x.DBName
 			x.DBName = holeName(holeSchema, i)
 			t.undo = append(t.undo, func() { x.DBName = old })

@@ -24,9 +24,9 @@ func Restore(node ast.Node) (string, error) {
 	return b.String(), nil
 }
 
-// Template is a node restored once into text with holes: schema qualifiers
-// (of the logical schemas it was built for), `?` parameters and cut marks.
-// Expanding it for a shard is string concatenation, with no AST work.
+// Template is a statement's text with holes: schema qualifiers (of the
+// logical schemas it was built for), `?` parameters and cut marks. Built
+// once per plan; expanding it for a shard is string concatenation.
 type Template struct {
 	parts []string // len(parts) == len(holes)+1
 	holes []hole
@@ -37,13 +37,28 @@ type hole struct {
 	n    int  // index into schemas, or the parameter's index
 }
 
-// NewTemplate restores node, turning qualifiers that name one of schemas
-// (lower-case logical names) into holes filled per shard. Column qualifiers
-// (`shop.users.name`) are renamed along with table names, so no alias is
-// needed and unqualified names are left alone. String literals that are not
-// UTF-8 become X'..' literals. node is modified while this runs and then
-// put back: do not share it with another goroutine meanwhile.
+// NewTemplate turns node into text with holes: qualifiers that name one of
+// schemas (lower-case logical names) are filled per shard, `?` markers are
+// numbered. Column qualifiers (`shop.users.name`) are renamed along with
+// table names, so no alias is needed; unqualified names stay unqualified.
+//
+// A statement keeps its own text when the qualifiers and markers can be
+// found in it (textTemplate). Otherwise, and for other nodes, it is
+// restored: expressions in select lists get their original text as alias
+// so result column names do not change, and string literals that are not
+// UTF-8 become X'..'. node is modified while this runs and then put back:
+// do not share it with another goroutine meanwhile.
 func NewTemplate(node ast.Node, schemas []string) (*Template, error) {
+	if stmt, ok := node.(ast.StmtNode); ok {
+		if t, ok := textTemplate(stmt, schemas); ok {
+			return t, nil
+		}
+	}
+	return restoreTemplate(node, schemas)
+}
+
+// restoreTemplate always restores node.
+func restoreTemplate(node ast.Node, schemas []string) (*Template, error) {
 	s := &slotter{schemas: schemas}
 	root, _ := node.Accept(s)
 	text, err := Restore(root)
@@ -98,6 +113,15 @@ func (t *Template) Expand(dbs []string) Query {
 	return b.Query()
 }
 
+// Size returns the length of the template's text without its holes.
+func (t *Template) Size() int {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p)
+	}
+	return n
+}
+
 // UsesSchemas reports whether the text differs between shards.
 func (t *Template) UsesSchemas() bool {
 	for _, h := range t.holes {
@@ -136,8 +160,9 @@ func (t *Template) cut() []*Template {
 	return out
 }
 
-// Rewrite restores node with each schema qualifier found in dbs (logical
-// name → physical database, case-insensitive) replaced; `?` markers stay.
+// Rewrite returns node's text with each schema qualifier found in dbs
+// (logical name → physical database, case-insensitive) replaced, as
+// NewTemplate does; `?` markers stay.
 func Rewrite(node ast.Node, dbs map[string]string) (string, error) {
 	schemas := make([]string, 0, len(dbs))
 	physical := make([]string, 0, len(dbs))
@@ -152,8 +177,8 @@ func Rewrite(node ast.Node, dbs map[string]string) (string, error) {
 	return t.Expand(physical).SQL, nil
 }
 
-// Inline restores node with its `?` markers replaced by params as literals,
-// for sending a prepared statement as text.
+// Inline returns node's text with its `?` markers replaced by params as
+// literals (AppendLiteral), for sending a prepared statement as text.
 func Inline(node ast.Node, params []Value) (string, error) {
 	t, err := NewTemplate(node, nil)
 	if err != nil {

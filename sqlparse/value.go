@@ -1,9 +1,6 @@
 package sqlparse
 
-import (
-	"math"
-	"strconv"
-)
+import "math"
 
 // ValueKind tells which field of a Value is meaningful.
 type ValueKind uint8
@@ -13,45 +10,35 @@ const (
 	KindInt
 	KindUint
 	KindFloat
-	KindDecimal // exact numeric kept as its text, e.g. "12.50"
+	KindDecimal // exact number kept as its text, e.g. "12.50"
 	KindString  // text in the connection character set
-	KindBytes   // binary data; always inlined as a hex literal
+	KindBytes   // binary data: always inlined as a hex literal
 )
 
 // Value is a literal or parameter value: a shard key, or a prepared-statement
-// argument. It is small and copied by value; the zero Value is NULL.
+// argument. It is small, comparable with ==, and the zero Value is NULL.
 type Value struct {
 	kind ValueKind
-	n    uint64 // Int (as two's complement), Uint, Float (as IEEE bits)
+	n    uint64 // Int (two's complement), Uint, Float (IEEE bits)
 	s    string // Decimal, String, Bytes
 }
 
-func NullValue() Value              { return Value{} }
-func IntValue(v int64) Value        { return Value{kind: KindInt, n: uint64(v)} }
-func UintValue(v uint64) Value      { return Value{kind: KindUint, n: v} }
-func FloatValue(v float64) Value    { return Value{kind: KindFloat, n: math.Float64bits(v)} }
-func DecimalValue(s string) Value   { return Value{kind: KindDecimal, s: s} }
-func StringValue(s string) Value    { return Value{kind: KindString, s: s} }
-func BytesValue(b []byte) Value     { return Value{kind: KindBytes, s: string(b)} }
-func (v Value) Kind() ValueKind     { return v.kind }
-func (v Value) IsNull() bool        { return v.kind == KindNull }
-func (v Value) Int() int64          { return int64(v.n) }
-func (v Value) Uint() uint64        { return v.n }
-func (v Value) Float() float64      { return math.Float64frombits(v.n) }
-func (v Value) Str() string         { return v.s } // text of a Decimal, String or Bytes
-func (v Value) isText() bool        { return v.kind == KindString || v.kind == KindBytes }
-func (v Value) isNumeric() bool     { return v.kind >= KindInt && v.kind <= KindDecimal }
-func (v Value) String() string      { return string(AppendLiteral(nil, v)) }
-func (v Value) Equal(w Value) bool  { return v == w }
-func (v Value) appendNumber(b []byte) []byte {
-	switch v.kind {
-	case KindInt:
-		return strconv.AppendInt(b, v.Int(), 10)
-	case KindUint:
-		return strconv.AppendUint(b, v.n, 10)
-	case KindFloat:
-		// 'e' keeps the literal a DOUBLE in MySQL, as the binary protocol sent it.
-		return strconv.AppendFloat(b, v.Float(), 'e', -1, 64)
-	}
-	return append(b, v.s...)
-}
+// Constructors, one per kind.
+func NullValue() Value            { return Value{} }
+func IntValue(v int64) Value      { return Value{kind: KindInt, n: uint64(v)} }
+func UintValue(v uint64) Value    { return Value{kind: KindUint, n: v} }
+func FloatValue(v float64) Value  { return Value{kind: KindFloat, n: math.Float64bits(v)} }
+func DecimalValue(s string) Value { return Value{kind: KindDecimal, s: s} }
+func StringValue(s string) Value  { return Value{kind: KindString, s: s} }
+func BytesValue(b []byte) Value   { return Value{kind: KindBytes, s: string(b)} }
+
+// Accessors; each is meaningful for its kind only.
+func (v Value) Kind() ValueKind { return v.kind }
+func (v Value) IsNull() bool    { return v.kind == KindNull }
+func (v Value) Int() int64      { return int64(v.n) }
+func (v Value) Uint() uint64    { return v.n }
+func (v Value) Float() float64  { return math.Float64frombits(v.n) }
+func (v Value) Str() string     { return v.s } // Decimal, String, Bytes
+
+// String returns v as a SQL literal.
+func (v Value) String() string { return string(AppendLiteral(nil, v)) }

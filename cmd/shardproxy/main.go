@@ -99,7 +99,10 @@ func reload(srv *proxy.Server, path string, log *zap.Logger) {
 		log.Error("configuration reload refused; the previous configuration stays in force", zap.String("config", path), zap.Error(err))
 		return
 	}
-	srv.Reload(cfg)
+	if err := srv.Reload(cfg); err != nil {
+		log.Error("configuration reload refused; the previous configuration stays in force", zap.String("config", path), zap.Error(err))
+		return
+	}
 	log.Info("configuration reloaded", zap.String("config", path))
 }
 

@@ -1,0 +1,33 @@
+package router
+
+import "github.com/pingcap/tidb/pkg/parser/ast"
+
+// planSelect routes SELECT and UNION: the outer block's co-located sharded
+// tables may span shards; everything nested must share one shard with it.
+func (pl *planner) planSelect() (binder, error) {
+	pl.plan.Kind = KindSelect
+	pl.plan.Read = !pl.sc.locks
+	var r routing
+	var top *ast.SelectStmt
+	if sel, ok := pl.stmt.(*ast.SelectStmt); ok {
+		top = sel
+		r.addBlock(pl.s.newBlock(pl.sc, sel.From, sel.Where), true, "")
+	}
+	pl.addNested(&r, top, "subquery")
+	return pl.route(r, false)
+}
+
+// addNested pins every query block but skip; what names them in errors
+// (UNION arms are called UNION).
+func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string) {
+	for _, sel := range pl.sc.selects {
+		if sel == skip {
+			continue
+		}
+		w := what
+		if pl.sc.arms[sel] {
+			w = "UNION"
+		}
+		r.addBlock(pl.s.newBlock(pl.sc, sel.From, sel.Where), false, w)
+	}
+}
