@@ -67,7 +67,7 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 	s.releaseWarnConn()
 	sh := sc.shards[shard]
 	if s.inTx || !s.autocommit {
-		c, err := s.txConn(ctx, sh.node.Primary)
+		c, err := s.txConn(ctx, sc, sh, read)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	if err != nil {
 		return err
 	}
-	rt, err := plan.Bind(nil)
+	rt, err := s.bind(ctx, sc, plan, insertTable(st), nil)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type relayOptions struct {
 	// translate rewrites physical database names in result values and
 	// column names (SHOW and information_schema answers).
 	translate bool
+	// insertID is an auto_increment id the proxy generated: the OK packet
+	// carries it, as MySQL's does for ids it generates.
+	insertID uint64
 }
 
 // relay streams one backend response to the client. Packets pass through
@@ -38,6 +41,9 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 			if !valid {
 				c.MarkBroken()
 				return 0, fmt.Errorf("backend %s: malformed OK packet", c.Addr())
+			}
+			if opt.insertID != 0 {
+				ok.LastInsertID = opt.insertID
 			}
 			if ok.LastInsertID != 0 {
 				s.lastInsertID = ok.LastInsertID

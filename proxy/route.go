@@ -28,6 +28,32 @@ func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bo
 	return p, nil
 }
 
+// bind routes one execution of a plan, reserving auto_increment ids from
+// the schema's sequence when the INSERT needs them.
+func (s *Session) bind(ctx context.Context, sc *schema, plan *router.Plan, table string, params []router.Value) (*router.Route, error) {
+	if plan.AutoIncrement == nil {
+		return plan.Bind(params)
+	}
+	column := plan.AutoIncrement.Column
+	return plan.BindIDs(params, func(n int) (uint64, error) {
+		return sc.ids.next(ctx, table, column, n)
+	})
+}
+
+// insertTable names the table an INSERT writes, for its id sequence.
+func insertTable(st ast.StmtNode) string {
+	ins, ok := st.(*ast.InsertStmt)
+	if !ok || ins.Table == nil || ins.Table.TableRefs == nil {
+		return ""
+	}
+	if ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
+		if tn, ok := ts.Source.(*ast.TableName); ok {
+			return tn.Name.O
+		}
+	}
+	return ""
+}
+
 // execRoute runs a bound route with text statements and answers the client.
 func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
 	read := rt.Read && !rt.Primary
@@ -37,11 +63,10 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		if err != nil {
 			return err
 		}
-		if err := s.execOnShard(ctx, sc, t.Shard, sql, read, more); err != nil {
-			return err
-		}
 		s.noteInsertID(rt)
-		return nil
+		return s.execOnShardOpts(ctx, sc, t.Shard, sql, read, relayOptions{
+			more: more, logical: sc.name, physical: sc.shards[t.Shard].db, insertID: rt.InsertID,
+		})
 	}
 	if rt.Kind == router.KindSelect && !rt.Broadcast {
 		return errorf(erNotSupported, "this SELECT reaches %d shards and merging their rows is not supported yet; add the shard key to the WHERE clause", len(rt.Targets))
@@ -53,20 +78,53 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 // affected rows added up for a scatter, one shard's count for a broadcast
 // (every shard applied the same change).
 func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
+	// A statement that changes several nodes is a transaction of its own:
+	// all of it commits, or none.
+	implicit := !s.inTx && s.autocommit && rt.Kind != router.KindDDL && spansNodes(sc, rt)
+	if implicit {
+		s.setInTx(true)
+	}
+	ok, err := s.writeEverywhere(ctx, sc, rt, params)
+	if implicit {
+		if err != nil {
+			s.rollback(ctx)
+			return err
+		}
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return s.okPacket(ok, more)
+}
+
+// spansNodes reports whether a route's targets live on several nodes.
+func spansNodes(sc *schema, rt *router.Route) bool {
+	for _, t := range rt.Targets[1:] {
+		if sc.shards[t.Shard].node != sc.shards[rt.Targets[0].Shard].node {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value) (wire.OK, error) {
 	var total wire.OK
 	for i, t := range rt.Targets {
 		sql, err := t.Inline(params)
 		if err != nil {
-			return err
+			return total, err
 		}
 		c, err := s.acquire(ctx, sc, t.Shard, false)
 		if err != nil {
-			return err
+			return total, err
 		}
 		res, err := c.Exec(ctx, sql)
 		s.release(c, 0)
 		if err != nil {
-			return err
+			return total, err
 		}
 		if rt.Broadcast {
 			if i == 0 {
@@ -88,7 +146,7 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	if total.LastInsertID != 0 {
 		s.lastInsertID = total.LastInsertID
 	}
-	return s.okPacket(total, more)
+	return total, nil
 }
 
 // noteInsertID records an id the proxy generated, as LAST_INSERT_ID() shows.

@@ -38,6 +38,8 @@ type Server struct {
 	version string
 
 	sessions sync.Map // connection id → *Session
+	inflight sync.Map // gtrids this process is committing: recovery leaves them alone
+	stop     context.CancelFunc
 	active   atomic.Int64
 	wg       sync.WaitGroup
 	closing  atomic.Bool
@@ -67,6 +69,9 @@ func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
 	}
 	s.version = s.backendVersion()
 	s.ensureDatabases()
+	bg, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.recoverXA(bg)
 	s.my = server.NewServer(s.version, uint8(wire.CharsetUTF8MB4), mysql.AUTH_NATIVE_PASSWORD, key, tlsConf)
 	return s, nil
 }
@@ -97,6 +102,9 @@ func (s *Server) ensureDatabases() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, sc := range s.topo.Load().schemas {
+		if !sc.passThrough() {
+			s.ensureSystemTables(ctx, sc)
+		}
 		for _, sh := range sc.shards {
 			c, err := sh.node.Primary.Get(ctx, false)
 			if err != nil {
@@ -107,6 +115,34 @@ func (s *Server) ensureDatabases() {
 				s.log.Warn("cannot create shard database", zap.String("node", sh.node.Name), zap.String("database", sh.db), zap.Error(err))
 			}
 			sh.node.Primary.Put(c)
+		}
+	}
+}
+
+// ensureSystemTables creates the proxy's own tables on a sharded schema's
+// default shard: the id sequences and the 2PC decision log.
+func (s *Server) ensureSystemTables(ctx context.Context, sc *schema) {
+	sh := sc.shards[sc.defaultShard]
+	c, err := sh.node.Primary.Get(ctx, false)
+	if err != nil {
+		return
+	}
+	defer sh.node.Primary.Put(c)
+	fail := func(err error) {
+		s.log.Warn("cannot create the proxy's tables", zap.String("schema", sc.name), zap.String("database", sh.db), zap.Error(err))
+	}
+	if _, err := c.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+strings.ReplaceAll(sh.db, "`", "``")+"`"); err != nil {
+		fail(err)
+		return
+	}
+	if err := c.UseDB(ctx, sh.db); err != nil {
+		fail(err)
+		return
+	}
+	for _, ddl := range []string{createSequenceTable, createDecisionTable} {
+		if _, err := c.Exec(ctx, ddl); err != nil {
+			fail(err)
+			return
 		}
 	}
 }
@@ -216,10 +252,14 @@ func (s *Server) Shutdown(ctx context.Context) {
 		})
 		<-done
 	}
+	s.stop()
 	for _, n := range s.topo.Load().nodes {
 		n.Close()
 	}
 }
+
+// metricsXA counts a two-phase commit outcome.
+func (s *Server) metricsXA(outcome string) {}
 
 // Reload puts a new configuration in force for new statements.
 func (s *Server) Reload(cfg *conf.Config) error {

@@ -57,8 +57,9 @@ type Session struct {
 	autocommit bool
 	inTx       bool
 	txReadOnly bool
-	txBegin    string // the START TRANSACTION each backend gets
-	txConns    map[*backend.Pool]*backend.Conn
+	branches   map[*backend.Pool]*branch // the transaction's connections, by primary
+	gtrid      string                    // XA transaction id, once a branch uses XA
+	txSchema   *schema                   // holds the XA decision
 
 	lastInsertID     uint64
 	lastFailed       bool          // the last statement answered with an error
@@ -91,7 +92,7 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		user:       user,
 		charset:    charset,
 		autocommit: true,
-		txConns:    map[*backend.Pool]*backend.Conn{},
+		branches:   map[*backend.Pool]*branch{},
 		stmts:      map[uint32]*clientStmt{},
 		parser:     newParser(),
 		started:    time.Now(),

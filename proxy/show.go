@@ -31,7 +31,7 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 			c.Pool().Put(c)
 			return err
 		}
-		if s.inTx && len(s.txConns) > 0 {
+		if s.inTx && len(s.branches) > 0 {
 			break
 		}
 		return s.writeRows([]string{"Level", "Code", "Message"}, nil, more)

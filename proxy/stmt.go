@@ -28,6 +28,7 @@ type clientStmt struct {
 	types      []wire.ParamType // from the last execute that sent them
 	longData   map[int][]byte
 	plan       *router.Plan // routing on a sharded schema; nil: the default shard
+	table      string       // an INSERT's table, for its id sequence
 }
 
 const erUnsupportedPS = 1295
@@ -108,6 +109,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			if st.plan, err = s.planFor(sc, fresh, sql, !rw.needsSessionValues()); err != nil {
 				return nil, err
 			}
+			st.table = insertTable(fresh)
 		}
 	}
 	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
@@ -162,7 +164,7 @@ func (s *Session) handleStmtExecute(pkt []byte) error {
 }
 
 func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params []wire.Param) error {
-	return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params)
+	return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params, 0)
 }
 
 // executeRouted binds a prepared statement's values to its plan. One target
@@ -173,7 +175,7 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 	for i := range params {
 		values[i] = routerValue(&params[i])
 	}
-	rt, err := st.plan.Bind(values)
+	rt, err := s.bind(ctx, st.sc, st.plan, st.table, values)
 	if err != nil {
 		return err
 	}
@@ -188,14 +190,11 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 	for k, i := range t.Params {
 		ordered[k] = params[i]
 	}
-	if err := s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered); err != nil {
-		return err
-	}
 	s.noteInsertID(rt)
-	return nil
+	return s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered, rt.InsertID)
 }
 
-func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param) error {
+func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param, insertID uint64) error {
 	c, err := s.acquire(ctx, st.sc, shard, read)
 	if err != nil {
 		return err
@@ -217,7 +216,7 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		s.release(c, 0)
 		return err
 	}
-	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[shard].db})
+	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID})
 	s.release(c, warnings)
 	return err
 }

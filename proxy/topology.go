@@ -29,6 +29,8 @@ type schema struct {
 	tables          int
 	routing         *router.Schema
 	plans           *planCache
+	ids             *sequences
+	multiNode       bool // shards on several nodes: transactions use XA
 }
 
 // passThrough reports a schema that is one plain database behind the proxy.
@@ -77,8 +79,17 @@ func newTopology(cfg *conf.Config, prev *topology) (*topology, error) {
 			plans:           newPlanCache(),
 		}
 		for _, sh := range s.Shards {
+			sc.multiNode = sc.multiNode || sh.Node != s.Shards[0].Node
 			sc.shards = append(sc.shards, shard{node: t.nodes[sh.Node], db: sh.Database})
 			sc.physical[strings.ToLower(sh.Database)] = true
+		}
+		sc.ids = newSequences(sc)
+		if prev != nil {
+			// Keep reserved blocks across a reload: ids are never reused.
+			if old := prev.schema(s.Name); old != nil {
+				sc.ids = old.ids
+				sc.ids.sc = sc
+			}
 		}
 		t.schemas[strings.ToLower(s.Name)] = sc
 		t.order = append(t.order, s.Name)

@@ -2,17 +2,33 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"go.uber.org/zap"
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
-// execBegin starts a transaction. Backends see START TRANSACTION lazily, on
-// the first statement for each of them, so a transaction that touches one
-// node costs what it would without the proxy.
+// branch is a transaction's connection to one node's primary. On a schema
+// whose shards span several nodes every branch is an XA branch, so that a
+// transaction that writes on several nodes can commit atomically; a
+// transaction that writes on one node commits it in one phase.
+type branch struct {
+	conn  *backend.Conn
+	node  string
+	xa    bool
+	wrote bool
+}
+
+// execBegin starts a transaction. Backends see it lazily, on the first
+// statement for each of them, so a transaction that touches one node costs
+// what it would without the proxy.
 func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) error {
 	if s.inTx {
 		// BEGIN inside a transaction commits it, as on MySQL.
@@ -20,23 +36,20 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 			return err
 		}
 	}
-	s.setInTx(true)
-	s.txReadOnly = st.ReadOnly
-	s.txBegin = "START TRANSACTION"
-	if st.ReadOnly {
-		s.txBegin += " READ ONLY"
-	}
 	if st.CausalConsistencyOnly || st.AsOf != nil {
 		return errorf(erNotSupported, "this START TRANSACTION option is TiDB syntax; MariaDB does not support it")
 	}
+	s.setInTx(true)
+	s.txReadOnly = st.ReadOnly
 	return s.okPacket(wire.OK{}, more)
 }
 
-// txConn returns the transaction's connection to a primary, starting the
-// backend transaction on first use.
-func (s *Session) txConn(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
-	if c, ok := s.txConns[pool]; ok {
-		return c, nil
+// txConn returns the transaction's branch on a node, starting it on first use.
+func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (*backend.Conn, error) {
+	pool := sh.node.Primary
+	if b, ok := s.branches[pool]; ok {
+		b.wrote = b.wrote || !read
+		return b.conn, nil
 	}
 	c, err := pool.Get(ctx, s.capability&wire.ClientFoundRows != 0)
 	if err != nil {
@@ -53,55 +66,160 @@ func (s *Session) txConn(ctx context.Context, pool *backend.Pool) (*backend.Conn
 			return nil, err
 		}
 	}
-	begin := s.txBegin
-	if begin == "" {
-		begin = "START TRANSACTION"
+	b := &branch{conn: c, node: sh.node.Name, xa: sc.multiNode && !s.txReadOnly, wrote: !read}
+	begin := "START TRANSACTION"
+	switch {
+	case b.xa:
+		if s.gtrid == "" {
+			s.gtrid, s.txSchema = newGtrid(sc.name), sc
+		}
+		begin = "XA START " + xid(s.gtrid, b.node)
+	case s.txReadOnly:
+		begin += " READ ONLY"
 	}
 	if _, err := c.Exec(ctx, begin); err != nil {
 		pool.Put(c)
 		return nil, err
 	}
-	s.txConns[pool] = c
+	s.branches[pool] = b
 	s.setInTx(true)
 	return c, nil
 }
 
 func (s *Session) isTxConn(c *backend.Conn) bool {
-	return s.txConns[c.Pool()] == c
+	b, ok := s.branches[c.Pool()]
+	return ok && b.conn == c
 }
 
-// commit ends the transaction on every backend it touched.
+// commit ends the transaction on every node it touched: in one phase when
+// at most one node has writes, with XA two-phase commit otherwise.
 func (s *Session) commit(ctx context.Context) error {
-	var first error
-	for pool, c := range s.txConns {
-		if first == nil {
-			if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+	defer s.endTx()
+	var written []*branch
+	for _, b := range s.branches {
+		if b.wrote {
+			written = append(written, b)
+		}
+	}
+	if len(written) <= 1 {
+		var first error
+		for _, b := range s.branches {
+			if err := b.commitOnePhase(ctx, s.gtrid); err != nil && first == nil {
 				first = err
-				c.MarkBroken()
-			}
-		} else {
-			// A failed commit leaves the rest undecided: roll them back.
-			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
-				c.MarkBroken()
 			}
 		}
-		delete(s.txConns, pool)
-		pool.Put(c)
+		s.putBranches()
+		return first
 	}
-	s.endTx()
-	return first
+	return s.commitTwoPhase(ctx, written)
+}
+
+func (b *branch) commitOnePhase(ctx context.Context, gtrid string) error {
+	sql := "COMMIT"
+	if b.xa {
+		x := xid(gtrid, b.node)
+		sql = "XA END " + x + "; XA COMMIT " + x + " ONE PHASE"
+	}
+	_, err := b.conn.Exec(ctx, sql)
+	if err != nil {
+		b.conn.MarkBroken()
+	}
+	return err
+}
+
+func (b *branch) rollback(ctx context.Context, gtrid string, prepared bool) {
+	sql := "ROLLBACK"
+	if b.xa {
+		x := xid(gtrid, b.node)
+		sql = "XA END " + x + "; XA ROLLBACK " + x
+		if prepared {
+			sql = "XA ROLLBACK " + x
+		}
+	}
+	if _, err := b.conn.Exec(ctx, sql); err != nil {
+		b.conn.MarkBroken()
+	}
+}
+
+// commitTwoPhase prepares every written branch, records the decision on the
+// schema's default shard, then commits. Until the decision is recorded any
+// failure rolls everything back; after it, branches that cannot be reached
+// are committed by recovery.
+func (s *Session) commitTwoPhase(ctx context.Context, written []*branch) error {
+	gtrid := s.gtrid
+	s.srv.inflight.Store(gtrid, true)
+	defer s.srv.inflight.Delete(gtrid)
+	prepared := map[*branch]bool{}
+	abort := func(cause error) error {
+		for _, b := range s.branches {
+			b.rollback(ctx, gtrid, prepared[b])
+		}
+		s.putBranches()
+		s.srv.metricsXA("rolled_back")
+		return cause
+	}
+	for _, b := range s.branches {
+		if b.wrote {
+			continue
+		}
+		if err := b.commitOnePhase(ctx, gtrid); err != nil {
+			return abort(err)
+		}
+	}
+	for _, b := range written {
+		x := xid(gtrid, b.node)
+		if _, err := b.conn.Exec(ctx, "XA END "+x+"; XA PREPARE "+x); err != nil {
+			return abort(err)
+		}
+		prepared[b] = true
+	}
+	failpoint("before-decision")
+	if err := recordDecision(ctx, s.txSchema, gtrid, "commit"); err != nil {
+		if errors.Is(err, errDecidedOtherwise) {
+			return abort(errorf(erUnknown, "the transaction was rolled back by recovery before it could commit; run it again"))
+		}
+		var we *wire.Error
+		if errors.As(err, &we) {
+			return abort(err) // the decision was refused: nothing committed
+		}
+		// Unknown outcome: leave the branches prepared for recovery.
+		for _, b := range written {
+			b.conn.MarkBroken()
+		}
+		s.putBranches()
+		return errorf(erUnknown, "the commit decision could not be recorded (%v); recovery will finish or undo the transaction", err)
+	}
+	failpoint("after-decision")
+	complete := true
+	for _, b := range written {
+		if _, err := b.conn.Exec(ctx, "XA COMMIT "+xid(gtrid, b.node)); err != nil {
+			complete = false
+			b.conn.MarkBroken()
+			s.log().Warn("XA COMMIT failed; recovery will retry", zap.String("gtrid", gtrid), zap.String("node", b.node), zap.Error(err))
+		}
+	}
+	s.putBranches()
+	s.srv.metricsXA("committed")
+	if complete {
+		go forgetDecision(s.txSchema, gtrid)
+	}
+	return nil
 }
 
 // rollback undoes the transaction everywhere; failures only drop connections.
 func (s *Session) rollback(ctx context.Context) {
-	for pool, c := range s.txConns {
-		if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
-			c.MarkBroken()
-		}
-		delete(s.txConns, pool)
-		pool.Put(c)
+	for _, b := range s.branches {
+		b.rollback(ctx, s.gtrid, false)
 	}
+	s.putBranches()
 	s.endTx()
+}
+
+func (s *Session) putBranches() {
+	for pool, b := range s.branches {
+		delete(s.branches, pool)
+		pool.Put(b.conn)
+	}
 }
 
 // rollbackAll is rollback for a session that is going away.
@@ -113,18 +231,7 @@ func (s *Session) rollbackAll() {
 
 func (s *Session) endTx() {
 	s.setInTx(false)
-	s.txReadOnly, s.txBegin, s.pendingIsolation = false, "", ""
-}
-
-// execOnTxConns runs a savepoint statement on every connection of the
-// transaction; outside one it is a no-op, as MySQL treats it.
-func (s *Session) execOnTxConns(ctx context.Context, text string, more bool) error {
-	for _, c := range s.txConns {
-		if _, err := c.Exec(ctx, text); err != nil {
-			return err
-		}
-	}
-	return s.okPacket(wire.OK{}, more)
+	s.txReadOnly, s.pendingIsolation, s.gtrid, s.txSchema = false, "", "", nil
 }
 
 // setInTx records the transaction state; Shutdown reads the mirror from
@@ -132,4 +239,31 @@ func (s *Session) execOnTxConns(ctx context.Context, text string, more bool) err
 func (s *Session) setInTx(on bool) {
 	s.inTx = on
 	s.txOpen.Store(on)
+}
+
+// execOnTxConns runs a savepoint statement on every branch of the
+// transaction; outside one it is a no-op, as MySQL treats it.
+func (s *Session) execOnTxConns(ctx context.Context, text string, more bool) error {
+	for _, b := range s.branches {
+		if _, err := b.conn.Exec(ctx, text); err != nil {
+			return err
+		}
+	}
+	return s.okPacket(wire.OK{}, more)
+}
+
+// gtridPrefix marks the proxy's XA transactions in XA RECOVER.
+const gtridPrefix = "shardproxy:"
+
+// newGtrid names a distributed transaction: the schema whose default shard
+// holds its decision, and a random part unique across proxies.
+func newGtrid(schema string) string {
+	var r [12]byte
+	_, _ = rand.Read(r[:])
+	return gtridPrefix + schema + ":" + hex.EncodeToString(r[:])
+}
+
+// xid is an XA identifier literal: hex, so any schema or node name is safe.
+func xid(gtrid, bqual string) string {
+	return fmt.Sprintf("X'%x',X'%x'", gtrid, bqual)
 }

@@ -59,16 +59,6 @@ func (b *Builder) WriteParam(i int) {
 // WriteLiteral writes v as a SQL literal.
 func (b *Builder) WriteLiteral(v Value) { b.buf = AppendLiteral(b.buf, v) }
 
-// WriteQuery appends q, placeholders included.
-func (b *Builder) WriteQuery(q *Query) {
-	base := len(b.buf)
-	b.buf = append(b.buf, q.SQL...)
-	b.params = append(b.params, q.Params...)
-	for _, off := range q.offsets {
-		b.offsets = append(b.offsets, base+off)
-	}
-}
-
 func (b *Builder) writeName(name string) {
 	b.buf = append(b.buf, '`')
 	b.buf = append(b.buf, strings.ReplaceAll(name, "`", "``")...)
@@ -109,7 +99,7 @@ func (b *Builder) Split(ends []Mark) []Query {
 	return out
 }
 
-// Query returns what was written; the Builder may be reused after Reset.
+// Query returns a copy of what was written.
 func (b *Builder) Query() Query {
 	q := Query{SQL: string(b.buf)}
 	if len(b.params) > 0 {
@@ -117,9 +107,4 @@ func (b *Builder) Query() Query {
 		q.offsets = append([]int(nil), b.offsets...)
 	}
 	return q
-}
-
-// Reset empties the Builder, keeping its memory.
-func (b *Builder) Reset() {
-	b.buf, b.params, b.offsets = b.buf[:0], b.params[:0], b.offsets[:0]
 }

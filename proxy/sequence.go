@@ -1,0 +1,128 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shardproxy/shardproxy/backend"
+)
+
+// sequenceTable holds the next free auto_increment id of every sharded
+// table of a schema, on its default shard. Every proxy sharing the backends
+// reserves blocks from it, so ids are unique across shards and proxies.
+const sequenceTable = "_shardproxy_sequences"
+
+const createSequenceTable = "CREATE TABLE IF NOT EXISTS `" + sequenceTable + "` (" +
+	"name VARCHAR(191) NOT NULL PRIMARY KEY, next_id BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB"
+
+// idBlockSize is how many ids one reservation takes: one round trip to the
+// default shard per this many generated ids.
+const idBlockSize = 1000
+
+// sequences hands out auto_increment ids for one schema.
+type sequences struct {
+	sc     *schema
+	mu     sync.Mutex
+	blocks map[string]*idBlock
+}
+
+type idBlock struct{ next, end uint64 }
+
+func newSequences(sc *schema) *sequences {
+	return &sequences{sc: sc, blocks: map[string]*idBlock{}}
+}
+
+// next returns the first of n consecutive ids for table.column.
+func (q *sequences) next(ctx context.Context, table, column string, n int) (uint64, error) {
+	key := strings.ToLower(table)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.blocks[key]
+	if b == nil || b.end-b.next < uint64(n) {
+		size := uint64(idBlockSize)
+		if uint64(n) > size {
+			size = uint64(n)
+		}
+		end, err := q.reserve(ctx, key, column, size)
+		if err != nil {
+			return 0, err
+		}
+		b = &idBlock{next: end - size, end: end}
+		q.blocks[key] = b
+	}
+	first := b.next
+	b.next += uint64(n)
+	return first, nil
+}
+
+// reserve moves the table's counter forward by size and returns its new
+// value: ids [value-size, value) are this proxy's. LAST_INSERT_ID(expr) makes
+// the UPDATE return the value in its OK packet, one round trip in all.
+func (q *sequences) reserve(ctx context.Context, table, column string, size uint64) (uint64, error) {
+	sh := q.sc.shards[q.sc.defaultShard]
+	c, err := sh.node.Primary.Get(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	defer sh.node.Primary.Put(c)
+	if err := c.UseDB(ctx, sh.db); err != nil {
+		return 0, err
+	}
+	update := fmt.Sprintf("UPDATE `%s` SET next_id = LAST_INSERT_ID(next_id + %d) WHERE name = %s",
+		sequenceTable, size, quoteString(table))
+	for attempt := 0; attempt < 2; attempt++ {
+		res, err := c.Exec(ctx, update)
+		if err != nil {
+			return 0, err
+		}
+		if res.OK.AffectedRows == 1 {
+			return res.OK.LastInsertID, nil
+		}
+		// First use of this table: start above the ids it already holds.
+		start, err := q.maxID(ctx, table, column)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := c.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO `%s` (name, next_id) VALUES (%s, %d)",
+			sequenceTable, quoteString(table), start+1)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("cannot reserve ids for %s in %s", table, sequenceTable)
+}
+
+// maxID is the largest id already in the table on any shard.
+func (q *sequences) maxID(ctx context.Context, table, column string) (uint64, error) {
+	var max uint64
+	for _, sh := range q.sc.shards {
+		c, err := sh.node.Primary.Get(ctx, false)
+		if err != nil {
+			return 0, err
+		}
+		err = c.UseDB(ctx, sh.db)
+		var res *backend.Result
+		if err == nil {
+			res, err = c.Exec(ctx, fmt.Sprintf("SELECT MAX(`%s`) FROM `%s`", column, table))
+		}
+		sh.node.Primary.Put(c)
+		if err != nil {
+			if isNoSuchTable(err) {
+				continue
+			}
+			return 0, err
+		}
+		if len(res.Rows) == 1 && res.Rows[0][0] != nil {
+			if v, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v > max {
+				max = v
+			}
+		}
+	}
+	return max, nil
+}
+
+func isNoSuchTable(err error) bool {
+	return toWireError(err).Code == 1146
+}
