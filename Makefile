@@ -26,7 +26,7 @@ run: build backends
 	$(BIN) --config $(CONFIG)
 
 test:
-	scripts/ensure-mariadb.sh
+	scripts/ensure-deps.sh
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -race -timeout 30m -skip '$(RACE_SKIP)' $(RACE_PKGS)
@@ -35,11 +35,11 @@ test-unit:
 	$(GO) test -count=1 -short $(PKGS)
 
 bench:
-	scripts/ensure-mariadb.sh
+	scripts/ensure-deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
 compat:
-	scripts/ensure-mariadb.sh
+	scripts/ensure-deps.sh
 	$(GO) test -count=1 -run TestDriverCompat -v -timeout 30m ./tests/
 
 lint:

@@ -156,6 +156,13 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		rw.rewriting = true
 		rw.functionsOnly = true
 		st.Accept(rw)
+		// The router builds shard texts from the statement's text.
+		restored, err := restore(st)
+		if err != nil {
+			return err
+		}
+		st.SetText(nil, restored)
+		text = restored
 	}
 	plan, err := s.planFor(sc, st, text, cacheable)
 	if err != nil {

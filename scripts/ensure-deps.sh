@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests run besides Go, from Debian's packages, when it is
+# missing: MariaDB (the tests start their own servers from it) and the
+# Flask + SQLAlchemy + PyMySQL stack of the example microservice test.
+set -euo pipefail
+missing=()
+if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
+	missing+=(mariadb-server mariadb-client)
+fi
+if ! /usr/bin/python3 -c 'import flask_sqlalchemy, pymysql' 2>/dev/null; then
+	missing+=(python3-flask-sqlalchemy python3-pymysql)
+fi
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+echo "installing with apt-get: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,316 @@
+package tests
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shardproxy/shardproxy/router"
+)
+
+// xaPending lists the XA branches prepared on every primary.
+func xaPending(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for i, n := range nodes {
+		db, err := n.Primary.DB("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range queryStrings(t, db, "XA RECOVER") {
+			out = append(out, fmt.Sprintf("n%d:%s", i, row[3]))
+		}
+		db.Close()
+	}
+	return out
+}
+
+func TestCrossShardTransactions(t *testing.T) {
+	c := newShardedCluster(t)
+	db := c.db
+	mustExec(t, db, "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(8))")
+	mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+	if c.expectedShard(t, "users", router.IntValue(1)) >= 2 || c.expectedShard(t, "users", router.IntValue(2)) < 2 {
+		t.Fatal("test assumes users 1 and 2 live on different nodes")
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, tx, "UPDATE users SET name = 'tx1' WHERE id = 1")
+	mustExec(t, tx, "UPDATE users SET name = 'tx2' WHERE id = 2")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := queryOne(t, db, "SELECT name FROM users WHERE id = 1"), queryOne(t, db, "SELECT name FROM users WHERE id = 2"); a != "tx1" || b != "tx2" {
+		t.Fatalf("after commit: %s %s", a, b)
+	}
+	tx, _ = db.Begin()
+	mustExec(t, tx, "UPDATE users SET name = 'no1' WHERE id = 1")
+	mustExec(t, tx, "UPDATE users SET name = 'no2' WHERE id = 2")
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := queryOne(t, db, "SELECT name FROM users WHERE id = 1"), queryOne(t, db, "SELECT name FROM users WHERE id = 2"); a != "tx1" || b != "tx2" {
+		t.Fatalf("after rollback: %s %s", a, b)
+	}
+	// One statement over every shard is atomic: a failure on one shard
+	// (a name too long for the column, strict mode) leaves every shard as it was.
+	mustExec(t, db, "UPDATE users SET name = 'longname' WHERE id = 3")
+	if _, err := db.Exec("UPDATE users SET name = CONCAT(name, 'x')"); mysqlCode(err) != 1406 {
+		t.Fatalf("scatter update that fails on one shard: %v, want 1406", err)
+	}
+	got := queryStrings(t, db, "SELECT name FROM users WHERE id = 1")
+	if got[0][0] != "tx1" {
+		t.Fatalf("a failed multi-shard UPDATE changed shard rows: %v", got)
+	}
+	if p := xaPending(t); len(p) != 0 {
+		t.Fatalf("prepared XA branches left behind: %v", p)
+	}
+}
+
+// TestXARecoveryAfterCrash kills the proxy between PREPARE and COMMIT, with
+// and without the decision recorded, and restarts it: every branch is
+// resolved, committed exactly when the decision was recorded.
+func TestXARecoveryAfterCrash(t *testing.T) {
+	for _, tc := range []struct {
+		failpoint string
+		committed bool
+	}{{"after-decision", true}, {"before-decision", false}} {
+		t.Run(tc.failpoint, func(t *testing.T) {
+			prefix := uniqueName("xa")
+			config := writeConfig(t, fmt.Sprintf(`
+listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+users: [{name: app, password: %s}]
+nodes:
+  - {name: n0, primary: %s, user: root}
+  - {name: n1, primary: %s, user: root}
+schemas:
+  - name: shop
+    shards: [{node: n0, database: %s_0}, {node: n0, database: %s_1}, {node: n1, database: %s_2}, {node: n1, database: %s_3}]
+    tables: [{name: users, shard_key: id, algorithm: mod}]
+`, appPassword, nodes[0].Primary.Addr, nodes[1].Primary.Addr, prefix, prefix, prefix, prefix))
+			t.Setenv("SHARDPROXY_FAILPOINT", tc.failpoint)
+			cmd, addr, logs := startBinary(t, config)
+			db, err := sql.Open("mysql", fmt.Sprintf("app:%s@tcp(%s)/shop", appPassword, addr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			mustExec(t, db, "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(10))")
+			mustExec(t, db, "INSERT INTO users (id, name) VALUES (1, 'before')")
+			mustExec(t, db, "INSERT INTO users (id, name) VALUES (2, 'before')")
+			tx, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustExec(t, tx, "UPDATE users SET name = 'after' WHERE id = 1")
+			mustExec(t, tx, "UPDATE users SET name = 'after' WHERE id = 2")
+			if err := tx.Commit(); err == nil {
+				t.Fatal("commit succeeded although the proxy crashed in it")
+			}
+			_ = cmd.Wait()
+			if !strings.Contains(logs.String(), "failpoint "+tc.failpoint) {
+				t.Fatalf("the proxy did not stop at the failpoint:\n%s", logs.String())
+			}
+			if p := xaPending(t); len(p) < 2 {
+				t.Fatalf("expected prepared branches after the crash, XA RECOVER shows %v", p)
+			}
+			os.Unsetenv("SHARDPROXY_FAILPOINT")
+			_, addr, _ = startBinary(t, config)
+			deadline := time.Now().Add(30 * time.Second)
+			for len(xaPending(t)) > 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("branches still prepared 30s after restart: %v", xaPending(t))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			db2, _ := sql.Open("mysql", fmt.Sprintf("app:%s@tcp(%s)/shop", appPassword, addr))
+			defer db2.Close()
+			want := "before"
+			if tc.committed {
+				want = "after"
+			}
+			for _, id := range []int{1, 2} {
+				if got := queryOne(t, db2, "SELECT name FROM users WHERE id = ?", id); got != want {
+					t.Fatalf("row %d is %q after recovery, want %q", id, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAutoIncrementIDs(t *testing.T) {
+	c := newShardedCluster(t)
+	// The cluster's users table is sharded on id; declare id auto_increment.
+	if err := c.p.srv.Reload(withAutoIncrement(c)); err != nil {
+		t.Fatal(err)
+	}
+	db := c.db
+	mustExec(t, db, "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))")
+	res := mustExec(t, db, "INSERT INTO users (name) VALUES ('one')")
+	first, _ := res.LastInsertId()
+	if first == 0 {
+		t.Fatal("no id generated")
+	}
+	if got := queryOne(t, db, "SELECT name FROM users WHERE id = ?", first); got != "one" {
+		t.Fatalf("row by generated id %d: %q", first, got)
+	}
+	shard := c.expectedShard(t, "users", router.IntValue(first))
+	if got := queryOne(t, c.shards[shard], "SELECT COUNT(*) FROM users WHERE id = ?", first); got != "1" {
+		t.Fatalf("row %d not on shard %d", first, shard)
+	}
+	res = mustExec(t, db, "INSERT INTO users (id, name) VALUES (NULL, 'a'), (0, 'b'), (NULL, 'c')")
+	multi, _ := res.LastInsertId()
+	if multi != first+1 {
+		t.Fatalf("multi-row insert LastInsertId %d, want the first generated id %d", multi, first+1)
+	}
+	conn, _ := db.Conn(t.Context())
+	defer conn.Close()
+	r, err := conn.ExecContext(t.Context(), "INSERT INTO users (name) VALUES (?)", "prepared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := r.LastInsertId()
+	var lid int64
+	if err := conn.QueryRowContext(t.Context(), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil || lid != pid {
+		t.Fatalf("LAST_INSERT_ID() = %d (%v), OK packet said %d", lid, err, pid)
+	}
+}
+
+// TestIDsUniqueAcrossProxies: clients of two proxies sharing the backends
+// insert 100,000 rows without ids; every id is unique and every client's
+// LAST_INSERT_ID() is its own rows' first id.
+func TestIDsUniqueAcrossProxies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	c := newShardedCluster(t)
+	cfg := withAutoIncrement(c)
+	if err := c.p.srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	second := startProxy(t, cfg)
+	mustExec(t, c.db, "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, owner INT)")
+	const clients, statements, rowsPer = 8, 50, 250
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for k := 0; k < clients; k++ {
+		p := c.p
+		if k%2 == 1 {
+			p = second
+		}
+		wg.Add(1)
+		go func(k int, p *runningProxy) {
+			defer wg.Done()
+			db, err := sql.Open("mysql", p.dsn("shop", "interpolateParams=true"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			conn, err := db.Conn(t.Context())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			values := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("(%d),", k), rowsPer), ",")
+			for i := 0; i < statements; i++ {
+				res, err := conn.ExecContext(t.Context(), "INSERT INTO users (owner) VALUES "+values)
+				if err != nil {
+					errs <- err
+					return
+				}
+				id, _ := res.LastInsertId()
+				var lid int64
+				if err := conn.QueryRowContext(t.Context(), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil {
+					errs <- err
+					return
+				}
+				var owner int
+				if err := conn.QueryRowContext(t.Context(), "SELECT owner FROM users WHERE id = ?", id+rowsPer-1).Scan(&owner); err != nil || lid != id || owner != k {
+					errs <- fmt.Errorf("client %d: LAST_INSERT_ID %d, OK id %d, last row owner %d (%v)", k, lid, id, owner, err)
+					return
+				}
+			}
+		}(k, p)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, shard := range c.shards {
+		for _, row := range queryStrings(t, shard, "SELECT id FROM users") {
+			ids = append(ids, row[0])
+		}
+	}
+	sort.Strings(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			t.Fatalf("id %s appears twice", ids[i])
+		}
+	}
+	if len(ids) != clients*statements*rowsPer {
+		t.Fatalf("%d rows on the shards, want %d", len(ids), clients*statements*rowsPer)
+	}
+}
+
+// TestFlaskMicroservice runs the seed Flask + Flask-SQLAlchemy app unchanged
+// against a schema where its users table is sharded by id.
+func TestFlaskMicroservice(t *testing.T) {
+	c := newShardedCluster(t)
+	cfg := withAutoIncrement(c)
+	sc := &cfg.Schemas[len(cfg.Schemas)-1]
+	for i := range sc.Tables {
+		if sc.Tables[i].Name == "users" {
+			sc.Tables[i].Name = "user" // the model's table name
+		}
+	}
+	if err := c.p.srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/python3", "testdata/flask_app.py", "20")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=mysql+pymysql://"+appUser+":"+appPassword+"@"+c.p.addr+"/shop")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("flask app: %v\n%s%s", err, out, stderr)
+	}
+	var result struct {
+		IDs      []uint64 `json:"ids"`
+		AllFound bool     `json:"all_found"`
+	}
+	if err := json.Unmarshal(out, &result); err != nil {
+		t.Fatalf("flask app output %q: %v", out, err)
+	}
+	if len(result.IDs) != 20 || !result.AllFound {
+		t.Fatalf("flask app: %+v", result)
+	}
+	onShards := 0
+	used := map[int]bool{}
+	for i, shard := range c.shards {
+		n := 0
+		fmt.Sscan(queryOne(t, shard, "SELECT COUNT(*) FROM `user`"), &n)
+		onShards += n
+		if n > 0 {
+			used[i] = true
+		}
+	}
+	if onShards != 20 || len(used) < 2 {
+		t.Fatalf("%d rows on %d shards, want 20 spread over the shards", onShards, len(used))
+	}
+}
