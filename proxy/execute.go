@@ -31,6 +31,9 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 		return err
 	}
 	read := isRead(st) && !hasPrimaryHint(text)
+	if !rw.needed && sc.passThrough() && sc.schemaOf(s) {
+		sc.plans.put(text, &cachedPlan{read: read, ddl: isDDL(st)})
+	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{
 		more: more, logical: sc.name, physical: sc.shards[shard].db, translate: rw.infoSchema,
 	})

@@ -10,27 +10,39 @@ import (
 // which costs one parse per statement shape.
 const maxCachedPlans = 10000
 
-// planCache maps a statement's exact text to its routing plan, so a
-// repeated statement (and every execution of a prepared one) is routed
-// without parsing. One per logical schema, dropped with it on reload.
-type planCache struct {
-	mu    sync.RWMutex
-	plans map[string]*router.Plan
+// cachedPlan is what a statement's text needs to run again without a
+// parse: its routing plan on a sharded schema, or, on a pass-through
+// schema, only whether it may read from a replica.
+type cachedPlan struct {
+	plan  *router.Plan // nil on a pass-through schema: the text goes as it is
+	table string       // an INSERT's table, for its id sequence
+	read  bool
+	ddl   bool
 }
 
-func newPlanCache() *planCache { return &planCache{plans: map[string]*router.Plan{}} }
+// planCache maps a statement's exact text to its plan, so a repeated
+// statement (and every execution of a prepared one) is routed without
+// parsing. One per logical schema, dropped with it on reload. Texts are
+// cached only when their plan depends on nothing but the text and the
+// schema (not on DATABASE(), LAST_INSERT_ID(), ...).
+type planCache struct {
+	mu    sync.RWMutex
+	plans map[string]*cachedPlan
+}
 
-func (c *planCache) get(text string) *router.Plan {
+func newPlanCache() *planCache { return &planCache{plans: map[string]*cachedPlan{}} }
+
+func (c *planCache) get(text string) *cachedPlan {
 	c.mu.RLock()
 	p := c.plans[text]
 	c.mu.RUnlock()
 	return p
 }
 
-func (c *planCache) put(text string, p *router.Plan) {
+func (c *planCache) put(text string, p *cachedPlan) {
 	c.mu.Lock()
 	if len(c.plans) >= maxCachedPlans {
-		c.plans = map[string]*router.Plan{}
+		c.plans = map[string]*cachedPlan{}
 	}
 	c.plans[text] = p
 	c.mu.Unlock()

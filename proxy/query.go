@@ -21,6 +21,12 @@ var errRelayed = errors.New("error relayed to client")
 
 // handleQuery serves COM_QUERY, one statement or several.
 func (s *Session) handleQuery(sql string) error {
+	if sc := s.topo().schema(s.schemaName); sc != nil {
+		if cached := sc.plans.get(sql); cached != nil {
+			// Seen before: routed without parsing.
+			return s.answer(sql, func(ctx context.Context) error { return s.execCached(ctx, sc, cached, sql) })
+		}
+	}
 	stmts, _, err := s.parser.ParseSQL(sql)
 	if err != nil {
 		return s.unparsed(sql, err)
@@ -51,10 +57,16 @@ func (s *Session) handleQuery(sql string) error {
 // runStatement executes one statement and answers it; only a client I/O
 // failure is returned.
 func (s *Session) runStatement(st ast.StmtNode, text string, more bool) error {
+	return s.answer(text, func(ctx context.Context) error { return s.execStmt(ctx, st, text, more) })
+}
+
+// answer runs one statement's execution and sends its error, if any, to
+// the client; only a client I/O failure is returned.
+func (s *Session) answer(text string, exec func(context.Context) error) error {
 	ctx := s.beginStatement(text)
 	defer s.endStatement()
 	s.lastFailed = false
-	err := s.execStmt(ctx, st, text, more)
+	err := exec(ctx)
 	if err == nil {
 		return nil
 	}

@@ -14,8 +14,8 @@ import (
 // from the cache when the same text was planned before.
 func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bool) (*router.Plan, error) {
 	if cacheable {
-		if p := sc.plans.get(text); p != nil {
-			return p, nil
+		if c := sc.plans.get(text); c != nil && c.plan != nil {
+			return c.plan, nil
 		}
 	}
 	p, err := sc.routing.Plan(st)
@@ -23,9 +23,27 @@ func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bo
 		return nil, err
 	}
 	if cacheable {
-		sc.plans.put(text, p)
+		sc.plans.put(text, &cachedPlan{plan: p, table: insertTable(st), ddl: p.Kind == router.KindDDL})
 	}
 	return p, nil
+}
+
+// execCached runs a statement whose text was planned before.
+func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, text string) error {
+	if c.ddl && s.inTx {
+		// DDL commits the transaction implicitly, as on MySQL.
+		if err := s.commit(ctx); err != nil {
+			return err
+		}
+	}
+	if c.plan == nil {
+		return s.execOnShard(ctx, sc, sc.defaultShard, text, c.read, false)
+	}
+	rt, err := s.bind(ctx, sc, c.plan, c.table, nil)
+	if err != nil {
+		return err
+	}
+	return s.execRoute(ctx, sc, rt, nil, false)
 }
 
 // bind routes one execution of a plan, reserving auto_increment ids from

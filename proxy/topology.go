@@ -33,6 +33,10 @@ type schema struct {
 	multiNode       bool // shards on several nodes: transactions use XA
 }
 
+// schemaOf reports whether sc is the session's current schema: texts are
+// cached per schema for the sessions using it.
+func (s *schema) schemaOf(sess *Session) bool { return strings.EqualFold(sess.schemaName, s.name) }
+
 // passThrough reports a schema that is one plain database behind the proxy.
 func (s *schema) passThrough() bool { return len(s.shards) == 1 && s.tables == 0 }
 
