@@ -18,6 +18,9 @@ import (
 // packets are split into chunks of this size.
 const MaxPayload = 1<<24 - 1
 
+// readStep is how much of a packet is read before the buffer grows again.
+const readStep = 64 * 1024
+
 // ErrPacketTooLarge is returned when a logical packet exceeds the reader's limit.
 var ErrPacketTooLarge = errors.New("packet exceeds max_allowed_packet")
 
@@ -67,15 +70,21 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 		if p.MaxPacket > 0 && len(p.buf)+n > p.MaxPacket {
 			return nil, ErrPacketTooLarge
 		}
-		start := len(p.buf)
-		if cap(p.buf)-start < n {
-			grown := make([]byte, start, start+n)
-			copy(grown, p.buf)
-			p.buf = grown
-		}
-		p.buf = p.buf[:start+n]
-		if _, err := io.ReadFull(p.rd, p.buf[start:]); err != nil {
-			return nil, err
+		// Grow with the data that actually arrives: a length header alone
+		// must not make the proxy allocate 16 MiB.
+		for left := n; left > 0; {
+			step := min(left, readStep)
+			start := len(p.buf)
+			if cap(p.buf)-start < step {
+				grown := make([]byte, start, max(2*cap(p.buf), start+step))
+				copy(grown, p.buf)
+				p.buf = grown
+			}
+			p.buf = p.buf[:start+step]
+			if _, err := io.ReadFull(p.rd, p.buf[start:]); err != nil {
+				return nil, err
+			}
+			left -= step
 		}
 		if n < MaxPayload {
 			// Don't pin a huge buffer for the life of the connection.
