@@ -42,6 +42,17 @@ compat:
 	scripts/ensure-deps.sh
 	$(GO) test -count=1 -run TestDriverCompat -v -timeout 30m ./tests/
 
+# Each fuzz target for FUZZTIME (60s by default); corpora live in testdata/fuzz.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := wire:FuzzReadPacket wire:FuzzParseOKAndField wire:FuzzParseExecute wire:FuzzBinaryRowValues \
+	proxy:FuzzHandshakeResponse sqlparse:FuzzTemplate router:FuzzPlan
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test ./$$pkg/ -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)

@@ -185,6 +185,13 @@ func (s *Server) Serve() error {
 
 func (s *Server) serveConn(nc net.Conn) {
 	defer nc.Close()
+	defer func() {
+		// The connection boundary: a bug in serving one client must not
+		// take the others down.
+		if r := recover(); r != nil {
+			s.log.Error("connection panic", zap.Any("panic", r), zap.Stack("stack"))
+		}
+	}()
 	topo := s.topo.Load()
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
