@@ -11,7 +11,7 @@ PKGS      := ./...
 RACE_PKGS := ./wire/... ./router/... ./sqlparse/... ./tests/
 RACE_SKIP := TestStreamMillionRows|TestDriverCompat
 
-.PHONY: build run backends backends-down test test-unit test-race bench compat lint fuzz clean
+.PHONY: build run backends backends-down test test-unit test-race bench bench-go compat lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shardproxy
@@ -34,7 +34,11 @@ test:
 test-unit:
 	$(GO) test -count=1 -short $(PKGS)
 
+# sysbench through direct, an haproxy TCP relay and the proxy (bench/README.md).
 bench:
+	scripts/bench.sh
+
+bench-go:
 	scripts/ensure-deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 

@@ -168,6 +168,22 @@ func (s *Server) Kill() error {
 	return s.terminate(syscall.SIGKILL)
 }
 
+// Freeze stops the server process (SIGSTOP) so that it accepts
+// connections but answers nothing, as a hung server does; Thaw resumes it.
+func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server.
+func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return errors.New("server not running")
+	}
+	return s.proc.Signal(sig)
+}
+
 // Restart starts the server again on the same port and datadir, shutting it
 // down first if it is still running, and waits until it accepts logins.
 // A replica resumes replicating by itself.

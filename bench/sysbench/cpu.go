@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/<pid>/stat.
+var clockTicks = userHZ()
+
+func userHZ() float64 {
+	out, err := exec.Command("getconf", "CLK_TCK").Output()
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil && n > 0 {
+			return float64(n)
+		}
+	}
+	return 100 // USER_HZ on every common Linux architecture
+}
+
+// cpuSeconds returns the CPU time (user + system, all threads) pid has used.
+func cpuSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	ticks, err := parseStatTicks(string(b))
+	if err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return float64(ticks) / clockTicks, nil
+}
+
+// parseStatTicks returns utime+stime from a /proc/<pid>/stat line. The
+// command name (field 2) may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func parseStatTicks(stat string) (uint64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("no command name in %q", stat)
+	}
+	// After ')': field 3 (state) is index 0, so utime (14) is 11, stime (15) is 12.
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("only %d fields after the command name", len(f))
+	}
+	utime, err1 := strconv.ParseUint(f[11], 10, 64)
+	stime, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("utime %q / stime %q not numbers", f[11], f[12])
+	}
+	return utime + stime, nil
+}
+
+// cpuSnapshot holds the CPU seconds of some processes at one instant.
+type cpuSnapshot map[int]float64
+
+func takeSnapshot(pids []int) (cpuSnapshot, error) {
+	s := cpuSnapshot{}
+	for _, pid := range pids {
+		sec, err := cpuSeconds(pid)
+		if err != nil {
+			return nil, err
+		}
+		s[pid] = sec
+	}
+	return s, nil
+}
+
+// since returns the CPU seconds the given pids used between before and s.
+func (s cpuSnapshot) since(before cpuSnapshot, pids []int) float64 {
+	total := 0.0
+	for _, pid := range pids {
+		total += s[pid] - before[pid]
+	}
+	return total
+}

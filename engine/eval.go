@@ -1,0 +1,592 @@
+package engine
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/shardproxy/shardproxy/sqlparse"
+	"github.com/shardproxy/shardproxy/wire"
+)
+
+// The HAVING evaluator. The planner leaves to the shards every part of a
+// HAVING that does not involve an aggregate (they compute it as a hidden
+// column, with their own collations, dates and functions), so what is
+// evaluated here is only comparisons, logic and arithmetic over numbers:
+// the combined aggregates, those hidden columns, literals and parameters.
+
+// valKind is the kind of an evaluated value.
+type valKind uint8
+
+const (
+	valNull  valKind = iota
+	valInt           // int64
+	valDec           // exact decimal
+	valFloat         // float64
+	valStr           // a string literal or parameter: a number when compared with one
+	valOther         // a column value that is not a number (string, date...)
+)
+
+type value struct {
+	kind valKind
+	i    int64
+	d    decimal
+	f    float64
+	s    []byte // valStr; valOther: the column name, for errors
+}
+
+var (
+	valueNull  = value{}
+	valueTrue  = value{kind: valInt, i: 1}
+	valueFalse = value{kind: valInt, i: 0}
+)
+
+func boolValue(b bool) value {
+	if b {
+		return valueTrue
+	}
+	return valueFalse
+}
+
+func (v value) decimal() decimal {
+	if v.kind == valInt {
+		return decimalFromInt(v.i)
+	}
+	return v.d
+}
+
+func (v value) float() float64 {
+	switch v.kind {
+	case valInt:
+		return float64(v.i)
+	case valDec:
+		return v.d.float()
+	case valStr:
+		return stringToFloat(v.s)
+	}
+	return v.f
+}
+
+// stringToFloat reads the leading number of s as MySQL converts a string
+// to a number ('12abc' is 12, 'abc' is 0).
+func stringToFloat(s []byte) float64 {
+	t := strings.TrimLeft(string(s), " \t\n\r")
+	i := 0
+	digits := func() {
+		for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(t) && (t[i] == '-' || t[i] == '+') {
+		i++
+	}
+	digits()
+	if i < len(t) && t[i] == '.' {
+		i++
+		digits()
+	}
+	end := i
+	if i < len(t) && (t[i] == 'e' || t[i] == 'E') {
+		i++
+		if i < len(t) && (t[i] == '-' || t[i] == '+') {
+			i++
+		}
+		mark := i
+		digits()
+		if i > mark {
+			end = i
+		}
+	}
+	f, _ := strconv.ParseFloat(t[:end], 64)
+	return f
+}
+
+// evalCtx is one row's evaluation.
+type evalCtx struct {
+	row    [][]byte
+	fields []wire.Field
+	kinds  []valueKind
+	params []sqlparse.Value
+}
+
+// evalExpr is a compiled HAVING expression; immutable, shared by executions.
+type evalExpr interface {
+	eval(x *evalCtx) (value, error)
+	String() string
+}
+
+type colExpr struct{ col int }
+
+func (e *colExpr) String() string { return colName(e.col) }
+
+func (e *colExpr) eval(x *evalCtx) (value, error) {
+	v := x.row[e.col]
+	if v == nil {
+		return valueNull, nil
+	}
+	switch x.kinds[e.col] {
+	case kindInt:
+		if i, err := strconv.ParseInt(unsafe.String(unsafe.SliceData(v), len(v)), 10, 64); err == nil {
+			return value{kind: valInt, i: i}, nil
+		}
+		fallthrough // beyond int64 (BIGINT UNSIGNED)
+	case kindDecimal:
+		if d, ok := parseDecimal(v); ok {
+			return value{kind: valDec, d: d}, nil
+		}
+	case kindFloat:
+		return value{kind: valFloat, f: parseFloat(v)}, nil
+	}
+	return value{kind: valOther, s: x.fields[e.col].Name}, nil
+}
+
+type litExpr struct {
+	v    value
+	text string
+}
+
+func (e *litExpr) String() string               { return e.text }
+func (e *litExpr) eval(*evalCtx) (value, error) { return e.v, nil }
+
+// literalValue converts a literal or parameter value.
+func literalValue(v sqlparse.Value) value {
+	switch v.Kind() {
+	case sqlparse.KindInt:
+		return value{kind: valInt, i: v.Int()}
+	case sqlparse.KindUint:
+		if v.Uint() <= math.MaxInt64 {
+			return value{kind: valInt, i: int64(v.Uint())}
+		}
+		d, _ := parseDecimal(strconv.AppendUint(nil, v.Uint(), 10))
+		return value{kind: valDec, d: d}
+	case sqlparse.KindFloat:
+		return value{kind: valFloat, f: v.Float()}
+	case sqlparse.KindDecimal:
+		if d, ok := parseDecimal([]byte(v.Str())); ok {
+			return value{kind: valDec, d: d}
+		}
+		return value{kind: valFloat, f: stringToFloat([]byte(v.Str()))} // 1e3 style
+	case sqlparse.KindString, sqlparse.KindBytes:
+		return value{kind: valStr, s: []byte(v.Str())}
+	}
+	return valueNull
+}
+
+type paramExpr struct{ index int }
+
+func (e *paramExpr) String() string { return "?" + strconv.Itoa(e.index) }
+
+func (e *paramExpr) eval(x *evalCtx) (value, error) {
+	if e.index >= len(x.params) {
+		return valueNull, errorf(ErWrongArguments, "Incorrect arguments to EXECUTE: the statement needs %d parameters, %d were given", e.index+1, len(x.params))
+	}
+	return literalValue(x.params[e.index]), nil
+}
+
+// cmpExpr is =, <>, <, <=, >, >= or <=>.
+type cmpExpr struct {
+	op   opcode.Op
+	l, r evalExpr
+}
+
+func (e *cmpExpr) String() string { return binaryString(e.op, e.l, e.r) }
+
+// opText spells the evaluator's operators as SQL, for descriptions.
+var opText = map[opcode.Op]string{
+	opcode.EQ: "=", opcode.NE: "<>", opcode.LT: "<", opcode.LE: "<=", opcode.GT: ">", opcode.GE: ">=", opcode.NullEQ: "<=>",
+	opcode.LogicAnd: "AND", opcode.LogicOr: "OR", opcode.LogicXor: "XOR",
+	opcode.Plus: "+", opcode.Minus: "-", opcode.Mul: "*", opcode.Div: "/", opcode.IntDiv: "DIV", opcode.Mod: "%",
+}
+
+func binaryString(op opcode.Op, l, r evalExpr) string {
+	return "(" + l.String() + " " + opText[op] + " " + r.String() + ")"
+}
+
+func (e *cmpExpr) eval(x *evalCtx) (value, error) {
+	l, err := e.l.eval(x)
+	if err != nil {
+		return l, err
+	}
+	r, err := e.r.eval(x)
+	if err != nil {
+		return r, err
+	}
+	if l.kind == valNull || r.kind == valNull {
+		if e.op == opcode.NullEQ {
+			return boolValue(l.kind == r.kind), nil
+		}
+		return valueNull, nil
+	}
+	c, err := compareNumbers(l, r)
+	if err != nil {
+		return valueNull, err
+	}
+	switch e.op {
+	case opcode.EQ, opcode.NullEQ:
+		return boolValue(c == 0), nil
+	case opcode.NE:
+		return boolValue(c != 0), nil
+	case opcode.LT:
+		return boolValue(c < 0), nil
+	case opcode.LE:
+		return boolValue(c <= 0), nil
+	case opcode.GT:
+		return boolValue(c > 0), nil
+	}
+	return boolValue(c >= 0), nil
+}
+
+// compareNumbers compares non-NULL values as MySQL compares numbers: exact
+// unless a float (or a string, read as a float) is involved.
+func compareNumbers(l, r value) (int, error) {
+	if err := numeric(l); err != nil {
+		return 0, err
+	}
+	if err := numeric(r); err != nil {
+		return 0, err
+	}
+	switch {
+	case l.kind == valStr && r.kind == valStr:
+		return 0, unsupported("comparing two strings in HAVING across shards is not supported")
+	case l.kind == valInt && r.kind == valInt:
+		return cmpOrdered(l.i, r.i), nil
+	case l.kind == valFloat || r.kind == valFloat || l.kind == valStr || r.kind == valStr:
+		return cmpOrdered(l.float(), r.float()), nil
+	}
+	return l.decimal().cmp(r.decimal()), nil
+}
+
+func cmpOrdered[T int64 | float64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// numeric refuses values the evaluator cannot compare as MariaDB would.
+func numeric(v value) error {
+	if v.kind == valOther {
+		return unsupported("HAVING across shards can compare aggregates only with numbers; column '%s' is not numeric", v.s)
+	}
+	return nil
+}
+
+// truth is a value's truth: true, false, or NULL (known false).
+func truth(v value) (isTrue, known bool, err error) {
+	switch v.kind {
+	case valNull:
+		return false, false, nil
+	case valInt:
+		return v.i != 0, true, nil
+	case valDec:
+		return v.d.sign() != 0, true, nil
+	case valOther:
+		return false, false, numeric(v)
+	}
+	return v.float() != 0, true, nil
+}
+
+// logicExpr is AND, OR or XOR, with SQL's three-valued logic.
+type logicExpr struct {
+	op   opcode.Op
+	l, r evalExpr
+}
+
+func (e *logicExpr) String() string { return binaryString(e.op, e.l, e.r) }
+
+func (e *logicExpr) eval(x *evalCtx) (value, error) {
+	lv, err := e.l.eval(x)
+	if err != nil {
+		return lv, err
+	}
+	l, lknown, err := truth(lv)
+	if err != nil {
+		return valueNull, err
+	}
+	// Short cuts: FALSE AND x, TRUE OR x.
+	if lknown && (e.op == opcode.LogicAnd && !l || e.op == opcode.LogicOr && l) {
+		return boolValue(l), nil
+	}
+	rv, err := e.r.eval(x)
+	if err != nil {
+		return rv, err
+	}
+	r, rknown, err := truth(rv)
+	if err != nil {
+		return valueNull, err
+	}
+	switch e.op {
+	case opcode.LogicAnd:
+		if rknown && !r {
+			return valueFalse, nil
+		}
+		if lknown && rknown {
+			return valueTrue, nil
+		}
+	case opcode.LogicOr:
+		if rknown && r {
+			return valueTrue, nil
+		}
+		if lknown && rknown {
+			return valueFalse, nil
+		}
+	default: // XOR
+		if lknown && rknown {
+			return boolValue(l != r), nil
+		}
+	}
+	return valueNull, nil
+}
+
+type notExpr struct{ e evalExpr }
+
+func (e *notExpr) String() string { return "NOT " + e.e.String() }
+
+func (e *notExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil {
+		return v, err
+	}
+	t, known, err := truth(v)
+	if err != nil || !known {
+		return valueNull, err
+	}
+	return boolValue(!t), nil
+}
+
+// isExpr is IS [NOT] NULL (what 'n'), IS [NOT] TRUE ('t'), IS [NOT] FALSE ('f').
+type isExpr struct {
+	e    evalExpr
+	what byte
+	not  bool
+}
+
+func (e *isExpr) String() string {
+	s := e.e.String() + " IS "
+	if e.not {
+		s += "NOT "
+	}
+	return s + map[byte]string{'n': "NULL", 't': "TRUE", 'f': "FALSE"}[e.what]
+}
+
+func (e *isExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil {
+		return v, err
+	}
+	var res bool
+	if e.what == 'n' {
+		res = v.kind == valNull
+	} else {
+		t, known, err := truth(v)
+		if err != nil {
+			return valueNull, err
+		}
+		res = known && t == (e.what == 't')
+	}
+	return boolValue(res != e.not), nil
+}
+
+// inExpr is [NOT] IN (list).
+type inExpr struct {
+	e    evalExpr
+	list []evalExpr
+	not  bool
+}
+
+func (e *inExpr) String() string {
+	parts := make([]string, len(e.list))
+	for i, l := range e.list {
+		parts[i] = l.String()
+	}
+	op := " IN ("
+	if e.not {
+		op = " NOT IN ("
+	}
+	return e.e.String() + op + strings.Join(parts, ", ") + ")"
+}
+
+func (e *inExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil || v.kind == valNull {
+		return valueNull, err
+	}
+	sawNull := false
+	for _, item := range e.list {
+		w, err := item.eval(x)
+		if err != nil {
+			return w, err
+		}
+		if w.kind == valNull {
+			sawNull = true
+			continue
+		}
+		c, err := compareNumbers(v, w)
+		if err != nil {
+			return valueNull, err
+		}
+		if c == 0 {
+			return boolValue(!e.not), nil
+		}
+	}
+	if sawNull {
+		return valueNull, nil
+	}
+	return boolValue(e.not), nil
+}
+
+// arithExpr is +, -, *, /, DIV or %.
+type arithExpr struct {
+	op   opcode.Op
+	l, r evalExpr
+}
+
+func (e *arithExpr) String() string { return binaryString(e.op, e.l, e.r) }
+
+// divPrecisionIncrement is MariaDB's default div_precision_increment: a
+// division has the dividend's scale plus 4.
+const divPrecisionIncrement = 4
+
+func (e *arithExpr) eval(x *evalCtx) (value, error) {
+	l, err := e.l.eval(x)
+	if err != nil {
+		return l, err
+	}
+	r, err := e.r.eval(x)
+	if err != nil {
+		return r, err
+	}
+	if l.kind == valNull || r.kind == valNull {
+		return valueNull, nil
+	}
+	if err := numeric(l); err != nil {
+		return valueNull, err
+	}
+	if err := numeric(r); err != nil {
+		return valueNull, err
+	}
+	switch {
+	case l.kind == valFloat || r.kind == valFloat || l.kind == valStr || r.kind == valStr:
+		return floatArith(e.op, l.float(), r.float()), nil
+	case l.kind == valInt && r.kind == valInt && e.op != opcode.Div:
+		return e.intArith(l.i, r.i)
+	}
+	return decimalArith(e.op, l.decimal(), r.decimal()), nil
+}
+
+func (e *arithExpr) intArith(a, b int64) (value, error) {
+	var v int64
+	ok := true
+	switch e.op {
+	case opcode.Plus:
+		v, ok = addInt64(a, b)
+	case opcode.Minus:
+		v, ok = addInt64(a, -b)
+		ok = ok && b != math.MinInt64
+	case opcode.Mul:
+		v, ok = mulInt64(a, b)
+	case opcode.IntDiv:
+		if b == 0 {
+			return valueNull, nil
+		}
+		if a == math.MinInt64 && b == -1 {
+			ok = false
+		}
+		v = a / b
+	case opcode.Mod:
+		if b == 0 {
+			return valueNull, nil
+		}
+		if b == -1 {
+			return value{kind: valInt}, nil
+		}
+		v = a % b
+	}
+	if !ok {
+		return valueNull, errorf(ErDataOutOfRange, "BIGINT value is out of range in '%s'", e.String())
+	}
+	return value{kind: valInt, i: v}, nil
+}
+
+func floatArith(op opcode.Op, a, b float64) value {
+	var v float64
+	switch op {
+	case opcode.Plus:
+		v = a + b
+	case opcode.Minus:
+		v = a - b
+	case opcode.Mul:
+		v = a * b
+	case opcode.Div:
+		if b == 0 {
+			return valueNull
+		}
+		v = a / b
+	case opcode.IntDiv:
+		if b == 0 {
+			return valueNull
+		}
+		return value{kind: valInt, i: int64(a / b)}
+	case opcode.Mod:
+		if b == 0 {
+			return valueNull
+		}
+		v = math.Mod(a, b)
+	}
+	return value{kind: valFloat, f: v}
+}
+
+func decimalArith(op opcode.Op, a, b decimal) value {
+	var d decimal
+	ok := true
+	switch op {
+	case opcode.Plus:
+		d = a.add(b)
+	case opcode.Minus:
+		d = a.sub(b)
+	case opcode.Mul:
+		d = a.mul(b)
+	case opcode.Div:
+		d, ok = a.div(b, a.scale+divPrecisionIncrement)
+	case opcode.IntDiv:
+		d, ok = a.intDiv(b)
+	case opcode.Mod:
+		d, ok = a.mod(b)
+	}
+	if !ok {
+		return valueNull // division by zero is NULL
+	}
+	if op == opcode.IntDiv && d.big == nil {
+		return value{kind: valInt, i: d.small}
+	}
+	return value{kind: valDec, d: d}
+}
+
+type negExpr struct{ e evalExpr }
+
+func (e *negExpr) String() string { return "-" + e.e.String() }
+
+func (e *negExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil || v.kind == valNull {
+		return valueNull, err
+	}
+	if err := numeric(v); err != nil {
+		return valueNull, err
+	}
+	switch v.kind {
+	case valInt:
+		if v.i == math.MinInt64 {
+			return value{kind: valDec, d: decimalFromInt(v.i).neg()}, nil
+		}
+		return value{kind: valInt, i: -v.i}, nil
+	case valDec:
+		return value{kind: valDec, d: v.d.neg()}, nil
+	}
+	return value{kind: valFloat, f: -v.float()}, nil
+}
