@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
@@ -48,6 +49,10 @@ func (c *credentials) GetCredential(username string) (server.Credential, bool, e
 // OnAuthSuccess checks the schema named in the handshake.
 func (c *credentials) OnAuthSuccess(conn *server.Conn) error {
 	c.user = conn.GetUser()
+	if _, secure := conn.Conn.Conn.(*tls.Conn); c.topo.cfg.RequireSecureTransport && !secure {
+		// Refused in place of the OK, so the client sees it at login.
+		return mysql.NewError(erSecureTransport, "Connections using insecure transport are prohibited while require_secure_transport is on; connect with TLS")
+	}
 	if c.db == "" {
 		return nil
 	}
