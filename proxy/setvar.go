@@ -11,6 +11,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -158,22 +159,7 @@ func sqlLiteral(f *wire.Field, v []byte) string {
 
 // quoteString quotes s as an SQL string literal.
 func quoteString(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'':
-			b.WriteString("''")
-		case '\\':
-			b.WriteString(`\\`)
-		case 0:
-			b.WriteString(`\0`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
+	return string(sqlparse.AppendLiteral(nil, sqlparse.StringValue(s)))
 }
 
 func literal(e ast.ExprNode) (any, bool) {
