@@ -45,6 +45,9 @@ func (s *Session) execOnShard(ctx context.Context, sc *schema, shard int, sql st
 }
 
 func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sql string, read bool, opt relayOptions) error {
+	if s.route == routeNone {
+		s.route = routeSingle
+	}
 	c, err := s.acquire(ctx, sc, shard, read)
 	if err != nil {
 		return err

@@ -75,7 +75,12 @@ func insertTable(st ast.StmtNode) string {
 // execRoute runs a bound route with text statements and answers the client.
 func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
 	read := rt.Read && !rt.Primary
+	s.route = routeScatter
+	if rt.Broadcast {
+		s.route = routeBroadcast
+	}
 	if len(rt.Targets) == 1 {
+		s.route = routeSingle
 		t := rt.Targets[0]
 		sql, err := t.Inline(params)
 		if err != nil {

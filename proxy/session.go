@@ -62,6 +62,7 @@ type Session struct {
 	txSchema   *schema                   // holds the XA decision
 
 	lastInsertID     uint64
+	route            routeType     // how the last statement reached the backends, for metrics
 	lastFailed       bool          // the last statement answered with an error
 	scratch          []byte        // reused for packets the proxy re-encodes
 	packetsOut       uint64        // packets written to the client: is a retry safe?
