@@ -6,17 +6,20 @@ import "time"
 
 // Config is the whole configuration file (see shared CONTRACT.md).
 type Config struct {
-	Listen                 string        `mapstructure:"listen"`
-	AdminListen            string        `mapstructure:"admin_listen"`
-	MaxConnections         int           `mapstructure:"max_connections"`
-	ShutdownTimeout        time.Duration `mapstructure:"shutdown_timeout"`
-	MaxExecutionTime       time.Duration `mapstructure:"max_execution_time"`
-	TLS                    TLS           `mapstructure:"tls"`
-	RequireSecureTransport bool          `mapstructure:"require_secure_transport"`
-	Log                    Log           `mapstructure:"log"`
-	Users                  []User        `mapstructure:"users"`
-	Nodes                  []Node        `mapstructure:"nodes"`
-	Schemas                []Schema      `mapstructure:"schemas"`
+	Listen           string        `mapstructure:"listen"`
+	AdminListen      string        `mapstructure:"admin_listen"`
+	MaxConnections   int           `mapstructure:"max_connections"`
+	ShutdownTimeout  time.Duration `mapstructure:"shutdown_timeout"`
+	MaxExecutionTime time.Duration `mapstructure:"max_execution_time"`
+	// MaxMergeRows caps the rows a scatter SELECT may hold in the proxy's
+	// memory when its merge cannot stream (sorting on an aggregate).
+	MaxMergeRows           int      `mapstructure:"max_merge_rows"`
+	TLS                    TLS      `mapstructure:"tls"`
+	RequireSecureTransport bool     `mapstructure:"require_secure_transport"`
+	Log                    Log      `mapstructure:"log"`
+	Users                  []User   `mapstructure:"users"`
+	Nodes                  []Node   `mapstructure:"nodes"`
+	Schemas                []Schema `mapstructure:"schemas"`
 }
 
 type TLS struct {

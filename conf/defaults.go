@@ -11,6 +11,7 @@ var topDefaults = map[string]any{
 	"max_connections":          4096,
 	"shutdown_timeout":         30 * time.Second,
 	"max_execution_time":       time.Duration(0),
+	"max_merge_rows":           100000,
 	"tls.cert":                 "",
 	"tls.key":                  "",
 	"require_secure_transport": false,

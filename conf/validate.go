@@ -21,6 +21,9 @@ func (c *Config) Validate() []error {
 	}
 	p.nonNegative("shutdown_timeout", c.ShutdownTimeout)
 	p.nonNegative("max_execution_time", c.MaxExecutionTime)
+	if c.MaxMergeRows < 1 {
+		p.add("max_merge_rows", "%d must be at least 1", c.MaxMergeRows)
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		p.add("tls", "cert and key must be given together")
 	}

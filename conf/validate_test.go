@@ -188,7 +188,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 }
 
 func ExampleConfig_Validate() {
-	cfg := &Config{Listen: "127.0.0.1:6033", AdminListen: "127.0.0.1:6034", MaxConnections: 1,
+	cfg := &Config{Listen: "127.0.0.1:6033", AdminListen: "127.0.0.1:6034", MaxConnections: 1, MaxMergeRows: 1,
 		Log:     Log{Level: "info", Format: "json"},
 		Users:   []User{{Name: "app"}},
 		Nodes:   []Node{{Name: "n0", Primary: "127.0.0.1:3307", User: "root", Pool: Pool{MaxOpen: 1}}},

@@ -66,6 +66,7 @@ func baseConfig() *conf.Config {
 		Listen:          "127.0.0.1:0",
 		AdminListen:     "127.0.0.1:0",
 		MaxConnections:  4096,
+		MaxMergeRows:    100000,
 		ShutdownTimeout: 5 * time.Second,
 		Log:             conf.Log{Level: "info", Format: "console", SlowQuery: time.Second},
 		Users:           []conf.User{{Name: appUser, Password: appPassword}},

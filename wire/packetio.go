@@ -128,3 +128,7 @@ func (p *PacketIO) Buffered() int { return p.wr.Buffered() }
 
 // Close closes the connection.
 func (p *PacketIO) Close() error { return p.conn.Close() }
+
+// ReadBuffered is how many bytes have arrived and wait to be read: when 0,
+// the next ReadPacket will block on the network.
+func (p *PacketIO) ReadBuffered() int { return p.rd.Buffered() }
