@@ -14,6 +14,15 @@ type SchemaView struct {
 	Name     string      `json:"name"`
 	ReadFrom string      `json:"read_from"` // primary | replica
 	Shards   []ShardView `json:"shards"`
+	Tables   []TableView `json:"tables"`
+}
+
+// TableView is a table of the schema's shard map.
+type TableView struct {
+	Name      string `json:"name"`
+	Type      string `json:"type"` // sharded | global
+	ShardKey  string `json:"shard_key,omitempty"`
+	Algorithm string `json:"algorithm,omitempty"` // mod | hash | range
 }
 
 // ShardView is shard Index of a schema: one physical database on a node.
@@ -30,7 +39,8 @@ type NodeView struct {
 	Replicas []BackendView `json:"replicas"`
 }
 
-// BackendView is one backend server.
+// BackendView is one backend server. LagSeconds is -1 for a replica that
+// did not answer its last health check, and 0 for a primary.
 type BackendView struct {
 	Addr       string  `json:"addr"`
 	Role       string  `json:"role"` // metrics.RolePrimary | metrics.RoleReplica
@@ -46,6 +56,9 @@ func (t TopologyView) MarshalJSON() ([]byte, error) {
 	for i, s := range t.Schemas {
 		if s.Shards == nil {
 			s.Shards = []ShardView{}
+		}
+		if s.Tables == nil {
+			s.Tables = []TableView{}
 		}
 		out.Schemas[i] = s
 	}

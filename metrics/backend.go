@@ -10,6 +10,7 @@ import (
 // PoolStat is a snapshot of one backend connection pool (see backend.Pool.Stats).
 type PoolStat struct {
 	Node, Role, Addr  string // Role: RolePrimary or RoleReplica
+	Up                bool   // the server answered its last health check
 	Open, Idle, InUse int
 	Waits             int64   // checkouts that had to wait for a free slot
 	WaitSeconds       float64 // total time spent waiting
@@ -41,6 +42,7 @@ type backendSource struct {
 type backendCollector struct {
 	src atomic.Pointer[backendSource]
 
+	backendUp                                                 *prometheus.Desc
 	poolOpen, poolIdle, poolInUse, poolWaits, poolWaitSeconds *prometheus.Desc
 	replicaHealthy, replicaLag                                *prometheus.Desc
 }
@@ -52,6 +54,7 @@ func newBackendCollector() *backendCollector {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "", name), help, labels, nil)
 	}
 	return &backendCollector{
+		backendUp:       desc("backend_up", "1 while the backend server answers health checks, else 0.", poolLabels),
 		poolOpen:        desc("backend_pool_open", "Open backend connections (idle and in use).", poolLabels),
 		poolIdle:        desc("backend_pool_idle", "Idle backend connections.", poolLabels),
 		poolInUse:       desc("backend_pool_in_use", "Backend connections checked out.", poolLabels),
@@ -64,7 +67,7 @@ func newBackendCollector() *backendCollector {
 
 func (c *backendCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.poolOpen, c.poolIdle, c.poolInUse, c.poolWaits, c.poolWaitSeconds,
+		c.backendUp, c.poolOpen, c.poolIdle, c.poolInUse, c.poolWaits, c.poolWaitSeconds,
 		c.replicaHealthy, c.replicaLag,
 	} {
 		ch <- d
@@ -94,6 +97,11 @@ func (c *backendCollector) Collect(ch chan<- prometheus.Metric) {
 	if src.pools != nil {
 		for _, p := range src.pools() {
 			labels := []string{p.Node, p.Role, p.Addr}
+			up := 0.0
+			if p.Up {
+				up = 1
+			}
+			emit(c.backendUp, prometheus.GaugeValue, up, labels...)
 			emit(c.poolOpen, prometheus.GaugeValue, float64(p.Open), labels...)
 			emit(c.poolIdle, prometheus.GaugeValue, float64(p.Idle), labels...)
 			emit(c.poolInUse, prometheus.GaugeValue, float64(p.InUse), labels...)

@@ -204,7 +204,7 @@ func New() *Metrics {
 	})
 	m.connTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: namespace, Name: "connections_total",
-		Help: "Client connections accepted (admitted under max_connections).",
+		Help: "Client connections that logged in (a session began).",
 	})
 	m.connRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "connections_refused_total",
@@ -315,7 +315,7 @@ func (m *Metrics) Error(code uint16) {
 	c.Inc()
 }
 
-// ConnOpened counts a client connection admitted under max_connections.
+// ConnOpened counts a client connection that logged in.
 func (m *Metrics) ConnOpened() {
 	if m == nil {
 		return

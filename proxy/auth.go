@@ -6,12 +6,14 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"net"
 	"sync"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
 
+	"github.com/shardproxy/shardproxy/metrics"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -51,18 +53,32 @@ func (c *credentials) OnAuthSuccess(conn *server.Conn) error {
 	c.user = conn.GetUser()
 	if _, secure := conn.Conn.Conn.(*tls.Conn); c.topo.cfg.RequireSecureTransport && !secure {
 		// Refused in place of the OK, so the client sees it at login.
+		c.srv.refused(metrics.RefusedTLS, erSecureTransport)
 		return mysql.NewError(erSecureTransport, "Connections using insecure transport are prohibited while require_secure_transport is on; connect with TLS")
 	}
 	if c.db == "" {
 		return nil
 	}
 	if err := checkSchemaAccess(c.topo, c.topo.users[c.user], c.db); err != nil {
+		c.srv.metrics.Error(err.Code)
 		return mysql.NewError(err.Code, err.Message)
 	}
 	return nil
 }
 
-func (c *credentials) OnAuthFailure(*server.Conn, error) {}
+// OnAuthFailure counts a refused login; go-mysql also calls it for a
+// handshake that failed for other reasons (garbage, a dropped connection).
+func (c *credentials) OnAuthFailure(_ *server.Conn, err error) {
+	var me *mysql.MyError
+	if !errors.As(err, &me) {
+		return
+	}
+	if me.Code == erAccessDenied {
+		c.srv.refused(metrics.RefusedAuth, erAccessDenied)
+		return
+	}
+	c.srv.metrics.Error(me.Code)
+}
 
 // handshakeHandler receives the handshake's schema; go-mysql calls UseDB
 // before authentication completes, so it is only recorded here.

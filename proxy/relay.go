@@ -183,6 +183,10 @@ func (s *Session) relayLocalFile(c *backend.Conn, request []byte) error {
 // write buffers one packet for the client.
 func (s *Session) write(p []byte) error {
 	s.packetsOut++
+	if len(p) > 0 && p[0] == wire.ErrHeader {
+		// No other packet to the client starts with 0xff: count the error.
+		s.noteErrorPacket(p)
+	}
 	if err := s.io.WritePacket(p); err != nil {
 		return clientGone{err}
 	}

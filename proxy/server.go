@@ -19,7 +19,9 @@ import (
 	"github.com/go-mysql-org/go-mysql/server"
 	"go.uber.org/zap"
 
+	"github.com/shardproxy/shardproxy/admin"
 	"github.com/shardproxy/shardproxy/conf"
+	"github.com/shardproxy/shardproxy/metrics"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -43,11 +45,16 @@ type Server struct {
 	active   atomic.Int64
 	wg       sync.WaitGroup
 	closing  atomic.Bool
+
+	metrics   *metrics.Metrics
+	admin     *admin.Server
+	primaries sync.Map // *backend.Node → bool: did the primary answer its last check
 }
 
 // New prepares a server for cfg; Listen binds it.
 func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
-	s := &Server{log: log}
+	s := &Server{log: log, metrics: metrics.New()}
+	s.metrics.SetBackendSource(s.poolStats, s.replicaStats)
 	topo, err := newTopology(cfg, nil)
 	if err != nil {
 		return nil, err
@@ -72,6 +79,7 @@ func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.recoverXA(bg)
+	go s.checkPrimaries(bg)
 	s.my = server.NewServer(s.version, uint8(wire.CharsetUTF8MB4), mysql.AUTH_NATIVE_PASSWORD, key, tlsConf)
 	return s, nil
 }
@@ -147,11 +155,16 @@ func (s *Server) ensureSystemTables(ctx context.Context, sc *schema) {
 	}
 }
 
-// Listen binds the client address.
+// Listen binds the client address, and admin_listen for the admin server.
 func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
+	}
+	adminAddr := s.topo.Load().cfg.AdminListen
+	if err := s.startAdmin(adminAddr); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("admin_listen %s: %w", adminAddr, err)
 	}
 	s.ln = ln
 	s.log.Info("listening", zap.String("addr", ln.Addr().String()))
@@ -196,6 +209,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
 	if n > int64(topo.cfg.MaxConnections) {
+		s.refused(metrics.RefusedMaxConnections, erTooManyConnections)
 		refuse(nc, errorf(erTooManyConnections, "Too many connections"))
 		return
 	}
@@ -225,6 +239,8 @@ func (s *Server) serveConn(nc net.Conn) {
 	if creds.db != "" {
 		sess.schemaName = topo.schema(creds.db).name
 	}
+	s.metrics.ConnOpened()
+	defer s.metrics.ConnClosed()
 	s.sessions.Store(sess.id, sess)
 	defer s.sessions.Delete(sess.id)
 	sess.run()
@@ -263,10 +279,11 @@ func (s *Server) Shutdown(ctx context.Context) {
 	for _, n := range s.topo.Load().nodes {
 		n.Close()
 	}
+	s.stopAdmin()
 }
 
 // metricsXA counts a two-phase commit outcome.
-func (s *Server) metricsXA(outcome string) {}
+func (s *Server) metricsXA(outcome string) { s.metrics.XA(outcome) }
 
 // Reload puts a new configuration in force for new statements.
 func (s *Server) Reload(cfg *conf.Config) error {
@@ -275,6 +292,7 @@ func (s *Server) Reload(cfg *conf.Config) error {
 	if err != nil {
 		return err
 	}
+	s.reloadNotes(old.cfg, cfg)
 	s.topo.Store(next)
 	old.closeUnused(next)
 	s.ensureDatabases()

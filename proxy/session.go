@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -63,6 +64,8 @@ type Session struct {
 
 	lastInsertID     uint64
 	route            routeType     // how the last statement reached the backends, for metrics
+	errCode          uint16        // first error code sent for the running command, 0 for none
+	shardsHit        []int         // shards the running statement reached, for the slow-query log
 	lastFailed       bool          // the last statement answered with an error
 	scratch          []byte        // reused for packets the proxy re-encodes
 	packetsOut       uint64        // packets written to the client: is a retry safe?
@@ -118,15 +121,21 @@ func (s *Session) run() {
 		}
 	}()
 	for {
+		// The idle deadline is set before the drain check, so that a drain
+		// that wakes the read loop (deadline now) cannot be overwritten.
+		_ = s.io.Conn().SetReadDeadline(time.Now().Add(s.idleTimeout()))
 		if s.draining.Load() && !s.inTx {
 			return
 		}
 		s.io.SetSeq(0)
 		pkt, err := s.io.ReadPacket()
 		if err != nil {
+			var ne net.Error
 			if err == wire.ErrPacketTooLarge {
 				s.writeError(errorf(erNetPacketTooLarge, "Got a packet bigger than max_allowed_packet bytes"))
 				_ = s.io.Flush()
+			} else if errors.As(err, &ne) && ne.Timeout() && !s.draining.Load() {
+				s.log().Debug("idle client disconnected (wait_timeout)", zap.Uint32("conn", s.id), zap.Duration("wait_timeout", s.idleTimeout()))
 			} else if err != io.EOF && !s.killed.Load() && !s.draining.Load() {
 				s.log().Debug("client read failed", zap.Uint32("conn", s.id), zap.Error(err))
 			}
@@ -140,7 +149,7 @@ func (s *Session) run() {
 		if pkt[0] == comQuit {
 			return
 		}
-		if err := s.dispatch(pkt); err != nil {
+		if err := s.command(pkt); err != nil {
 			s.log().Debug("session ended", zap.Uint32("conn", s.id), zap.Error(err))
 			return
 		}
@@ -246,6 +255,7 @@ func (s *Session) writeOK(ok wire.OK) error {
 // writeError sends an error packet; the returned error is only ever an I/O
 // failure, so a failed statement does not end the session.
 func (s *Session) writeError(e *wire.Error) error {
+	s.noteError(e.Code)
 	return s.io.WritePacket(wire.AppendError(nil, e))
 }
 
