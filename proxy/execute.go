@@ -170,7 +170,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		st.SetText(nil, restored)
 		text = restored
 	}
-	plan, err := s.planFor(sc, st, text, cacheable)
+	plan, slot, err := s.planFor(sc, st, text, cacheable)
 	if err != nil {
 		return err
 	}
@@ -178,5 +178,5 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	if err != nil {
 		return err
 	}
-	return s.execRoute(ctx, sc, rt, nil, more)
+	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text})
 }

@@ -46,7 +46,7 @@ func benchRoute(b *testing.B, sql string) {
 		b.Fatal(err)
 	}
 	s := &Session{}
-	if _, err := s.planFor(sc, st, sql, true); err != nil {
+	if _, _, err := s.planFor(sc, st, sql, true); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

@@ -18,6 +18,7 @@ type cachedPlan struct {
 	table string       // an INSERT's table, for its id sequence
 	read  bool
 	ddl   bool
+	merge mergeSlot // a SELECT reaching several shards: how rows merge
 }
 
 // planCache maps a statement's exact text to its plan, so a repeated

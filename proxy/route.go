@@ -12,20 +12,23 @@ import (
 
 // planFor returns the routing plan of a statement on a sharded schema,
 // from the cache when the same text was planned before.
-func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bool) (*router.Plan, error) {
+// The returned slot keeps the text's merge plan; nil when not cached.
+func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bool) (*router.Plan, *mergeSlot, error) {
 	if cacheable {
 		if c := sc.plans.get(text); c != nil && c.plan != nil {
-			return c.plan, nil
+			return c.plan, &c.merge, nil
 		}
 	}
 	p, err := sc.routing.Plan(st)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cacheable {
-		sc.plans.put(text, &cachedPlan{plan: p, table: insertTable(st), ddl: p.Kind == router.KindDDL})
+		c := &cachedPlan{plan: p, table: insertTable(st), ddl: p.Kind == router.KindDDL}
+		sc.plans.put(text, c)
+		return p, &c.merge, nil
 	}
-	return p, nil
+	return p, nil, nil
 }
 
 // execCached runs a statement whose text was planned before.
@@ -43,7 +46,7 @@ func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, tex
 	if err != nil {
 		return err
 	}
-	return s.execRoute(ctx, sc, rt, nil, false)
+	return s.execRoute(ctx, sc, rt, nil, false, mergeSource{slot: &c.merge, text: text})
 }
 
 // bind routes one execution of a plan, reserving auto_increment ids from
@@ -73,7 +76,7 @@ func insertTable(st ast.StmtNode) string {
 }
 
 // execRoute runs a bound route with text statements and answers the client.
-func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
+func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool, src mergeSource) error {
 	read := rt.Read && !rt.Primary
 	s.route = routeScatter
 	if rt.Broadcast {
@@ -92,7 +95,7 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		})
 	}
 	if rt.Kind == router.KindSelect && !rt.Broadcast {
-		return errorf(erNotSupported, "this SELECT reaches %d shards and merging their rows is not supported yet; add the shard key to the WHERE clause", len(rt.Targets))
+		return s.execMerge(ctx, sc, src, params, false, more)
 	}
 	return s.execWriteEverywhere(ctx, sc, rt, params, more)
 }

@@ -28,6 +28,7 @@ type clientStmt struct {
 	types      []wire.ParamType // from the last execute that sent them
 	longData   map[int][]byte
 	plan       *router.Plan // routing on a sharded schema; nil: the default shard
+	merge      *mergeSlot   // the plan's merge, when it reaches several shards
 	table      string       // an INSERT's table, for its id sequence
 }
 
@@ -106,8 +107,11 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			if err != nil {
 				return nil, err
 			}
-			if st.plan, err = s.planFor(sc, fresh, sql, !rw.needsSessionValues()); err != nil {
+			if st.plan, st.merge, err = s.planFor(sc, fresh, sql, !rw.needsSessionValues()); err != nil {
 				return nil, err
+			}
+			if st.merge == nil {
+				st.merge = &mergeSlot{}
 			}
 			st.table = insertTable(fresh)
 		}
@@ -180,11 +184,16 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 		return err
 	}
 	if len(rt.Targets) != 1 {
+		s.route = routeScatter
+		if rt.Broadcast {
+			s.route = routeBroadcast
+		}
 		if rt.Kind == router.KindSelect && !rt.Broadcast {
-			return errorf(erNotSupported, "this SELECT reaches %d shards and merging their rows is not supported yet; add the shard key to the WHERE clause", len(rt.Targets))
+			return s.execMerge(ctx, st.sc, mergeSource{slot: st.merge, text: st.sql}, values, true, false)
 		}
 		return s.execWriteEverywhere(ctx, st.sc, rt, values, false)
 	}
+	s.route = routeSingle
 	t := rt.Targets[0]
 	ordered := make([]wire.Param, len(t.Params))
 	for k, i := range t.Params {
