@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -49,13 +51,48 @@ type Conn struct {
 	broken   bool
 	idleFrom time.Time
 	scratch  []byte
+
+	// ioDepth nests the exchanges in progress (only the goroutine using the
+	// connection touches it); while it is above zero the pool's liveness
+	// monitor watches the connection.
+	ioDepth int
+	// abandoned is set by the liveness monitor when the server stopped
+	// answering under an exchange; the connection is then discarded.
+	abandoned atomic.Bool
 }
 
 // dial opens and authenticates a connection. go-mysql's client does the
 // handshake and auth; after that the proxy drives the socket itself so result
 // packets can be relayed without decoding.
+//
+// The whole exchange, TCP connect to the end of authentication, is bounded
+// by timeout and by ctx: a server that accepts connections but answers
+// nothing (stopped, swapping, wedged) must not hold the caller forever.
 func dial(ctx context.Context, addr, user, password string, foundRows bool, timeout time.Duration) (*Conn, error) {
-	cc, err := client.ConnectWithContext(ctx, addr, user, password, "", timeout, func(c *client.Conn) error {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var g dialGuard
+	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
+		nc, err := (&net.Dialer{Deadline: deadline}).DialContext(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		// go-mysql's handshake sets no deadline of its own.
+		if err := nc.SetDeadline(deadline); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		g.set(nc)
+		return nc, nil
+	}
+	var stopWatch func() bool
+	if ctx.Done() != nil {
+		stopWatch = context.AfterFunc(ctx, g.interrupt)
+	}
+	cc, err := client.ConnectWithDialer(ctx, "", addr, user, password, "", dialer, func(c *client.Conn) error {
 		// Clients of the proxy get EOF-terminated result sets; backends must
 		// send the same framing so packets relay unchanged.
 		c.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
@@ -82,10 +119,29 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		}
 		return c.SetCollation(defaultCollation)
 	})
+	interrupted := stopWatch != nil && !stopWatch()
+	if err == nil && interrupted {
+		cc.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to backend %s: %w", addr, unwrapMySQL(err))
+		err = unwrapMySQL(err)
+		var we *wire.Error
+		switch {
+		case errors.As(err, &we):
+		case errors.Is(ctx.Err(), context.Canceled):
+			err = ctx.Err()
+		case !time.Now().Before(deadline):
+			// go-mysql's errors hide the timeout; the deadline says it.
+			err = fmt.Errorf("no answer within %v: %w", deadline.Sub(start).Round(time.Millisecond), context.DeadlineExceeded)
+		}
+		return nil, fmt.Errorf("connect to backend %s: %w", addr, err)
 	}
 	nc := cc.Conn.Conn
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		cc.Close()
+		return nil, fmt.Errorf("connect to backend %s: %w", addr, err)
+	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
@@ -98,6 +154,31 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 	}
 	c.io.MaxPacket = 1 << 30
 	return c, nil
+}
+
+// dialGuard lets ctx cancellation interrupt a handshake in progress.
+type dialGuard struct {
+	mu          sync.Mutex
+	nc          net.Conn
+	interrupted bool
+}
+
+func (g *dialGuard) set(nc net.Conn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.nc = nc
+	if g.interrupted {
+		_ = nc.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (g *dialGuard) interrupt() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.interrupted = true
+	if g.nc != nil {
+		_ = g.nc.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // unwrapMySQL turns go-mysql's error into a wire.Error when it carries a code.
@@ -136,6 +217,8 @@ func (c *Conn) WriteCommandString(cmd byte, payload string) error {
 
 // WriteRaw sends a complete command payload (starting with the command byte).
 func (c *Conn) WriteRaw(packet []byte) error {
+	c.beginIO()
+	defer c.endIO()
 	c.io.SetSeq(0)
 	if err := c.io.WritePacket(packet); err != nil {
 		c.broken = true
@@ -170,6 +253,9 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 	p, err := c.io.ReadPacket()
 	if err != nil {
 		c.broken = true
+		if c.abandoned.Load() {
+			return nil, c.pool.notAnswering()
+		}
 		return nil, fmt.Errorf("backend %s: %w", c.pool.Addr, err)
 	}
 	return p, nil
@@ -208,7 +294,13 @@ type Result struct {
 // Exec runs a statement and collects its (small) result. Backend errors come
 // back as *wire.Error; the connection stays usable after them.
 func (c *Conn) Exec(ctx context.Context, sql string) (*Result, error) {
-	stop := c.Watch(ctx)
+	return c.exec(ctx, sql, true)
+}
+
+// exec is Exec; kill says whether cancellation also stops the statement on
+// the server (not for the proxy's own short probes and KILLs).
+func (c *Conn) exec(ctx context.Context, sql string, kill bool) (*Result, error) {
+	stop := c.watch(ctx, kill)
 	defer stop()
 	if err := c.WriteCommandString(ComQuery, sql); err != nil {
 		return nil, err
@@ -216,23 +308,32 @@ func (c *Conn) Exec(ctx context.Context, sql string) (*Result, error) {
 	return c.readResult()
 }
 
-// Watch makes ctx cancellation interrupt blocking socket I/O; call the
-// returned function when the I/O is over.
-func (c *Conn) Watch(ctx context.Context) func() {
-	if ctx.Done() == nil {
-		return func() {}
+// Watch makes ctx cancellation interrupt blocking socket I/O and stop the
+// statement on the server; call the returned function when the I/O is over.
+// Until then the pool's liveness monitor also abandons the exchange if the
+// server stops answering, whether or not ctx has a deadline.
+func (c *Conn) Watch(ctx context.Context) func() { return c.watch(ctx, true) }
+
+func (c *Conn) watch(ctx context.Context, kill bool) func() {
+	c.beginIO()
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() {
+			_ = c.SetDeadline(time.Unix(1, 0))
+			if kill {
+				// The server would go on running the statement: stop it there too.
+				go c.pool.killQuery(c.ServerID)
+			}
+		})
 	}
-	stop := context.AfterFunc(ctx, func() {
-		_ = c.SetDeadline(time.Unix(1, 0))
-		// The server would go on running the statement: stop it there too.
-		go c.pool.killQuery(c.ServerID)
-	})
 	return func() {
-		if !stop() {
+		if stop != nil && !stop() {
 			c.broken = true
 		}
+		c.endIO()
 	}
 }
+
 func (c *Conn) readResult() (*Result, error) {
 	res := &Result{}
 	var firstErr error

@@ -45,7 +45,7 @@ func (n *Node) primaryGTID(ctx context.Context) string {
 		return ""
 	}
 	defer n.Primary.Put(c)
-	res, err := c.Exec(ctx, "SELECT @@gtid_binlog_pos")
+	res, err := c.exec(ctx, "SELECT @@gtid_binlog_pos", false)
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
 		return ""
 	}
@@ -76,7 +76,7 @@ func (r *Replica) measureLag(ctx context.Context, primaryPos string) (time.Durat
 		return 0, false
 	}
 	defer r.Pool.Put(c)
-	res, err := c.Exec(ctx, "SHOW SLAVE STATUS")
+	res, err := c.exec(ctx, "SHOW SLAVE STATUS", false)
 	if err != nil || len(res.Rows) == 0 {
 		return 0, false // down, or not a replica: its data may be anything
 	}

@@ -32,6 +32,13 @@ type Pool struct {
 	waitNano atomic.Int64
 	inUse    atomic.Int64
 	done     chan struct{}
+
+	// Liveness monitoring of exchanges in progress (liveness.go).
+	liveMu     sync.Mutex
+	busy       map[*Conn]time.Time
+	monitoring bool
+	lastAnswer time.Time
+	probeErr   error
 }
 
 // NewPool creates a pool; connections are dialed on demand.
@@ -59,6 +66,9 @@ func flavour(foundRows bool) int {
 // Get checks out a connection, dialing one if none is idle. It waits for a
 // free slot while max_open connections are in use, until ctx ends.
 func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("no connection to backend %s: %w", p.Addr, err)
+	}
 	f := flavour(foundRows)
 	for {
 		c := p.popIdle(f)
@@ -217,12 +227,12 @@ func (p *Pool) Stats() Stats {
 // killQuery stops the statement a connection of this pool is running, from
 // another connection, as KILL QUERY does for a client.
 func (p *Pool) killQuery(serverID uint32) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), KillTimeout)
 	defer cancel()
 	c, err := p.Get(ctx, false)
 	if err != nil {
 		return
 	}
 	defer p.Put(c)
-	_, _ = c.Exec(ctx, fmt.Sprintf("KILL QUERY %d", serverID))
+	_, _ = c.exec(ctx, fmt.Sprintf("KILL QUERY %d", serverID), false)
 }
