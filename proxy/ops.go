@@ -183,17 +183,25 @@ func statementKind[T string | []byte](text T) string {
 				}
 				continue
 			}
-			end := strings.Index(string(text[i+2:]), "*/")
-			if end < 0 {
-				return metrics.KindOther
-			}
-			i += end + 4
-		default:
-			j := i
-			for j < len(text) && j-i < 16 && isWordByte(text[j]) {
+			j := i + 2
+			for j+1 < len(text) && (text[j] != '*' || text[j+1] != '/') {
 				j++
 			}
-			return keywordKind(string(text[i:j]))
+			if j+1 >= len(text) {
+				return metrics.KindOther // never closed
+			}
+			i = j + 2
+		default:
+			var word [12]byte // longer than any keyword below
+			n := 0
+			for j := i; j < len(text) && isWordByte(text[j]); j++ {
+				if n == len(word) {
+					return metrics.KindOther
+				}
+				word[n] = text[j] | 0x20 // ASCII lower case
+				n++
+			}
+			return keywordKind(word[:n])
 		}
 	}
 	return metrics.KindOther
@@ -203,8 +211,9 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 }
 
-func keywordKind(word string) string {
-	switch strings.ToLower(word) {
+// keywordKind maps a lower-cased first keyword to its statement kind.
+func keywordKind(word []byte) string {
+	switch string(word) {
 	case "select", "with", "values", "table":
 		return metrics.KindSelect
 	case "insert", "replace", "load":

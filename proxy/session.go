@@ -141,6 +141,9 @@ func (s *Session) run() {
 			}
 			return
 		}
+		// wait_timeout bounds the wait between commands only: a command
+		// may read from the client for longer (LOAD DATA LOCAL).
+		_ = s.io.Conn().SetReadDeadline(time.Time{})
 		if len(pkt) == 0 {
 			s.writeError(errorf(erUnknownCommand, "empty command packet"))
 			_ = s.io.Flush()
