@@ -224,6 +224,10 @@ func TestOpsMetricsCountWorkload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var count int
+	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&count); err != nil || count != 3 {
+		t.Fatalf("scatter count: %d %v", count, err) // select, merged from every shard
+	}
 	var name string
 	if err := conn.QueryRowContext(ctx, "SELECT name FROM users WHERE id = ?", 2).Scan(&name); err != nil || name != "b!" {
 		t.Fatalf("prepared select: %q %v", name, err) // COM_STMT_EXECUTE: select, one shard
@@ -267,11 +271,12 @@ func TestOpsMetricsCountWorkload(t *testing.T) {
 		{"delete by key", stmt("delete", "single"), 1},
 		// 3 texts, 1 prepared, 1 unknown table, 1 slow.
 		{"selects on one shard", stmt("select", "single"), 6},
+		{"select merged from every shard", stmt("select", "scatter"), 1},
 		{"updates by key", stmt("update", "single"), 2},
 		{"BEGIN and COMMIT", stmt("tx", "proxy"), 2},
 		{"statement the proxy refused", stmt("other", "proxy"), 1},
-		{"all statements", delta("shardproxy_statements_total"), 17},
-		{"latency observations", delta("shardproxy_statement_duration_seconds_count"), 17},
+		{"all statements", delta("shardproxy_statements_total"), 18},
+		{"latency observations", delta("shardproxy_statement_duration_seconds_count"), 18},
 		{"single-shard select latencies", delta("shardproxy_statement_duration_seconds_count", "kind", "select", "route", "single"), 6},
 		{"single-shard selects in the +Inf bucket", delta("shardproxy_statement_duration_seconds_bucket", "kind", "select", "route", "single", "le", "+Inf"), 6},
 		{"errors 1146", delta("shardproxy_errors_total", "code", "1146"), 1},
