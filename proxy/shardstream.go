@@ -103,7 +103,11 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		if last[c] != i {
 			continue
 		}
-		if err := c.WriteCommandString(backend.ComQuery, sqls[i]); err != nil {
+		err := c.UseDB(ctx, sc.shards[ss.rt.Targets[i].Shard].db)
+		if err == nil {
+			err = c.WriteCommandString(backend.ComQuery, sqls[i])
+		}
+		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -190,6 +194,10 @@ func (ss *shardSet) readHeader(c *backend.Conn, shard int) ([]wire.Field, error)
 // readAll runs sql on a connection the session needs again for another
 // shard, and holds its whole answer.
 func (ss *shardSet) readAll(ctx context.Context, c *backend.Conn, shard int, sql string) (engine.Stream, error) {
+	// The connection's database is the last shard's it was acquired for.
+	if err := c.UseDB(ctx, ss.sc.shards[shard].db); err != nil {
+		return nil, err
+	}
 	stop := c.Watch(ctx)
 	defer stop()
 	if err := c.WriteCommandString(backend.ComQuery, sql); err != nil {
