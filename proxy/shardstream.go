@@ -265,9 +265,9 @@ func (h *heldStream) Next() ([][]byte, error) {
 type rowBatch struct {
 	owner *shardStream
 	buf   []byte
-	ends []int // end of each row in buf
-	eof  bool
-	err  error
+	ends  []int // end of each row in buf
+	eof   bool
+	err   error
 }
 
 // shardStream is one shard's answer, read by its own goroutine.
