@@ -79,21 +79,16 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	}
 	maxRows := s.topo().cfg.MaxMergeRows
 	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows}
+	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit {
+		return s.relayConcat(ctx, shards, more)
+	}
 	rows, err := mp.engine.ExecuteEnv(ctx, &engine.Env{Shards: shards, Params: params, MaxSortRows: maxRows})
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	fields := rows.Fields()
-	if err := s.write(wire.AppendLenEncInt(s.scratch[:0], uint64(len(fields)))); err != nil {
-		return err
-	}
-	for i := range fields {
-		if err := s.write(wire.AppendField(s.scratch[:0], &fields[i])); err != nil {
-			return err
-		}
-	}
-	if err := s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, false))); err != nil {
+	if err := s.writeFields(fields); err != nil {
 		return err
 	}
 	for {
@@ -120,4 +115,68 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 		}
 	}
 	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+}
+
+// relayConcat answers a SELECT whose rows need no merge (no order, limit
+// or aggregate): the shards' row packets go to the client as they arrive,
+// from whichever shard has some, without being decoded. The engine's
+// Concat would re-encode every row and read the shards one after another.
+func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) error {
+	n := len(ss.rt.Targets)
+	ss.fanIn = make(chan *rowBatch, n*batchesPerShard)
+	opened, err := ss.Open(ctx, "")
+	if err != nil {
+		return err
+	}
+	streams := make([]*shardStream, n)
+	for i, st := range opened {
+		streams[i] = st.(*shardStream) // outside a transaction every shard streams
+	}
+	defer func() {
+		for _, st := range streams {
+			st.Close()
+		}
+	}()
+	fields := streams[0].fields
+	for i, st := range streams[1:] {
+		if len(st.fields) != len(fields) {
+			return errorf(erUnknown, "shards disagree on the result columns: shard 0 returned %d, shard %d returned %d", len(fields), i+1, len(st.fields))
+		}
+	}
+	if err := s.writeFields(fields); err != nil {
+		return err
+	}
+	for live := n; live > 0; {
+		b := <-ss.fanIn
+		start := 0
+		for _, end := range b.ends {
+			if err := s.write(b.buf[start:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+		switch {
+		case b.err != nil:
+			return b.err
+		case b.eof:
+			b.owner.ended = true
+			live--
+		default:
+			b.owner.free <- b
+		}
+	}
+	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+}
+
+// writeFields sends a result's column count and definitions.
+func (s *Session) writeFields(fields []wire.Field) error {
+	if err := s.write(wire.AppendLenEncInt(s.scratch[:0], uint64(len(fields)))); err != nil {
+		return err
+	}
+	for i := range fields {
+		if err := s.write(wire.AppendField(s.scratch[:0], &fields[i])); err != nil {
+			return err
+		}
+	}
+	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, false)))
 }

@@ -38,6 +38,9 @@ type shardSet struct {
 	rt      *router.Route
 	params  []router.Value
 	maxRows int
+	// fanIn, when set, receives every streaming shard's batches in the
+	// order they fill, for a relay that does not care which shard is next.
+	fanIn chan *rowBatch
 }
 
 // Open runs every target's statement and returns their streams in target
@@ -103,7 +106,11 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		if last[c] != i {
 			continue
 		}
-		if err := c.WriteCommandString(backend.ComQuery, sqls[i]); err != nil {
+		err := c.UseDB(ctx, sc.shards[ss.rt.Targets[i].Shard].db)
+		if err == nil {
+			err = c.WriteCommandString(backend.ComQuery, sqls[i])
+		}
+		if err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -190,6 +197,10 @@ func (ss *shardSet) readHeader(c *backend.Conn, shard int) ([]wire.Field, error)
 // readAll runs sql on a connection the session needs again for another
 // shard, and holds its whole answer.
 func (ss *shardSet) readAll(ctx context.Context, c *backend.Conn, shard int, sql string) (engine.Stream, error) {
+	// The connection's database is the last shard's it was acquired for.
+	if err := c.UseDB(ctx, ss.sc.shards[shard].db); err != nil {
+		return nil, err
+	}
 	stop := c.Watch(ctx)
 	defer stop()
 	if err := c.WriteCommandString(backend.ComQuery, sql); err != nil {
@@ -252,10 +263,11 @@ func (h *heldStream) Next() ([][]byte, error) {
 
 // rowBatch is a run of row packets read together.
 type rowBatch struct {
-	buf  []byte
-	ends []int // end of each row in buf
-	eof  bool
-	err  error
+	owner *shardStream
+	buf   []byte
+	ends  []int // end of each row in buf
+	eof   bool
+	err   error
 }
 
 // shardStream is one shard's answer, read by its own goroutine.
@@ -266,6 +278,7 @@ type shardStream struct {
 	release func()
 
 	batches chan *rowBatch // filled by the reader
+	out     chan *rowBatch // where the reader sends: batches, or the set's fanIn
 	free    chan *rowBatch // emptied by Next
 	cur     *rowBatch
 	pos     int
@@ -303,8 +316,12 @@ func (ss *shardSet) startStream(ctx context.Context, c *backend.Conn, shard int)
 		stop:    make(chan struct{}),
 		values:  make([][]byte, 0, len(fields)),
 	}
+	st.out = st.batches
+	if ss.fanIn != nil {
+		st.out = ss.fanIn
+	}
 	for range batchesPerShard {
-		st.free <- &rowBatch{buf: make([]byte, 0, batchBytes), ends: make([]int, 0, batchRows)}
+		st.free <- &rowBatch{owner: st, buf: make([]byte, 0, batchBytes), ends: make([]int, 0, batchRows)}
 	}
 	if !st.pinned {
 		st.release = func() { c.Pool().Put(c) }
@@ -419,17 +436,17 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 			p, err := c.ReadPacket()
 			if err != nil {
 				b.err = err
-				st.batches <- b
+				st.out <- b
 				return
 			}
 			if wire.IsEOF(p) {
 				b.eof = true
-				st.batches <- b
+				st.out <- b
 				return
 			}
 			if p[0] == wire.ErrHeader {
 				b.err = wire.ParseError(p)
-				st.batches <- b
+				st.out <- b
 				return
 			}
 			b.buf = append(b.buf, p...)
@@ -440,7 +457,7 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 				break
 			}
 		}
-		st.batches <- b
+		st.out <- b
 	}
 }
 
