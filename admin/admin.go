@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -131,6 +132,11 @@ func Handler(m *metrics.Metrics, src Source, log *zap.Logger) http.Handler {
 	mux.HandleFunc("GET /topology", func(w http.ResponseWriter, r *http.Request) {
 		serveTopology(w, src, log)
 	})
+	// Go's profiler, for looking at the proxy under real load; the admin
+	// listener is loopback unless the operator says otherwise.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
