@@ -6,6 +6,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -32,7 +33,13 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	}
 	read := isRead(st) && !hasPrimaryHint(text)
 	if !rw.needed && sc.passThrough() && sc.schemaOf(s) {
-		sc.plans.put(text, &cachedPlan{read: read, ddl: isDDL(st)})
+		c := &cachedPlan{read: read, ddl: isDDL(st)}
+		var replaced bool
+		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
+			sc.plans.putShape(s.shape, c)
+		} else {
+			sc.plans.put(text, c)
+		}
 	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{
 		more: more, logical: sc.name, physical: sc.shards[shard].db, translate: rw.infoSchema,

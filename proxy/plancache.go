@@ -29,9 +29,33 @@ type cachedPlan struct {
 type planCache struct {
 	mu    sync.RWMutex
 	plans map[string]*cachedPlan
+	// shapes maps a pass-through statement's shape (its text with literals
+	// replaced, sqlparse.AppendShape) to what parsing one of its texts
+	// learnt: a client that inlines values (prepared statements off) is
+	// served without parsing once per shape.
+	shapes map[string]*cachedPlan
 }
 
-func newPlanCache() *planCache { return &planCache{plans: map[string]*cachedPlan{}} }
+func newPlanCache() *planCache {
+	return &planCache{plans: map[string]*cachedPlan{}, shapes: map[string]*cachedPlan{}}
+}
+
+// getShape looks a shape up without allocating a key.
+func (c *planCache) getShape(shape []byte) *cachedPlan {
+	c.mu.RLock()
+	p := c.shapes[string(shape)]
+	c.mu.RUnlock()
+	return p
+}
+
+func (c *planCache) putShape(shape []byte, p *cachedPlan) {
+	c.mu.Lock()
+	if len(c.shapes) >= maxCachedPlans {
+		c.shapes = map[string]*cachedPlan{}
+	}
+	c.shapes[string(shape)] = p
+	c.mu.Unlock()
+}
 
 func (c *planCache) get(text string) *cachedPlan {
 	c.mu.RLock()

@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"go.uber.org/zap"
 
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -22,7 +23,14 @@ var errRelayed = errors.New("error relayed to client")
 // handleQuery serves COM_QUERY, one statement or several.
 func (s *Session) handleQuery(sql string) error {
 	if sc := s.topo().schema(s.schemaName); sc != nil {
-		if cached := sc.plans.get(sql); cached != nil {
+		cached := sc.plans.get(sql)
+		if cached == nil && sc.passThrough() {
+			var replaced bool
+			if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], sql); replaced {
+				cached = sc.plans.getShape(s.shape)
+			}
+		}
+		if cached != nil {
 			// Seen before: routed without parsing.
 			return s.answer(sql, func(ctx context.Context) error { return s.execCached(ctx, sc, cached, sql) })
 		}

@@ -200,7 +200,9 @@ func (s *Session) logicalField(p []byte, physical []byte, opt relayOptions) []by
 	if !ok {
 		return p
 	}
-	schemaHit := bytes.EqualFold(f.Schema, physical)
+	// Equal names need no rewrite (a pass-through schema named like its
+	// database): the packet relays as it is.
+	schemaHit := bytes.EqualFold(f.Schema, physical) && string(f.Schema) != opt.logical
 	nameHit := opt.translate && bytes.Contains(f.Name, physical)
 	if !schemaHit && !nameHit {
 		return p

@@ -68,6 +68,7 @@ type Session struct {
 	shardsHit        []int         // shards the running statement reached, for the slow-query log
 	lastFailed       bool          // the last statement answered with an error
 	scratch          []byte        // reused for packets the proxy re-encodes
+	shape            []byte        // reused for statement shapes (plan cache keys)
 	packetsOut       uint64        // packets written to the client: is a retry safe?
 	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
 	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
@@ -98,6 +99,7 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		autocommit: true,
 		branches:   map[*backend.Pool]*branch{},
 		stmts:      map[uint32]*clientStmt{},
+		scratch:    make([]byte, 0, 512),
 		parser:     newParser(),
 		started:    time.Now(),
 	}

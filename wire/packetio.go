@@ -32,6 +32,7 @@ type PacketIO struct {
 	seq    uint8
 	buf    []byte
 	header [4]byte
+	out    [4]byte // the header being written: a field, so it does not escape per packet
 	// MaxPacket bounds a logical packet read (0 = no bound).
 	MaxPacket int
 }
@@ -105,9 +106,9 @@ func (p *PacketIO) WritePacket(payload []byte) error {
 		if n > MaxPayload {
 			n = MaxPayload
 		}
-		hdr := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), p.seq}
+		p.out = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), p.seq}
 		p.seq++
-		if _, err := p.wr.Write(hdr[:]); err != nil {
+		if _, err := p.wr.Write(p.out[:]); err != nil {
 			return err
 		}
 		if _, err := p.wr.Write(payload[:n]); err != nil {
