@@ -27,6 +27,9 @@ type Pool struct {
 	mu     sync.Mutex
 	idle   [2][]*Conn
 	closed bool
+	// returned is closed when a connection is put back idle, waking the
+	// callers of Get that wait for one (nil while nobody looks).
+	returned chan struct{}
 
 	waits    atomic.Int64
 	waitNano atomic.Int64
@@ -63,26 +66,45 @@ func flavour(foundRows bool) int {
 	return 0
 }
 
-// Get checks out a connection, dialing one if none is idle. It waits for a
-// free slot while max_open connections are in use, until ctx ends.
+// Get checks out a connection, dialing one if none is idle. While max_open
+// connections are in use it waits, until ctx ends, for one to be returned
+// or closed.
 func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("no connection to backend %s: %w", p.Addr, err)
 	}
 	f := flavour(foundRows)
+	var waitStart time.Time
+	defer func() {
+		if !waitStart.IsZero() {
+			p.waitNano.Add(int64(time.Since(waitStart)))
+		}
+	}()
 	for {
-		c := p.popIdle(f)
-		if c == nil {
+		c, returned := p.popIdle(f)
+		if c != nil {
+			if time.Since(c.idleFrom) < time.Second || c.alive() {
+				p.inUse.Add(1)
+				return c, nil
+			}
+			p.discard(c)
+			continue
+		}
+		if p.tryAcquire(f) {
 			break
 		}
-		if time.Since(c.idleFrom) < time.Second || c.alive() {
-			p.inUse.Add(1)
-			return c, nil
+		if waitStart.IsZero() {
+			waitStart = time.Now()
+			p.waits.Add(1)
 		}
-		p.discard(c)
-	}
-	if err := p.acquire(ctx, f); err != nil {
-		return nil, err
+		select {
+		case p.tokens <- struct{}{}:
+		case <-returned:
+			continue // an idle connection to take, perhaps
+		case <-ctx.Done():
+			return nil, fmt.Errorf("no free connection to backend %s (pool max_open %d): %w", p.Addr, p.cfg.MaxOpen, ctx.Err())
+		}
+		break
 	}
 	c, err := dial(ctx, p.cfg.Addr, p.cfg.User, p.cfg.Password, foundRows, p.cfg.DialTimeout)
 	if err != nil {
@@ -94,39 +116,39 @@ func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 	return c, nil
 }
 
-func (p *Pool) popIdle(f int) *Conn {
+// popIdle takes an idle connection of flavour f. When there is none it
+// returns a channel that is closed when a connection is next put back: a
+// caller waiting for a slot must also wake for that, as a returned
+// connection keeps its slot.
+func (p *Pool) popIdle(f int) (*Conn, <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := len(p.idle[f])
 	if n == 0 {
-		return nil
+		if p.returned == nil {
+			p.returned = make(chan struct{})
+		}
+		return nil, p.returned
 	}
 	c := p.idle[f][n-1]
 	p.idle[f] = p.idle[f][:n-1]
-	return c
+	return c, nil
 }
 
-// acquire takes a slot for a new connection. When the pool is full of idle
-// connections of the other flavour, one of them is closed to make room.
-func (p *Pool) acquire(ctx context.Context, f int) error {
+// tryAcquire takes a slot for a new connection without waiting. When the
+// pool is full of idle connections of the other flavour, one of them is
+// closed to make room.
+func (p *Pool) tryAcquire(f int) bool {
 	select {
 	case p.tokens <- struct{}{}:
-		return nil
+		return true
 	default:
 	}
-	if c := p.popIdle(1 - f); c != nil {
+	if c, _ := p.popIdle(1 - f); c != nil {
 		c.Close()
-		return nil // its token passes to us
+		return true // its slot passes to us
 	}
-	start := time.Now()
-	p.waits.Add(1)
-	defer func() { p.waitNano.Add(int64(time.Since(start))) }()
-	select {
-	case p.tokens <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("no free connection to backend %s (pool max_open %d): %w", p.Addr, p.cfg.MaxOpen, ctx.Err())
-	}
+	return false
 }
 
 // Put returns a connection. Broken ones, and those beyond max_idle, are closed.
@@ -145,6 +167,10 @@ func (p *Pool) Put(c *Conn) {
 	}
 	c.idleFrom = time.Now()
 	p.idle[f] = append(p.idle[f], c)
+	if p.returned != nil {
+		close(p.returned)
+		p.returned = nil
+	}
 	p.mu.Unlock()
 }
 

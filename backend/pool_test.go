@@ -1,0 +1,127 @@
+package backend
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shardproxy/shardproxy/tests/mariadbtest"
+)
+
+func startServer(t *testing.T) *mariadbtest.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs MariaDB")
+	}
+	srv, err := mariadbtest.Start(mariadbtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Stop() })
+	return srv
+}
+
+// TestPoolWaiterGetsReturnedConn: a caller waiting for a full pool gets the
+// connection another puts back, at once (a returned connection keeps its
+// slot, so waiting only for a free slot would stall until idle_timeout).
+func TestPoolWaiterGetsReturnedConn(t *testing.T) {
+	srv := startServer(t)
+	for _, flavours := range [][2]bool{{false, false}, {true, false}} {
+		p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
+		held, err := p.Get(context.Background(), flavours[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := p.Get(ctx, flavours[1])
+			if err == nil {
+				_, err = c.Exec(ctx, "SELECT 1")
+				p.Put(c)
+			}
+			got <- err
+		}()
+		waitUntil(t, func() bool { return p.Stats().Waits == 1 })
+		p.Put(held)
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("flavours %v: the waiter did not get the returned connection", flavours)
+		}
+		if s := p.Stats(); s.Open != 1 || s.InUse != 0 {
+			t.Fatalf("pool after: %+v", s)
+		}
+		p.Close()
+	}
+}
+
+// TestPoolGetRespectsContext: a full pool gives up when ctx ends.
+func TestPoolGetRespectsContext(t *testing.T) {
+	srv := startServer(t)
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1})
+	defer p.Close()
+	held, err := p.Get(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(held)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := p.Get(ctx, false); err == nil || time.Since(start) > time.Second {
+		t.Fatalf("Get on a full pool: %v after %v", err, time.Since(start))
+	}
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if _, err := p.Get(cancelled, false); err == nil {
+		t.Fatal("Get with a cancelled context succeeded")
+	}
+}
+
+// TestDialBoundedOnFrozenServer: a server that accepts connections but
+// answers nothing makes dial fail within its timeout, or as soon as ctx is
+// cancelled, and the liveness probe reports it.
+func TestDialBoundedOnFrozenServer(t *testing.T) {
+	srv := startServer(t)
+	if err := srv.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Thaw()
+	start := time.Now()
+	if _, err := dial(context.Background(), srv.Addr, "root", "", false, 500*time.Millisecond); err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("dial to a frozen server: %v after %v", err, time.Since(start))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start = time.Now()
+	if _, err := dial(ctx, srv.Addr, "root", "", false, time.Minute); err == nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("cancelled dial to a frozen server: %v after %v", err, time.Since(start))
+	}
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root"})
+	defer p.Close()
+	if err := p.probe(); err == nil {
+		t.Fatal("probe of a frozen server succeeded")
+	}
+	if err := srv.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.probe(); err != nil {
+		t.Fatalf("probe of a thawed server: %v", err)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
