@@ -56,6 +56,9 @@ type Conn struct {
 	// connection touches it); while it is above zero the pool's liveness
 	// monitor watches the connection.
 	ioDepth int
+	// ioSince is when the current exchange began (nanotime), 0 between
+	// exchanges; the liveness monitor reads it.
+	ioSince atomic.Int64
 	// abandoned is set by the liveness monitor when the server stopped
 	// answering under an exchange; the connection is then discarded.
 	abandoned atomic.Bool
@@ -268,6 +271,9 @@ func (c *Conn) SetDeadline(t time.Time) error { return c.io.Conn().SetDeadline(t
 func (c *Conn) Close() {
 	c.broken = true
 	_ = c.io.Close()
+	if c.pool != nil {
+		c.pool.untrack(c)
+	}
 }
 
 // alive reports whether an idle connection was not closed by the server

@@ -28,80 +28,94 @@ const (
 )
 
 // beginIO marks the start of an exchange with the server; sections nest.
+// It runs for every statement, so it only stores a time in the connection;
+// the monitor looks at every open connection instead.
 func (c *Conn) beginIO() {
 	c.ioDepth++
-	if c.ioDepth == 1 && c.pool != nil {
-		c.pool.watchBusy(c)
+	if c.ioDepth == 1 {
+		c.ioSince.Store(nanotime())
 	}
 }
 
 // endIO ends an exchange. A connection the monitor abandoned is not reused.
 func (c *Conn) endIO() {
 	c.ioDepth--
-	if c.ioDepth == 0 && c.pool != nil {
-		c.pool.unwatchBusy(c)
+	if c.ioDepth == 0 {
+		c.ioSince.Store(0)
 	}
 	if c.abandoned.Load() {
 		c.broken = true
 	}
 }
 
-func (p *Pool) watchBusy(c *Conn) {
-	p.liveMu.Lock()
-	defer p.liveMu.Unlock()
-	if p.busy == nil {
-		p.busy = map[*Conn]time.Time{}
-	}
-	p.busy[c] = time.Now()
-	if !p.monitoring {
-		p.monitoring = true
-		go p.monitor()
-	}
-}
+// clockBase makes nanotime monotonic (time.Since) and never 0.
+var clockBase = time.Now().Add(-time.Second)
 
-func (p *Pool) unwatchBusy(c *Conn) {
+func nanotime() int64 { return int64(time.Since(clockBase)) }
+
+// track registers a connection the monitor watches, untrack forgets it.
+func (p *Pool) track(c *Conn) {
 	p.liveMu.Lock()
-	delete(p.busy, c)
+	if p.open == nil {
+		p.open = map[*Conn]struct{}{}
+	}
+	p.open[c] = struct{}{}
 	p.liveMu.Unlock()
 }
 
-// monitor runs while exchanges are in progress on the pool's connections.
+func (p *Pool) untrack(c *Conn) {
+	p.liveMu.Lock()
+	delete(p.open, c)
+	p.liveMu.Unlock()
+}
+
+// waitingSince reports the open connections in an exchange that began
+// before cutoff (nanotime).
+func (p *Pool) waitingSince(cutoff int64) []*Conn {
+	p.liveMu.Lock()
+	defer p.liveMu.Unlock()
+	var waiting []*Conn
+	for c := range p.open {
+		if since := c.ioSince.Load(); since != 0 && since <= cutoff {
+			waiting = append(waiting, c)
+		}
+	}
+	return waiting
+}
+
+// monitor checks the pool's connections until the pool closes.
 func (p *Pool) monitor() {
 	t := time.NewTicker(LivenessInterval / 2)
 	defer t.Stop()
-	for range t.C {
-		p.liveMu.Lock()
-		if len(p.busy) == 0 {
-			p.monitoring = false
-			p.liveMu.Unlock()
+	for {
+		select {
+		case <-p.done:
 			return
+		case <-t.C:
 		}
-		waiting := false
-		for _, since := range p.busy {
-			if time.Since(since) >= LivenessInterval {
-				waiting = true
-				break
-			}
-		}
-		recent := time.Since(p.lastAnswer) < LivenessInterval
-		p.liveMu.Unlock()
-		if !waiting || recent {
+		if len(p.waitingSince(nanotime()-int64(LivenessInterval))) == 0 {
 			continue
 		}
+		p.liveMu.Lock()
+		recent := time.Since(p.lastAnswer) < LivenessInterval
+		p.liveMu.Unlock()
+		if recent {
+			continue
+		}
+		probeStart := nanotime()
 		err := p.probe()
 		p.liveMu.Lock()
 		if err == nil {
 			p.lastAnswer = time.Now()
-		} else {
-			p.probeErr = err
-			for c, since := range p.busy {
-				if time.Since(since) >= LivenessInterval {
-					c.abandoned.Store(true)
-					_ = c.SetDeadline(time.Unix(1, 0))
-				}
-			}
+			p.liveMu.Unlock()
+			continue
 		}
+		p.probeErr = err
 		p.liveMu.Unlock()
+		for _, c := range p.waitingSince(probeStart - int64(LivenessInterval)) {
+			c.abandoned.Store(true)
+			_ = c.SetDeadline(time.Unix(1, 0))
+		}
 	}
 }
 

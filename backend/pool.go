@@ -38,8 +38,7 @@ type Pool struct {
 
 	// Liveness monitoring of exchanges in progress (liveness.go).
 	liveMu     sync.Mutex
-	busy       map[*Conn]time.Time
-	monitoring bool
+	open       map[*Conn]struct{}
 	lastAnswer time.Time
 	probeErr   error
 }
@@ -53,9 +52,8 @@ func NewPool(cfg PoolConfig) *Pool {
 		cfg.DialTimeout = 5 * time.Second
 	}
 	p := &Pool{Addr: cfg.Addr, cfg: cfg, tokens: make(chan struct{}, cfg.MaxOpen), done: make(chan struct{})}
-	if cfg.IdleTimeout > 0 {
-		go p.reapIdle()
-	}
+	go p.reapIdle()
+	go p.monitor()
 	return p
 }
 
@@ -112,6 +110,7 @@ func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 		return nil, err
 	}
 	c.pool = p
+	p.track(c)
 	p.inUse.Add(1)
 	return c, nil
 }
@@ -151,7 +150,10 @@ func (p *Pool) tryAcquire(f int) bool {
 	return false
 }
 
-// Put returns a connection. Broken ones, and those beyond max_idle, are closed.
+// Put returns a connection; broken ones are closed. Connections beyond
+// max_idle stay idle until they have been unused for surplusIdle: closing
+// them at once would make a load of more concurrent statements than
+// max_idle dial a connection for most statements.
 func (p *Pool) Put(c *Conn) {
 	p.inUse.Add(-1)
 	if c.broken {
@@ -160,7 +162,7 @@ func (p *Pool) Put(c *Conn) {
 	}
 	f := flavour(c.foundRows)
 	p.mu.Lock()
-	if p.closed || len(p.idle[f]) >= p.maxIdle() {
+	if p.closed {
 		p.mu.Unlock()
 		p.discard(c)
 		return
@@ -186,8 +188,18 @@ func (p *Pool) discard(c *Conn) {
 	<-p.tokens
 }
 
+// surplusIdle is how long a connection beyond max_idle may stay idle.
+const surplusIdle = 10 * time.Second
+
+// reapIdle closes connections idle beyond idle_timeout, and those beyond
+// max_idle idle for surplusIdle. Idle lists are stacks (most recently used
+// last), so the ones at the bottom are the longest unused.
 func (p *Pool) reapIdle() {
-	t := time.NewTicker(p.cfg.IdleTimeout / 2)
+	tick := surplusIdle / 2
+	if p.cfg.IdleTimeout > 0 {
+		tick = min(tick, p.cfg.IdleTimeout/2)
+	}
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
 		select {
@@ -197,11 +209,14 @@ func (p *Pool) reapIdle() {
 		}
 		var stale []*Conn
 		p.mu.Lock()
+		surplus := len(p.idle[0]) + len(p.idle[1]) - p.maxIdle()
 		for f := range p.idle {
 			kept := p.idle[f][:0]
 			for _, c := range p.idle[f] {
-				if time.Since(c.idleFrom) > p.cfg.IdleTimeout {
+				idle := time.Since(c.idleFrom)
+				if p.cfg.IdleTimeout > 0 && idle > p.cfg.IdleTimeout || surplus > 0 && idle > surplusIdle {
 					stale = append(stale, c)
+					surplus--
 				} else {
 					kept = append(kept, c)
 				}
