@@ -15,16 +15,18 @@ import (
 // max_execution_time is 0 (long statements are legitimate); instead, once an
 // exchange has waited LivenessInterval, the pool checks that the server
 // still answers: a fresh connection must get its greeting and log in within
-// ProbeTimeout. If it does not, every exchange that has waited longer than
-// LivenessInterval on that server fails with an error and its connection is
-// discarded. A frozen server is thus noticed within about
-// LivenessInterval + LivenessInterval/2 + ProbeTimeout.
+// ProbeTimeout. If two probes in a row fail, every exchange that has waited
+// longer than LivenessInterval on that server fails with an error and its
+// connection is discarded. A frozen server is thus noticed within about
+// LivenessInterval*3/2 + 2*ProbeTimeout + LivenessInterval/2.
 const (
 	LivenessInterval = 2 * time.Second
 	ProbeTimeout     = 3 * time.Second
 	// KillTimeout bounds the KILL QUERY the proxy sends for a cancelled
 	// statement: a server that cannot take it cannot be helped.
 	KillTimeout = 3 * time.Second
+	// failedProbesToAbandon consecutive probes must fail.
+	failedProbesToAbandon = 2
 )
 
 // beginIO marks the start of an exchange with the server; sections nest.
@@ -94,6 +96,7 @@ func (p *Pool) monitor() {
 		case <-t.C:
 		}
 		if len(p.waitingSince(nanotime()-int64(LivenessInterval))) == 0 {
+			p.failedSince, p.failedProbes = 0, 0
 			continue
 		}
 		p.liveMu.Lock()
@@ -102,17 +105,26 @@ func (p *Pool) monitor() {
 		if recent {
 			continue
 		}
-		probeStart := nanotime()
+		if p.failedSince == 0 {
+			p.failedSince = nanotime()
+		}
 		err := p.probe()
 		p.liveMu.Lock()
 		if err == nil {
 			p.lastAnswer = time.Now()
+			p.failedSince, p.failedProbes = 0, 0
 			p.liveMu.Unlock()
 			continue
 		}
 		p.probeErr = err
+		p.failedProbes++
 		p.liveMu.Unlock()
-		for _, c := range p.waitingSince(probeStart - int64(LivenessInterval)) {
+		if p.failedProbes < failedProbesToAbandon {
+			// A server under heavy load (or a proxy starved of CPU) can
+			// miss one probe's deadline: ask again before giving up.
+			continue
+		}
+		for _, c := range p.waitingSince(p.failedSince - int64(LivenessInterval)) {
 			c.abandoned.Store(true)
 			_ = c.SetDeadline(time.Unix(1, 0))
 		}

@@ -41,6 +41,9 @@ type Pool struct {
 	open       map[*Conn]struct{}
 	lastAnswer time.Time
 	probeErr   error
+	// Only the monitor goroutine uses these.
+	failedSince  int64 // nanotime of the first of consecutive failed probes
+	failedProbes int
 }
 
 // NewPool creates a pool; connections are dialed on demand.
@@ -270,10 +273,22 @@ func (p *Pool) Stats() Stats {
 func (p *Pool) killQuery(serverID uint32) {
 	ctx, cancel := context.WithTimeout(context.Background(), KillTimeout)
 	defer cancel()
-	c, err := p.Get(ctx, false)
+	kill := fmt.Sprintf("KILL QUERY %d", serverID)
+	if c, _ := p.popIdle(0); c != nil {
+		if time.Since(c.idleFrom) < time.Second || c.alive() {
+			p.inUse.Add(1)
+			defer p.Put(c)
+			_, _ = c.exec(ctx, kill, false)
+			return
+		}
+		p.discard(c)
+	}
+	// No idle connection: dial one outside max_open rather than wait for a
+	// slot, which the statements being killed may be the ones holding.
+	c, err := dial(ctx, p.cfg.Addr, p.cfg.User, p.cfg.Password, false, KillTimeout)
 	if err != nil {
 		return
 	}
-	defer p.Put(c)
-	_, _ = c.exec(ctx, fmt.Sprintf("KILL QUERY %d", serverID), false)
+	defer c.Close()
+	_, _ = c.exec(ctx, kill, false)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardproxy/shardproxy/backend"
@@ -261,6 +262,12 @@ func (h *heldStream) Next() ([][]byte, error) {
 	return h.rows[h.next-1], nil
 }
 
+// batchPool keeps row batches between scatter statements: a statement
+// reaching 4 shards would otherwise allocate 384 KiB of them.
+var batchPool = sync.Pool{New: func() any {
+	return &rowBatch{buf: make([]byte, 0, batchBytes), ends: make([]int, 0, batchRows)}
+}}
+
 // rowBatch is a run of row packets read together.
 type rowBatch struct {
 	owner *shardStream
@@ -295,6 +302,39 @@ type shardStream struct {
 	killing   sync.WaitGroup
 	killTimer *time.Timer
 	detach    func() bool // stops ctx cancellation reaching the reader
+	closed    bool
+	// sides counts the reader and the consumer still using the batches; the
+	// last to finish returns them to batchPool.
+	sides atomic.Int32
+}
+
+// sideDone is called once by the reader when it ends and once by Close.
+func (st *shardStream) sideDone() {
+	if st.sides.Add(-1) != 0 {
+		return
+	}
+	put := func(b *rowBatch) {
+		if cap(b.buf) > 2*batchBytes {
+			return // grown by a huge row: let it go
+		}
+		b.owner, b.err, b.eof = nil, nil, false
+		b.buf, b.ends = b.buf[:0], b.ends[:0]
+		batchPool.Put(b)
+	}
+	if st.cur != nil {
+		put(st.cur)
+		st.cur = nil
+	}
+	for {
+		select {
+		case b := <-st.free:
+			put(b)
+		case b := <-st.batches:
+			put(b)
+		default:
+			return
+		}
+	}
 }
 
 // startStream reads the column definitions of a statement already sent on
@@ -321,8 +361,11 @@ func (ss *shardSet) startStream(ctx context.Context, c *backend.Conn, shard int)
 		st.out = ss.fanIn
 	}
 	for range batchesPerShard {
-		st.free <- &rowBatch{owner: st, buf: make([]byte, 0, batchBytes), ends: make([]int, 0, batchRows)}
+		b := batchPool.Get().(*rowBatch)
+		b.owner = st
+		st.free <- b
 	}
+	st.sides.Store(2)
 	if !st.pinned {
 		st.release = func() { c.Pool().Put(c) }
 	}
@@ -372,6 +415,11 @@ func (st *shardStream) Next() ([][]byte, error) {
 // Close ends the stream. Before the end of the answer, the reader drops
 // the rest of it and, if that takes long, asks the backend to stop.
 func (st *shardStream) Close() error {
+	if st.closed {
+		return nil
+	}
+	st.closed = true
+	defer st.sideDone()
 	st.detach()
 	st.mu.Lock()
 	if !st.finished && !st.stopping && !st.ended {
@@ -418,6 +466,7 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 			st.release()
 		}
 		close(st.done)
+		st.sideDone()
 	}()
 	var b *rowBatch
 	for {

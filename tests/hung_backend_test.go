@@ -17,10 +17,10 @@ import (
 
 // hungBound is how long a statement on a frozen backend may take to fail
 // when no max_execution_time applies: the liveness monitor notices within
-// LivenessInterval*1.5 + ProbeTimeout, and a new connection's handshake
+// LivenessInterval*2 + 2*ProbeTimeout (two failed probes), and a new connection's handshake
 // gives up after the pool's 5 s dial timeout; the rest is scheduling slack
 // on a loaded machine.
-const hungBound = backend.LivenessInterval*3/2 + backend.ProbeTimeout + 7*time.Second
+const hungBound = backend.LivenessInterval*2 + 2*backend.ProbeTimeout + 7*time.Second
 
 // TestHungBackend freezes (SIGSTOP) a primary of its own under a proxy
 // without max_execution_time and one with it: every statement on that
@@ -317,7 +317,7 @@ func TestHungReplica(t *testing.T) {
 		t.Errorf("a read 2s after the freeze took %v", took)
 	}
 	// Long enough for reads stuck on the frozen replica to be abandoned.
-	time.Sleep(backend.LivenessInterval*3/2 + backend.ProbeTimeout + time.Second)
+	time.Sleep(backend.LivenessInterval*2 + 2*backend.ProbeTimeout + time.Second)
 	before := reads.Load()
 	waitFor(t, func() bool { return reads.Load() > before+100 }, "reads while the replica is frozen")
 	if err := n.Replica.Thaw(); err != nil {
