@@ -11,7 +11,7 @@ PKGS      := ./...
 RACE_PKGS := ./wire/... ./router/... ./sqlparse/... ./tests/
 RACE_SKIP := TestStreamMillionRows|TestDriverCompat
 
-.PHONY: build run backends backends-down test test-unit test-race bench bench-go compat lint fuzz clean
+.PHONY: build run backends backends-down test test-unit test-race bench bench-go compat soak lint fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shardproxy
@@ -41,6 +41,13 @@ bench:
 bench-go:
 	scripts/ensure-deps.sh
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+# 10,000 idle client connections (SOAK_CONNS): the proxy's memory per
+# connection, in process (heap + stacks) and as the binary's RSS.
+SOAK_CONNS ?= 10000
+soak:
+	scripts/ensure-deps.sh
+	SHARDPROXY_SOAK=1 SHARDPROXY_SOAK_CONNS=$(SOAK_CONNS) $(GO) test -count=1 -run 'TestSoak' -v -timeout 30m ./tests/
 
 compat:
 	scripts/ensure-deps.sh

@@ -42,7 +42,13 @@ func (s *Session) command(pkt []byte) error {
 	var kind string
 	switch pkt[0] {
 	case comQuery:
-		kind = statementKind(pkt[1:])
+		word, n := firstKeyword(pkt[1:])
+		kind = keywordKind(word[:n])
+		if string(word[:n]) == "load" {
+			// LOAD DATA LOCAL reads the file through the buffer that holds
+			// pkt: keep the text before it is overwritten.
+			text = string(pkt[1:])
+		}
 	case comStmtExecute:
 		st := s.executeTarget(pkt)
 		if st == nil {
@@ -59,7 +65,7 @@ func (s *Session) command(pkt []byte) error {
 	route := routeLabel(s.route)
 	s.srv.metrics.Statement(kind, route).Observe(d)
 	if s.shouldLog(d) {
-		if pkt[0] == comQuery {
+		if pkt[0] == comQuery && text == "" {
 			text = string(pkt[1:])
 		}
 		s.logStatement(text, kind, route, d)
@@ -164,6 +170,13 @@ func routeLabel(r routeType) string {
 // statementKind classifies a statement by its first keyword, after comments
 // and opening parentheses, without parsing it.
 func statementKind[T string | []byte](text T) string {
+	word, n := firstKeyword(text)
+	return keywordKind(word[:n])
+}
+
+// firstKeyword returns the statement's first word, lower-cased, in word[:n];
+// n is 0 when there is none or it is longer than any keyword.
+func firstKeyword[T string | []byte](text T) (word [12]byte, n int) {
 	i := 0
 	for i < len(text) {
 		c := text[i]
@@ -188,23 +201,21 @@ func statementKind[T string | []byte](text T) string {
 				j++
 			}
 			if j+1 >= len(text) {
-				return metrics.KindOther // never closed
+				return word, 0 // never closed
 			}
 			i = j + 2
 		default:
-			var word [12]byte // longer than any keyword below
-			n := 0
 			for j := i; j < len(text) && isWordByte(text[j]); j++ {
 				if n == len(word) {
-					return metrics.KindOther
+					return word, 0
 				}
 				word[n] = text[j] | 0x20 // ASCII lower case
 				n++
 			}
-			return keywordKind(word[:n])
+			return word, n
 		}
 	}
-	return metrics.KindOther
+	return word, 0
 }
 
 func isWordByte(c byte) bool {

@@ -34,10 +34,23 @@ func (q *Query) AppendInline(b []byte, params []Value) ([]byte, error) {
 			return b, fmt.Errorf("statement needs %d parameters, got %d", p+1, len(params))
 		}
 		b = append(b, q.SQL[last:off]...)
+		// `SELECT?` and `LIMIT?` are valid with the marker but not with a
+		// literal glued to the keyword: keep them apart.
+		if off > 0 && wordByte(q.SQL[off-1]) {
+			b = append(b, ' ')
+		}
 		b = AppendLiteral(b, params[p])
+		if off+1 < len(q.SQL) && wordByte(q.SQL[off+1]) {
+			b = append(b, ' ')
+		}
 		last = off + 1
 	}
 	return append(b, q.SQL[last:]...), nil
+}
+
+// wordByte reports whether c can continue an identifier, keyword or number.
+func wordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // Builder assembles a Query from pieces.

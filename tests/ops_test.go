@@ -571,17 +571,18 @@ func TestOpsHealthzDuringDrain(t *testing.T) {
 
 // opsBinaryConfig is a two-shard schema over node 0 for the binary; tables
 // are YAML flow items.
-func opsBinaryConfig(prefix string, tables ...string) string {
+func opsBinaryConfig(prefix, level string, tables ...string) string {
 	return fmt.Sprintf(`
 listen: 127.0.0.1:0
 admin_listen: 127.0.0.1:0
+log: {level: %s}
 users: [{name: app, password: %s}]
 nodes: [{name: n0, primary: %s, user: root}]
 schemas:
   - name: shop
     shards: [{node: n0, database: %s_0}, {node: n0, database: %s_1}]
     tables: [%s]
-`, appPassword, nodes[0].Primary.Addr, prefix, prefix, strings.Join(tables, ", "))
+`, level, appPassword, nodes[0].Primary.Addr, prefix, prefix, strings.Join(tables, ", "))
 }
 
 // TestOpsReloadShardMapOnSIGHUP reloads the binary with a shard-map table
@@ -593,7 +594,7 @@ func TestOpsReloadShardMapOnSIGHUP(t *testing.T) {
 	prefix := uniqueName("reload")
 	users := "{name: users, shard_key: id, algorithm: mod}"
 	orders := "{name: orders, shard_key: id, algorithm: mod}"
-	config := writeConfig(t, opsBinaryConfig(prefix, users))
+	config := writeConfig(t, opsBinaryConfig(prefix, "info", users))
 	cmd, addr, logs := startBinary(t, config)
 	m := regexp.MustCompile(`admin server started.*"addr": "([^"]+)"`).FindStringSubmatch(logs.String())
 	if m == nil {
@@ -654,8 +655,8 @@ func TestOpsReloadShardMapOnSIGHUP(t *testing.T) {
 		t.Fatalf("/topology tables before the reload: %s", got)
 	}
 
-	// Reload with orders sharded by id.
-	if err := os.WriteFile(config, []byte(opsBinaryConfig(prefix, users, orders)), 0o600); err != nil {
+	// Reload with orders sharded by id, and every statement logged.
+	if err := os.WriteFile(config, []byte(opsBinaryConfig(prefix, "debug", users, orders)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Process.Signal(syscall.SIGHUP)
@@ -675,9 +676,17 @@ func TestOpsReloadShardMapOnSIGHUP(t *testing.T) {
 	if a, b := rowsOn(0), rowsOn(1); a != "[[2] [3]]" || b != "[[5]]" {
 		t.Fatalf("after the reload: shard 0 %s, shard 1 %s", a, b)
 	}
+	// The log arrives through a pipe: wait for it.
+	waitFor(t, func() bool {
+		return strings.Contains(logs.String(), `"statement": "INSERT INTO orders (id) VALUES (5)"`)
+	},
+		"the statement log turned on by the reload")
+	if strings.Contains(logs.String(), `"statement": "INSERT INTO orders (id) VALUES (3)"`) {
+		t.Errorf("a statement was logged before log.level debug:\n%s", logs.String())
+	}
 
 	// A broken file is refused; the reloaded map stays in force.
-	broken := strings.Replace(opsBinaryConfig(prefix, users, orders, "{name: items, algorithm: mod}"), "{node: n0, database: "+prefix+"_1}", "{node: n9, database: "+prefix+"_1}", 1)
+	broken := strings.Replace(opsBinaryConfig(prefix, "info", users, orders, "{name: items, algorithm: mod}"), "{node: n0, database: "+prefix+"_1}", "{node: n9, database: "+prefix+"_1}", 1)
 	if err := os.WriteFile(config, []byte(broken), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -689,6 +698,10 @@ func TestOpsReloadShardMapOnSIGHUP(t *testing.T) {
 		}
 	}
 	exec("INSERT INTO orders (id) VALUES (7)")
+	waitFor(t, func() bool {
+		return strings.Contains(logs.String(), `"statement": "INSERT INTO orders (id) VALUES (7)"`)
+	},
+		"the statement log still on after the broken file")
 	if a, b := rowsOn(0), rowsOn(1); a != "[[2] [3]]" || b != "[[5] [7]]" {
 		t.Fatalf("after the broken reload: shard 0 %s, shard 1 %s", a, b)
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 )
 
 // MaxPayload is the largest payload of one physical packet; longer logical
@@ -25,10 +26,17 @@ const readStep = 64 * 1024
 var ErrPacketTooLarge = errors.New("packet exceeds max_allowed_packet")
 
 // PacketIO reads and writes MySQL packets over a connection.
+//
+// Its read and write buffers are borrowed from pools while a packet
+// exchange is under way and given back when the connection falls idle (the
+// read buffer drained, the write buffer flushed): thousands of idle client
+// sessions and pooled backend connections then hold no buffer at all. The
+// cost is one more read syscall for the header of the first packet after
+// an idle spell.
 type PacketIO struct {
 	conn   net.Conn
-	rd     *bufio.Reader
-	wr     *bufio.Writer
+	rd     *bufio.Reader // nil while nothing is buffered
+	wr     *bufio.Writer // nil while nothing is buffered
 	seq    uint8
 	buf    []byte
 	header [4]byte
@@ -37,13 +45,47 @@ type PacketIO struct {
 	MaxPacket int
 }
 
+// ioBufSize is the size of the pooled read and write buffers.
+const ioBufSize = 16 * 1024
+
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ioBufSize) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, ioBufSize) }}
+)
+
 // NewPacketIO wraps conn with buffered reads and writes.
 func NewPacketIO(conn net.Conn) *PacketIO {
-	return &PacketIO{
-		conn: conn,
-		rd:   bufio.NewReaderSize(conn, 16*1024),
-		wr:   bufio.NewWriterSize(conn, 16*1024),
+	return &PacketIO{conn: conn}
+}
+
+// reader borrows a read buffer if the connection has none.
+func (p *PacketIO) reader() *bufio.Reader {
+	if p.rd == nil {
+		p.rd = readers.Get().(*bufio.Reader)
+		p.rd.Reset(p.conn)
 	}
+	return p.rd
+}
+
+// releaseReader gives the read buffer back once it holds nothing unread.
+func (p *PacketIO) releaseReader() {
+	if p.rd != nil && p.rd.Buffered() == 0 {
+		p.rd.Reset(nil)
+		readers.Put(p.rd)
+		p.rd = nil
+	}
+}
+
+// readHeader reads a packet header, from the network directly when no
+// buffer is borrowed: an idle connection blocks here holding none.
+func (p *PacketIO) readHeader() error {
+	var err error
+	if p.rd == nil {
+		_, err = io.ReadFull(p.conn, p.header[:])
+	} else {
+		_, err = io.ReadFull(p.rd, p.header[:])
+	}
+	return err
 }
 
 // Conn returns the underlying connection.
@@ -58,9 +100,15 @@ func (p *PacketIO) SetSeq(s uint8) { p.seq = s }
 // ReadPacket reads one logical packet. The returned slice is valid until the
 // next call to ReadPacket.
 func (p *PacketIO) ReadPacket() ([]byte, error) {
+	pkt, err := p.readPacket()
+	p.releaseReader()
+	return pkt, err
+}
+
+func (p *PacketIO) readPacket() ([]byte, error) {
 	p.buf = p.buf[:0]
 	for {
-		if _, err := io.ReadFull(p.rd, p.header[:]); err != nil {
+		if err := p.readHeader(); err != nil {
 			return nil, err
 		}
 		n := int(p.header[0]) | int(p.header[1])<<8 | int(p.header[2])<<16
@@ -82,7 +130,7 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 				p.buf = grown
 			}
 			p.buf = p.buf[:start+step]
-			if _, err := io.ReadFull(p.rd, p.buf[start:]); err != nil {
+			if _, err := io.ReadFull(p.reader(), p.buf[start:]); err != nil {
 				return nil, err
 			}
 			left -= step
@@ -101,6 +149,10 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 
 // WritePacket buffers one logical packet; Flush sends it.
 func (p *PacketIO) WritePacket(payload []byte) error {
+	if p.wr == nil {
+		p.wr = writers.Get().(*bufio.Writer)
+		p.wr.Reset(p.conn)
+	}
 	for {
 		n := len(payload)
 		if n > MaxPayload {
@@ -121,15 +173,36 @@ func (p *PacketIO) WritePacket(payload []byte) error {
 	}
 }
 
-// Flush sends buffered packets.
-func (p *PacketIO) Flush() error { return p.wr.Flush() }
+// Flush sends buffered packets and gives the write buffer back.
+func (p *PacketIO) Flush() error {
+	if p.wr == nil {
+		return nil
+	}
+	if err := p.wr.Flush(); err != nil {
+		return err
+	}
+	p.wr.Reset(nil)
+	writers.Put(p.wr)
+	p.wr = nil
+	return nil
+}
 
 // Buffered reports how many bytes wait to be flushed.
-func (p *PacketIO) Buffered() int { return p.wr.Buffered() }
+func (p *PacketIO) Buffered() int {
+	if p.wr == nil {
+		return 0
+	}
+	return p.wr.Buffered()
+}
 
 // Close closes the connection.
 func (p *PacketIO) Close() error { return p.conn.Close() }
 
 // ReadBuffered is how many bytes have arrived and wait to be read: when 0,
 // the next ReadPacket will block on the network.
-func (p *PacketIO) ReadBuffered() int { return p.rd.Buffered() }
+func (p *PacketIO) ReadBuffered() int {
+	if p.rd == nil {
+		return 0
+	}
+	return p.rd.Buffered()
+}

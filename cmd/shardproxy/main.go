@@ -52,7 +52,7 @@ func run() int {
 		fmt.Printf("%s: ok\n", *configPath)
 		return 0
 	}
-	log, err := newLogger(cfg.Log)
+	log, level, err := newLogger(cfg.Log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -82,7 +82,7 @@ func run() int {
 			return 1
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				reload(srv, *configPath, log)
+				reload(srv, *configPath, log, level)
 				continue
 			}
 			log.Info("shutting down", zap.String("signal", sig.String()), zap.Duration("timeout", cfg.ShutdownTimeout))
@@ -96,7 +96,9 @@ func run() int {
 }
 
 // reload applies a changed file; one that fails validation changes nothing.
-func reload(srv *proxy.Server, path string, log *zap.Logger) {
+// log.level follows the file (say, debug for a while to log every
+// statement); log.format takes effect at the next start.
+func reload(srv *proxy.Server, path string, log *zap.Logger, level zap.AtomicLevel) {
 	cfg, err := conf.Load(path)
 	if err != nil {
 		log.Error("configuration reload refused; the previous configuration stays in force", zap.String("config", path), zap.Error(err))
@@ -106,13 +108,17 @@ func reload(srv *proxy.Server, path string, log *zap.Logger) {
 		log.Error("configuration reload refused; the previous configuration stays in force", zap.String("config", path), zap.Error(err))
 		return
 	}
+	if l, err := zapcore.ParseLevel(cfg.Log.Level); err == nil && l != level.Level() {
+		level.SetLevel(l)
+		log.Info("log level changed", zap.Stringer("level", l))
+	}
 	log.Info("configuration reloaded", zap.String("config", path))
 }
 
-func newLogger(c conf.Log) (*zap.Logger, error) {
+func newLogger(c conf.Log) (*zap.Logger, zap.AtomicLevel, error) {
 	level, err := zapcore.ParseLevel(c.Level)
 	if err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
+		return nil, zap.AtomicLevel{}, fmt.Errorf("log.level: %w", err)
 	}
 	zc := zap.NewProductionConfig()
 	if c.Format == "console" {
@@ -122,7 +128,8 @@ func newLogger(c conf.Log) (*zap.Logger, error) {
 	}
 	zc.Level = zap.NewAtomicLevelAt(level)
 	zc.Sampling = nil
-	return zc.Build()
+	log, err := zc.Build()
+	return log, zc.Level, err
 }
 
 // setProcs runs Go code on half the CPUs the process may use, unless the
