@@ -27,65 +27,87 @@ var ErrPacketTooLarge = errors.New("packet exceeds max_allowed_packet")
 
 // PacketIO reads and writes MySQL packets over a connection.
 //
-// Its read and write buffers are borrowed from pools while a packet
-// exchange is under way and given back when the connection falls idle (the
-// read buffer drained, the write buffer flushed): thousands of idle client
-// sessions and pooled backend connections then hold no buffer at all. The
-// cost is one more read syscall for the header of the first packet after
-// an idle spell.
+// Reads go through a small buffer inside the struct, big enough for a
+// command or a short result in one read syscall; when the peer sends more
+// than it holds (a result set), a 16 KiB buffer is borrowed from a pool
+// until the data is drained. The write buffer is borrowed until Flush. An
+// idle connection thus holds no big buffer, and a statement costs no more
+// syscalls than with permanent buffers.
 type PacketIO struct {
-	conn   net.Conn
-	rd     *bufio.Reader // nil while nothing is buffered
-	wr     *bufio.Writer // nil while nothing is buffered
-	seq    uint8
-	buf    []byte
-	header [4]byte
-	out    [4]byte // the header being written: a field, so it does not escape per packet
+	conn  net.Conn
+	rbuf  []byte // small[:] or a borrowed big buffer; rbuf[r:w] is unread
+	r, w  int
+	big   *[]byte // the borrowed read buffer, nil when reading into small
+	wr    *bufio.Writer
+	seq   uint8
+	buf   []byte
+	hdr   [4]byte
+	out   [4]byte // the header being written: a field, so it does not escape per packet
+	small [smallReadSize]byte
 	// MaxPacket bounds a logical packet read (0 = no bound).
 	MaxPacket int
 }
 
-// ioBufSize is the size of the pooled read and write buffers.
-const ioBufSize = 16 * 1024
+const (
+	// ioBufSize is the size of the pooled read and write buffers.
+	ioBufSize = 16 * 1024
+	// smallReadSize is the read buffer every connection keeps.
+	smallReadSize = 1024
+)
 
 var (
-	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, ioBufSize) }}
-	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, ioBufSize) }}
+	bigReads = sync.Pool{New: func() any { b := make([]byte, ioBufSize); return &b }}
+	writers  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, ioBufSize) }}
 )
 
 // NewPacketIO wraps conn with buffered reads and writes.
 func NewPacketIO(conn net.Conn) *PacketIO {
-	return &PacketIO{conn: conn}
+	p := &PacketIO{conn: conn}
+	p.rbuf = p.small[:]
+	return p
 }
 
-// reader borrows a read buffer if the connection has none.
-func (p *PacketIO) reader() *bufio.Reader {
-	if p.rd == nil {
-		p.rd = readers.Get().(*bufio.Reader)
-		p.rd.Reset(p.conn)
+// fill reads what the network has into the empty read buffer. A read that
+// filled the small buffer means more is coming: the next one gets a big
+// buffer; a drained big buffer goes back to the pool.
+func (p *PacketIO) fill() error {
+	if p.big != nil && p.w < len(p.rbuf) {
+		bigReads.Put(p.big)
+		p.big, p.rbuf = nil, p.small[:]
+	} else if p.big == nil && p.w == len(p.small) {
+		p.big = bigReads.Get().(*[]byte)
+		p.rbuf = *p.big
 	}
-	return p.rd
-}
-
-// releaseReader gives the read buffer back once it holds nothing unread.
-func (p *PacketIO) releaseReader() {
-	if p.rd != nil && p.rd.Buffered() == 0 {
-		p.rd.Reset(nil)
-		readers.Put(p.rd)
-		p.rd = nil
+	p.r, p.w = 0, 0
+	n, err := p.conn.Read(p.rbuf)
+	p.w = n
+	if n > 0 {
+		return nil
 	}
-}
-
-// readHeader reads a packet header, from the network directly when no
-// buffer is borrowed: an idle connection blocks here holding none.
-func (p *PacketIO) readHeader() error {
-	var err error
-	if p.rd == nil {
-		_, err = io.ReadFull(p.conn, p.header[:])
-	} else {
-		_, err = io.ReadFull(p.rd, p.header[:])
+	if err == nil {
+		err = io.ErrNoProgress
 	}
 	return err
+}
+
+// readFull fills dst from the buffer and the network. Like io.ReadFull it
+// returns io.EOF only when nothing was read.
+func (p *PacketIO) readFull(dst []byte) error {
+	read := 0
+	for read < len(dst) {
+		if p.r == p.w {
+			if err := p.fill(); err != nil {
+				if err == io.EOF && read > 0 {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		n := copy(dst[read:], p.rbuf[p.r:p.w])
+		p.r += n
+		read += n
+	}
+	return nil
 }
 
 // Conn returns the underlying connection.
@@ -100,20 +122,14 @@ func (p *PacketIO) SetSeq(s uint8) { p.seq = s }
 // ReadPacket reads one logical packet. The returned slice is valid until the
 // next call to ReadPacket.
 func (p *PacketIO) ReadPacket() ([]byte, error) {
-	pkt, err := p.readPacket()
-	p.releaseReader()
-	return pkt, err
-}
-
-func (p *PacketIO) readPacket() ([]byte, error) {
 	p.buf = p.buf[:0]
 	for {
-		if err := p.readHeader(); err != nil {
+		if err := p.readFull(p.hdr[:]); err != nil {
 			return nil, err
 		}
-		n := int(p.header[0]) | int(p.header[1])<<8 | int(p.header[2])<<16
-		if p.header[3] != p.seq {
-			return nil, fmt.Errorf("packet sequence %d, expected %d", p.header[3], p.seq)
+		n := int(p.hdr[0]) | int(p.hdr[1])<<8 | int(p.hdr[2])<<16
+		if p.hdr[3] != p.seq {
+			return nil, fmt.Errorf("packet sequence %d, expected %d", p.hdr[3], p.seq)
 		}
 		p.seq++
 		if p.MaxPacket > 0 && len(p.buf)+n > p.MaxPacket {
@@ -130,7 +146,7 @@ func (p *PacketIO) readPacket() ([]byte, error) {
 				p.buf = grown
 			}
 			p.buf = p.buf[:start+step]
-			if _, err := io.ReadFull(p.reader(), p.buf[start:]); err != nil {
+			if err := p.readFull(p.buf[start:]); err != nil {
 				return nil, err
 			}
 			left -= step
@@ -200,9 +216,4 @@ func (p *PacketIO) Close() error { return p.conn.Close() }
 
 // ReadBuffered is how many bytes have arrived and wait to be read: when 0,
 // the next ReadPacket will block on the network.
-func (p *PacketIO) ReadBuffered() int {
-	if p.rd == nil {
-		return 0
-	}
-	return p.rd.Buffered()
-}
+func (p *PacketIO) ReadBuffered() int { return p.w - p.r }
