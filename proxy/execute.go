@@ -78,6 +78,7 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 // pinned primary connection, or a pooled one with the session's state applied.
 func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool) (*backend.Conn, error) {
 	s.releaseWarnConn()
+	s.noteShard(shard)
 	sh := sc.shards[shard]
 	if s.inTx || !s.autocommit {
 		c, err := s.txConn(ctx, sc, sh, read)

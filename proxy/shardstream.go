@@ -242,6 +242,7 @@ func (ss *shardSet) readAll(ctx context.Context, c *backend.Conn, shard int, sql
 	if tooMany != nil {
 		return nil, tooMany
 	}
+	ss.s.srv.metrics.ScatterRowsBuffered(len(st.rows))
 	return st, nil
 }
 

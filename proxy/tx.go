@@ -208,6 +208,9 @@ func (s *Session) commitTwoPhase(ctx context.Context, written []*branch) error {
 
 // rollback undoes the transaction everywhere; failures only drop connections.
 func (s *Session) rollback(ctx context.Context) {
+	if s.gtrid != "" && len(s.branches) > 0 {
+		s.srv.metricsXA("rolled_back")
+	}
 	for _, b := range s.branches {
 		b.rollback(ctx, s.gtrid, false)
 	}
