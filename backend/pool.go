@@ -71,6 +71,13 @@ func flavour(foundRows bool) int {
 // connections are in use it waits, until ctx ends, for one to be returned
 // or closed.
 func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
+	return p.GetIn(ctx, foundRows, "")
+}
+
+// GetIn is Get preferring an idle connection whose current database is db:
+// shards of one node share its pool, and a connection last used for
+// another shard costs a COM_INIT_DB round trip before the statement.
+func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("no connection to backend %s: %w", p.Addr, err)
 	}
@@ -82,7 +89,7 @@ func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 		}
 	}()
 	for {
-		c, returned := p.popIdle(f)
+		c, returned := p.popIdleIn(f, db)
 		if c != nil {
 			if time.Since(c.idleFrom) < time.Second || c.alive() {
 				p.inUse.Add(1)
@@ -122,18 +129,34 @@ func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 // returns a channel that is closed when a connection is next put back: a
 // caller waiting for a slot must also wake for that, as a returned
 // connection keeps its slot.
-func (p *Pool) popIdle(f int) (*Conn, <-chan struct{}) {
+func (p *Pool) popIdle(f int) (*Conn, <-chan struct{}) { return p.popIdleIn(f, "") }
+
+// popIdleIn is popIdle preferring, among the most recently used idle
+// connections, one whose database is db.
+func (p *Pool) popIdleIn(f int, db string) (*Conn, <-chan struct{}) {
+	const scan = 16 // bounded: the lock is held
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := len(p.idle[f])
+	idle := p.idle[f]
+	n := len(idle)
 	if n == 0 {
 		if p.returned == nil {
 			p.returned = make(chan struct{})
 		}
 		return nil, p.returned
 	}
-	c := p.idle[f][n-1]
-	p.idle[f] = p.idle[f][:n-1]
+	pick := n - 1
+	if db != "" {
+		for i := n - 1; i >= max(0, n-scan); i-- {
+			if idle[i].db == db {
+				pick = i
+				break
+			}
+		}
+	}
+	c := idle[pick]
+	copy(idle[pick:], idle[pick+1:])
+	p.idle[f] = idle[:n-1]
 	return c, nil
 }
 

@@ -125,3 +125,38 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Shards of one node share its pool: a connection already in the shard's
+// database is preferred, so no COM_INIT_DB precedes the statement.
+func TestPoolPrefersConnectionInDatabase(t *testing.T) {
+	srv := startServer(t)
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 4})
+	defer p.Close()
+	ctx := context.Background()
+	conns := map[string]*Conn{}
+	for _, db := range []string{"mysql", "information_schema", "performance_schema"} {
+		c, err := p.Get(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.UseDB(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		conns[db] = c
+	}
+	for _, db := range []string{"mysql", "information_schema", "performance_schema"} {
+		p.Put(conns[db])
+	}
+	// "mysql" is at the bottom of the idle stack, yet it is the one chosen.
+	c, err := p.GetIn(ctx, false, "mysql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != conns["mysql"] || c.DB() != "mysql" {
+		t.Fatalf("GetIn(mysql) returned the connection in %q", c.DB())
+	}
+	p.Put(c)
+	if c, _ := p.GetIn(ctx, false, "nowhere"); c != conns["mysql"] {
+		t.Fatalf("without a match the most recently used connection should come back, got the one in %q", c.DB())
+	}
+}

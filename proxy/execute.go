@@ -98,12 +98,12 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 		pool = sh.node.ReadPool()
 	}
 	foundRows := s.capability&wire.ClientFoundRows != 0
-	c, err := pool.Get(ctx, foundRows)
+	c, err := pool.GetIn(ctx, foundRows, sh.db)
 	if err != nil && pool != sh.node.Primary {
 		// A replica that went down since its last health check: the
 		// primary answers instead of the client seeing an error.
 		pool = sh.node.Primary
-		c, err = pool.Get(ctx, foundRows)
+		c, err = pool.GetIn(ctx, foundRows, sh.db)
 	}
 	if err != nil {
 		return nil, err
