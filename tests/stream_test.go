@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"runtime"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestStreamMillionRows reads 1,000,000 rows through the proxy while sampling
@@ -20,25 +17,7 @@ func TestStreamMillionRows(t *testing.T) {
 	// MariaDB's sequence engine generates the rows on the server.
 	mustExec(t, direct, "INSERT INTO big SELECT seq, REPEAT('x', 60) FROM seq_1_to_1000000")
 
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
+	stop := heapPeak()
 	rows, err := db.Query("SELECT id, pad FROM big")
 	if err != nil {
 		t.Fatal(err)
@@ -56,14 +35,13 @@ func TestStreamMillionRows(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	close(stop)
-	<-done
+	peak := stop()
 	if n != 1_000_000 || sum != 1_000_000*1_000_001/2 {
 		t.Fatalf("got %d rows (sum %d), want all 1,000,000", n, sum)
 	}
 	const limit = 64 << 20
-	t.Logf("peak heap in use while streaming 1M rows: %.1f MiB", float64(peak.Load())/(1<<20))
-	if peak.Load() > limit {
-		t.Fatalf("peak heap %d bytes exceeds 64 MiB", peak.Load())
+	t.Logf("peak heap in use while streaming 1M rows: %.1f MiB", float64(peak)/(1<<20))
+	if peak > limit {
+		t.Fatalf("peak heap %d bytes exceeds 64 MiB", peak)
 	}
 }
