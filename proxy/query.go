@@ -35,7 +35,7 @@ func (s *Session) handleQuery(sql string) error {
 			return s.answer(sql, func(ctx context.Context) error { return s.execCached(ctx, sc, cached, sql) })
 		}
 	}
-	stmts, _, err := s.parser.ParseSQL(sql)
+	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
 		return s.unparsed(sql, err)
 	}

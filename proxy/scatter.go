@@ -43,7 +43,7 @@ func (s *Session) mergePlanFor(sc *schema, src mergeSource) (*mergePlan, error) 
 	st := src.stmt
 	if st == nil {
 		var err error
-		if st, err = s.parser.ParseOneStmt(src.text, "", ""); err != nil {
+		if st, err = s.sqlParser().ParseOneStmt(src.text, "", ""); err != nil {
 			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
 		}
 	}

@@ -100,7 +100,6 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		branches:   map[*backend.Pool]*branch{},
 		stmts:      map[uint32]*clientStmt{},
 		scratch:    make([]byte, 0, 512),
-		parser:     newParser(),
 		started:    time.Now(),
 	}
 	s.io.MaxPacket = maxClientPacket
@@ -394,4 +393,13 @@ func charsetOf(collation string) string {
 		return collation[:i]
 	}
 	return collation
+}
+
+// sqlParser returns the session's parser, made on first use: it weighs
+// about 14 KiB, which an idle or cache-served session need not carry.
+func (s *Session) sqlParser() *parser.Parser {
+	if s.parser == nil {
+		s.parser = newParser()
+	}
+	return s.parser
 }

@@ -77,7 +77,7 @@ func (s *Session) handleStmtPrepare(sql string) error {
 // learn its parameters and result columns.
 func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) {
 	st := &clientStmt{sql: sql, backendSQL: sql}
-	node, err := s.parser.ParseOneStmt(sql, "", "")
+	node, err := s.sqlParser().ParseOneStmt(sql, "", "")
 	if err != nil {
 		sc, werr := s.currentSchema()
 		if werr != nil || !sc.passThrough() {
@@ -103,7 +103,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		st.infoSchema = rw.infoSchema
 		if !sc.passThrough() && !st.infoSchema {
 			// Plan from a fresh parse: the rewriter changed this AST.
-			fresh, err := s.parser.ParseOneStmt(sql, "", "")
+			fresh, err := s.sqlParser().ParseOneStmt(sql, "", "")
 			if err != nil {
 				return nil, err
 			}
