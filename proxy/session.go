@@ -49,6 +49,7 @@ type Session struct {
 	srv        *Server
 	id         uint32
 	io         *wire.PacketIO
+	client     *clientConn // io's connection, whose writes net_write_timeout bounds
 	capability uint32
 	user       string
 	schemaName string // current logical schema, "" for none
@@ -89,10 +90,12 @@ type Session struct {
 }
 
 func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
+	client := &clientConn{Conn: nc, writeTimeout: defaultNetWriteTimeout}
 	s := &Session{
 		srv:        srv,
 		id:         id,
-		io:         wire.NewPacketIO(nc),
+		client:     client,
+		io:         wire.NewPacketIO(client),
 		capability: capability &^ wire.ClientDeprecateEOF,
 		user:       user,
 		charset:    charset,
@@ -125,6 +128,7 @@ func (s *Session) run() {
 		// The idle deadline is set before the drain check, so that a drain
 		// that wakes the read loop (deadline now) cannot be overwritten.
 		_ = s.io.Conn().SetReadDeadline(time.Now().Add(s.idleTimeout()))
+		s.client.writeTimeout = s.netWriteTimeout()
 		if s.draining.Load() && !s.inTx {
 			return
 		}

@@ -261,3 +261,47 @@ func TestClientGoneMidHandshake(t *testing.T) {
 	waitFor(t, func() bool { return p.srv.Sessions() == 0 }, "no session left")
 	stillServes(t, p, "the handshake timeout")
 }
+
+// TestClientStopsReading: a client that stops reading a large result
+// without disconnecting is dropped after its net_write_timeout, as MariaDB
+// drops it, and the backend connection it held is freed and clean.
+func TestClientStopsReading(t *testing.T) {
+	physical := uniqueName("cfr")
+	p := oneConnProxy(t, conf.Schema{Name: "cfread", ReadFrom: conf.ReadFromPrimary,
+		Shards: []conf.Shard{{Node: "n0", Database: physical}}})
+	const marker = "client_stops_reading"
+	c, err := client.Connect(p.addr, appUser, appPassword, "cfread")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Execute("SET SESSION net_write_timeout = 2"); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	streamed := make(chan error, 1)
+	go func() {
+		var res mysql.Result
+		rows := 0
+		query := fmt.Sprintf("SELECT /* %s */ seq, REPEAT('x', 1000) FROM seq_1_to_200000", marker)
+		streamed <- c.ExecuteSelectStreaming(query, &res, func(row []mysql.FieldValue) error {
+			if rows++; rows == 100 {
+				<-release // the client stops reading, the connection stays open
+			}
+			return nil
+		}, nil)
+	}()
+	start := time.Now()
+	waitFor(t, func() bool { return runningOn(t, nodes[0].Primary.Addr, marker) == "0" && time.Since(start) > time.Second },
+		"the proxy to drop the stalled client and stop its SELECT")
+	t.Logf("stalled client dropped and its backend statement stopped after %v", time.Since(start).Round(100*time.Millisecond))
+	db := p.open(t, "cfread")
+	withinBound(t, 5*time.Second, "statement on the pool's only connection", func() error {
+		var got string
+		return db.QueryRow("SELECT 'after'").Scan(&got)
+	})
+	close(release)
+	if err := <-streamed; err == nil {
+		t.Fatal("the stalled client's result ended without an error: it was cut short silently")
+	}
+}
