@@ -182,6 +182,9 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	if err != nil {
 		return err
 	}
+	if cacheable && !more {
+		s.rememberShape(sc, text)
+	}
 	rt, err := s.bind(ctx, sc, plan, insertTable(st), nil)
 	if err != nil {
 		return err

@@ -19,6 +19,10 @@ type cachedPlan struct {
 	read  bool
 	ddl   bool
 	merge mergeSlot // a SELECT reaching several shards: how rows merge
+	// shaped: plan was made from the statement's shape (literals as `?`);
+	// an execution binds the literals read from its text. With a nil plan
+	// the shape is known not to plan that way: parse the text.
+	shaped bool
 }
 
 // planCache maps a statement's exact text to its plan, so a repeated

@@ -24,10 +24,13 @@ var errRelayed = errors.New("error relayed to client")
 func (s *Session) handleQuery(sql string) error {
 	if sc := s.topo().schema(s.schemaName); sc != nil {
 		cached := sc.plans.get(sql)
-		if cached == nil && sc.passThrough() {
+		if cached == nil {
 			var replaced bool
 			if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], sql); replaced {
 				cached = sc.plans.getShape(s.shape)
+			}
+			if cached != nil && cached.shaped {
+				return s.handleShaped(sc, cached, sql)
 			}
 		}
 		if cached != nil {
@@ -35,6 +38,11 @@ func (s *Session) handleQuery(sql string) error {
 			return s.answer(sql, func(ctx context.Context) error { return s.execCached(ctx, sc, cached, sql) })
 		}
 	}
+	return s.handleParsed(sql)
+}
+
+// handleParsed parses a COM_QUERY text and runs its statements.
+func (s *Session) handleParsed(sql string) error {
 	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
 		return s.unparsed(sql, err)

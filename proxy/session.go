@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -64,12 +65,13 @@ type Session struct {
 	txSchema   *schema                   // holds the XA decision
 
 	lastInsertID     uint64
-	route            routeType     // how the last statement reached the backends, for metrics
-	errCode          uint16        // first error code sent for the running command, 0 for none
-	shardsHit        []int         // shards the running statement reached, for the slow-query log
-	lastFailed       bool          // the last statement answered with an error
-	scratch          []byte        // reused for packets the proxy re-encodes
-	shape            []byte        // reused for statement shapes (plan cache keys)
+	route            routeType // how the last statement reached the backends, for metrics
+	errCode          uint16    // first error code sent for the running command, 0 for none
+	shardsHit        []int     // shards the running statement reached, for the slow-query log
+	lastFailed       bool      // the last statement answered with an error
+	scratch          []byte    // reused for packets the proxy re-encodes
+	shape            []byte    // reused for statement shapes (plan cache keys)
+	shapeValues      []router.Value
 	packetsOut       uint64        // packets written to the client: is a retry safe?
 	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
 	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS

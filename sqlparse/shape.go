@@ -1,5 +1,10 @@
 package sqlparse
 
+import (
+	"strconv"
+	"strings"
+)
+
 // AppendShape appends sql with its numbers and single-quoted strings
 // replaced by '?', everything else (identifiers, keywords, spacing,
 // comments, double-quoted text, which may name an identifier under
@@ -64,3 +69,91 @@ func numberEnd(s string, i int) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// AppendShapeValues appends the literals AppendShape replaces, in order, as
+// the parser would read them: integers as Int (Uint or Decimal when too
+// large), numbers with a fraction as Decimal, with an exponent as Float,
+// single-quoted strings unescaped. ok is false for a literal it cannot read.
+func AppendShapeValues(dst []Value, sql string) ([]Value, bool) {
+	for i := 0; i < len(sql); {
+		kind, end := nextSpan(sql, i)
+		switch {
+		case kind == spanString && sql[i] == '\'':
+			dst = append(dst, StringValue(unquote(sql[i:end])))
+		case kind == spanCode && isDigit(sql[i]) && (i == 0 || !isIdentByte(sql[i-1])):
+			if n := numberEnd(sql, i); n > i {
+				v, ok := numberValue(sql[i:n])
+				if !ok {
+					return dst, false
+				}
+				dst = append(dst, v)
+				end = n
+			}
+		}
+		i = end
+	}
+	return dst, true
+}
+
+func numberValue(s string) (Value, bool) {
+	if strings.ContainsAny(s, "eE") {
+		f, err := strconv.ParseFloat(s, 64)
+		return FloatValue(f), err == nil
+	}
+	if strings.IndexByte(s, '.') >= 0 {
+		return DecimalValue(s), true
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return IntValue(n), true
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return UintValue(n), true
+	}
+	return DecimalValue(s), true
+}
+
+// unquote reads a single-quoted SQL string: ” is a quote, backslash
+// escapes as MySQL reads them (\% and \_ keep their backslash).
+func unquote(q string) string {
+	if len(q) >= 2 && q[len(q)-1] == '\'' {
+		q = q[1 : len(q)-1]
+	} else {
+		q = q[1:]
+	}
+	if strings.IndexByte(q, '\\') < 0 && !strings.Contains(q, "''") {
+		return q
+	}
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'' && i+1 < len(q) && q[i+1] == '\'':
+			b.WriteByte('\'')
+			i++
+		case c == '\\' && i+1 < len(q):
+			i++
+			switch e := q[i]; e {
+			case '0':
+				b.WriteByte(0)
+			case 'b':
+				b.WriteByte('\b')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'Z':
+				b.WriteByte(0x1a)
+			case '%', '_':
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			default:
+				b.WriteByte(e)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,62 @@
+package proxy
+
+import (
+	"context"
+
+	"github.com/shardproxy/shardproxy/router"
+	"github.com/shardproxy/shardproxy/sqlparse"
+)
+
+// A client that inlines values (prepared statements off) sends a new text
+// for every key. On a sharded schema such texts share a plan made once
+// from their shape, the text with its literals as `?`: an execution reads
+// the literals from its text and binds them, as a prepared statement's
+// values are bound, without parsing.
+
+// handleShaped runs a statement whose shape has a plan.
+func (s *Session) handleShaped(sc *schema, c *cachedPlan, sql string) error {
+	values, ok := sqlparse.AppendShapeValues(s.shapeValues[:0], sql)
+	s.shapeValues = values[:0]
+	if c.plan == nil || !ok || len(values) != c.plan.Params {
+		return s.handleParsed(sql)
+	}
+	return s.answer(sql, func(ctx context.Context) error {
+		rt, err := s.bind(ctx, sc, c.plan, c.table, values)
+		if err != nil {
+			return err
+		}
+		if rt.Kind == router.KindSelect && !rt.Broadcast && len(rt.Targets) > 1 {
+			// A merge is planned from the statement itself: in the shape,
+			// ORDER BY 1 would read as ORDER BY a constant.
+			return s.execParsedText(ctx, sql)
+		}
+		return s.execRoute(ctx, sc, rt, values, false, mergeSource{})
+	})
+}
+
+// execParsedText parses and runs a one-statement text inside its answer.
+func (s *Session) execParsedText(ctx context.Context, sql string) error {
+	st, err := s.sqlParser().ParseOneStmt(sql, "", "")
+	if err != nil {
+		return errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
+	}
+	return s.execStmt(ctx, st, sql, false)
+}
+
+// rememberShape plans a sharded statement's shape once, after its text was
+// planned: the shape must parse and plan with one `?` per literal.
+func (s *Session) rememberShape(sc *schema, text string) {
+	var replaced bool
+	if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); !replaced || sc.plans.getShape(s.shape) != nil {
+		return
+	}
+	c := &cachedPlan{shaped: true}
+	values, ok := sqlparse.AppendShapeValues(s.shapeValues[:0], text)
+	s.shapeValues = values[:0]
+	if st, err := s.sqlParser().ParseOneStmt(string(s.shape), "", ""); ok && err == nil {
+		if p, err := sc.routing.Plan(st); err == nil && p.Params == len(values) && p.Kind != router.KindDDL {
+			c.plan, c.table = p, insertTable(st)
+		}
+	}
+	sc.plans.putShape(s.shape, c)
+}
