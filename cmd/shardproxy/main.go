@@ -66,6 +66,10 @@ func run() int {
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
+	// Signals are caught before the "listening" line: a SIGHUP sent as soon
+	// as it appears must reload, not kill the process.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	if err := srv.Listen(cfg.Listen); err != nil {
 		log.Error("cannot listen", zap.String("listen", cfg.Listen), zap.Error(err))
 		return 1
@@ -73,8 +77,6 @@ func run() int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	for {
 		select {
 		case err := <-served:
