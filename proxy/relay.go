@@ -20,7 +20,14 @@ type relayOptions struct {
 	// insertID is an auto_increment id the proxy generated: the OK packet
 	// carries it, as MySQL's does for ids it generates.
 	insertID uint64
+	// hideInternal drops rows whose first value names one of the proxy's
+	// own tables (SHOW TABLES): they are not the application's.
+	hideInternal bool
 }
+
+// internalTablePrefix starts the names of the tables the proxy keeps on
+// default shards (sequences, XA decisions).
+const internalTablePrefix = "_shardproxy_"
 
 // relay streams one backend response to the client. Packets pass through
 // unchanged except column definitions naming a physical database and the
@@ -126,6 +133,12 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 				return 0, false, err
 			}
 			return 0, false, errRelayed
+		}
+		if opt.hideInternal {
+			var ok bool
+			if values, ok = wire.RowValues(values, p, int(n)); ok && len(values) > 0 && bytes.HasPrefix(values[0], []byte(internalTablePrefix)) {
+				continue
+			}
 		}
 		if opt.translate && len(physical) > 0 {
 			var ok bool

@@ -74,6 +74,7 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, false, relayOptions{
 		more: more, logical: sc.name, physical: physical, translate: true,
+		hideInternal: st.Tp == ast.ShowTables,
 	})
 }
 

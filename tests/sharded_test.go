@@ -99,6 +99,14 @@ func TestShardedRoutingEndToEnd(t *testing.T) {
 			t.Fatalf("shard %d has tables %v, want %s", i, tables, want)
 		}
 	}
+	// Through the proxy, the logical schema lists the application's tables
+	// only: the proxy's own (_shardproxy_*) on the default shard are hidden.
+	if n := queryOne(t, c.shards[0], `SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE '\_shardproxy\_%'`); n == "0" {
+		t.Fatal("the default shard holds none of the proxy's tables: nothing to hide")
+	}
+	if tables := queryStrings(t, db, "SHOW TABLES"); fmt.Sprint(tables) != "[[countries] [events] [notes] [orders] [users]]" {
+		t.Fatalf("SHOW TABLES through the proxy: %v", tables)
+	}
 
 	// Multi-row inserts are split per shard; every row lands where the contract says.
 	var vals []string
