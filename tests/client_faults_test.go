@@ -292,7 +292,9 @@ func TestClientStopsReading(t *testing.T) {
 		}, nil)
 	}()
 	start := time.Now()
-	waitFor(t, func() bool { return runningOn(t, nodes[0].Primary.Addr, marker) == "0" && time.Since(start) > time.Second },
+	waitFor(t, func() bool {
+		return runningOn(t, nodes[0].Primary.Addr, marker) == "0" && time.Since(start) > time.Second
+	},
 		"the proxy to drop the stalled client and stop its SELECT")
 	t.Logf("stalled client dropped and its backend statement stopped after %v", time.Since(start).Round(100*time.Millisecond))
 	db := p.open(t, "cfread")
