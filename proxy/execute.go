@@ -6,6 +6,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
@@ -178,9 +179,19 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		st.SetText(nil, restored)
 		text = restored
 	}
+	if listed, ok, err := s.listInsertColumns(ctx, sc, st); err != nil {
+		return err
+	} else if ok {
+		text = listed
+	}
 	plan, slot, err := s.planFor(sc, st, text, cacheable)
 	if err != nil {
 		return err
+	}
+	if plan.Kind == router.KindDDL {
+		// Column orders may change: read them again after the DDL.
+		sc.columns.forget()
+		defer sc.columns.forget()
 	}
 	if cacheable && !more {
 		s.rememberShape(sc, text)

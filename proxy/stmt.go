@@ -107,7 +107,13 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			if err != nil {
 				return nil, err
 			}
-			if st.plan, st.merge, err = s.planFor(sc, fresh, sql, !rw.needsSessionValues()); err != nil {
+			planText := sql
+			if listed, ok, err := s.listInsertColumns(ctx, sc, fresh); err != nil {
+				return nil, err
+			} else if ok {
+				planText = listed
+			}
+			if st.plan, st.merge, err = s.planFor(sc, fresh, planText, !rw.needsSessionValues()); err != nil {
 				return nil, err
 			}
 			if st.merge == nil {

@@ -30,7 +30,8 @@ type schema struct {
 	routing         *router.Schema
 	plans           *planCache
 	ids             *sequences
-	multiNode       bool // shards on several nodes: transactions use XA
+	columns         columnCache // table column orders, for INSERTs without a column list
+	multiNode       bool        // shards on several nodes: transactions use XA
 }
 
 // schemaOf reports whether sc is the session's current schema: texts are

@@ -59,3 +59,33 @@ func TestShapedStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertWithoutColumnList: the proxy lists the table's columns itself,
+// so the shard key is found; DDL through the proxy is followed at once.
+func TestInsertWithoutColumnList(t *testing.T) {
+	c := newShardedCluster(t)
+	db := c.db
+	mustExec(t, db, "CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(40))")
+	mustExec(t, db, "INSERT INTO users VALUES (1, 'one')")
+	mustExec(t, db, "INSERT INTO users VALUES (2, 'two'), (3, 'three'), (6, 'six')")
+	mustExec(t, db, "INSERT INTO users VALUES (?, ?)", 7, "seven") // prepared
+	mustExec(t, db, "ALTER TABLE users ADD COLUMN extra INT")
+	mustExec(t, db, "INSERT INTO users VALUES (8, 'eight', 88)")
+	want := map[int]string{1: "one", 2: "two", 3: "three", 6: "six", 7: "seven", 8: "eight"}
+	for id, name := range want {
+		shard := c.expectedShard(t, "users", router.IntValue(int64(id)))
+		if got := queryOne(t, c.shards[shard], "SELECT name FROM users WHERE id = ?", id); got != name {
+			t.Fatalf("row %d on shard %d: %q, want %q", id, shard, got, name)
+		}
+	}
+	if got := queryOne(t, db, "SELECT extra FROM users WHERE id = 8"); got != "88" {
+		t.Fatalf("extra after ALTER: %s", got)
+	}
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM users"); got != "6" {
+		t.Fatalf("count %s", got)
+	}
+	_, err := db.Exec("INSERT INTO users VALUES (9, 'nine')")
+	if mysqlCode(err) != 1136 {
+		t.Fatalf("too few values: %v, want 1136 from the backend", err)
+	}
+}

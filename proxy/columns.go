@@ -1,0 +1,113 @@
+package proxy
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/router"
+	"github.com/shardproxy/shardproxy/sqlparse"
+)
+
+// An INSERT without a column list gives its values in the table's column
+// order, which the router needs to find the shard key. The proxy reads the
+// order from the default shard and writes the list into the statement.
+
+// columnsTTL bounds how long a table's column order is trusted: DDL run
+// through the proxy forgets it at once, DDL run on the backends directly
+// within this time.
+const columnsTTL = 10 * time.Second
+
+// columnCache holds the column order of a schema's tables.
+type columnCache struct {
+	mu     sync.Mutex
+	tables map[string]columnList
+}
+
+type columnList struct {
+	names []string
+	read  time.Time
+}
+
+func (c *columnCache) get(table string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.tables[table]; ok && time.Since(l.read) < columnsTTL {
+		return l.names
+	}
+	return nil
+}
+
+func (c *columnCache) put(table string, names []string) {
+	c.mu.Lock()
+	if c.tables == nil {
+		c.tables = map[string]columnList{}
+	}
+	c.tables[table] = columnList{names: names, read: time.Now()}
+	c.mu.Unlock()
+}
+
+// forget drops every table's order (after DDL).
+func (c *columnCache) forget() {
+	c.mu.Lock()
+	c.tables = nil
+	c.mu.Unlock()
+}
+
+// listInsertColumns gives an INSERT ... VALUES without a column list the
+// table's columns and returns the statement's new text; ok is false when
+// the statement needs none or the table's columns are unknown (the router
+// then says what is missing).
+func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.StmtNode) (string, bool, error) {
+	ins, isInsert := st.(*ast.InsertStmt)
+	if !isInsert || len(ins.Columns) > 0 || ins.Setlist || ins.Select != nil || len(ins.Lists) == 0 {
+		return "", false, nil
+	}
+	table := insertTable(ins)
+	if table == "" {
+		return "", false, nil
+	}
+	names := sc.columns.get(strings.ToLower(table))
+	if names == nil {
+		var err error
+		if names, err = s.readColumns(ctx, sc, table); err != nil || len(names) == 0 {
+			return "", false, err
+		}
+		sc.columns.put(strings.ToLower(table), names)
+	}
+	for _, n := range names {
+		ins.Columns = append(ins.Columns, &ast.ColumnName{Name: ast.NewCIStr(n)})
+	}
+	text, err := restore(ins)
+	if err != nil {
+		return "", false, err
+	}
+	ins.SetText(nil, text)
+	return text, true, nil
+}
+
+// readColumns reads a table's visible columns in order from the default shard.
+func (s *Session) readColumns(ctx context.Context, sc *schema, table string) ([]string, error) {
+	sh := sc.defaultShard
+	q := "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+		string(sqlparse.AppendLiteral(nil, router.StringValue(sc.shards[sh].db))) +
+		" AND TABLE_NAME = " + string(sqlparse.AppendLiteral(nil, router.StringValue(table))) +
+		" AND EXTRA NOT LIKE '%INVISIBLE%' ORDER BY ORDINAL_POSITION"
+	c, err := s.acquire(ctx, sc, sh, false)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Exec(ctx, q)
+	s.release(c, 0)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		names = append(names, string(row[0]))
+	}
+	return names, nil
+}
