@@ -1,6 +1,10 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/shardproxy/shardproxy/wire"
+)
 
 // MySQL error numbers the engine answers with.
 const (
@@ -13,33 +17,13 @@ const (
 	ErDataOutOfRange   = 1690 // ER_DATA_OUT_OF_RANGE
 )
 
-// Error is an engine error the proxy sends as a MySQL error packet. Errors
-// of the shards' own streams pass through the engine unchanged.
-type Error struct {
-	Code    uint16
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-// MySQLCode is the error number of the packet.
-func (e *Error) MySQLCode() uint16 { return e.Code }
-
-// SQLState is the five-character state MySQL pairs with Code.
-func (e *Error) SQLState() string {
-	switch e.Code {
-	case ErBadField, ErWrongGroupField:
-		return "42S22"
-	case ErNotSupported, ErInvalidGroupFunc:
-		return "42000"
-	case ErDataOutOfRange:
-		return "22003"
-	}
-	return "HY000"
-}
+// Error is an engine error the proxy sends as a MySQL error packet; it is
+// the wire's error type. Errors of the shards' own streams pass through the
+// engine unchanged.
+type Error = wire.Error
 
 func errorf(code uint16, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return wire.NewError(code, fmt.Sprintf(format, args...))
 }
 
 // unsupported is the 1235 refusal: what cannot be answered exactly across

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/shardproxy/shardproxy/conf"
-	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -38,17 +37,6 @@ func toWireError(err error) *wire.Error {
 	var we *wire.Error
 	if errors.As(err, &we) {
 		return we
-	}
-	var re *router.Error
-	if errors.As(err, &re) {
-		return &wire.Error{Code: re.Code, SQLState: re.SQLState(), Message: re.Message}
-	}
-	var coded interface {
-		error
-		MySQLCode() uint16
-	}
-	if errors.As(err, &coded) {
-		return wire.NewError(coded.MySQLCode(), coded.Error())
 	}
 	return wire.NewError(erUnknown, err.Error())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/shardproxy/shardproxy/sqlparse"
+	"github.com/shardproxy/shardproxy/wire"
 )
 
 // MySQL error numbers the router answers with.
@@ -19,27 +20,12 @@ const (
 )
 
 // Error is a routing error the proxy sends to the client as a MySQL error
-// packet: Code, SQLState() and Message, which says what to change.
-type Error struct {
-	Code    uint16
-	Message string
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("ERROR %d: %s", e.Code, e.Message) }
-
-// SQLState is the five-character state MySQL pairs with Code.
-func (e *Error) SQLState() string {
-	switch e.Code {
-	case ErNoDB:
-		return "3D000"
-	case ErBadDB, ErParse, ErNotSupported:
-		return "42000"
-	}
-	return "HY000"
-}
+// packet; its Message says what to change. It is the wire's error type, so
+// errors cross the packages without conversion.
+type Error = wire.Error
 
 func errorf(code uint16, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return wire.NewError(code, fmt.Sprintf(format, args...))
 }
 
 // AsError turns any error from sqlparse or router into an *Error: parse
@@ -51,7 +37,7 @@ func AsError(err error) *Error {
 	}
 	var pe *sqlparse.ParseError
 	if errors.As(err, &pe) {
-		return &Error{Code: ErParse, Message: pe.Error()}
+		return wire.NewError(ErParse, pe.Error())
 	}
-	return &Error{Code: ErUnknown, Message: err.Error()}
+	return wire.NewError(ErUnknown, err.Error())
 }

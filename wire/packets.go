@@ -133,28 +133,28 @@ func NewError(code uint16, msg string) *Error {
 	return &Error{Code: code, SQLState: sqlStateOf(code), Message: msg}
 }
 
+// sqlStateOf is the one table of SQLSTATEs for the codes the proxy, the
+// router and the engine send themselves.
 func sqlStateOf(code uint16) string {
 	switch code {
 	case 1045:
 		return "28000"
-	case 1044, 1049, 1227:
+	case 1044, 1049, 1064, 1149, 1227, 1235, 1111:
 		return "42000"
-	case 1064, 1149:
-		return "42000"
+	case 1046:
+		return "3D000"
 	case 1040:
 		return "08004"
 	case 1146:
 		return "42S02"
-	case 1054:
+	case 1136:
+		return "21S01"
+	case 1054, 1056:
 		return "42S22"
 	case 1317:
 		return "70100"
-	case 1243:
-		return "HY000"
-	case 1235:
-		return "42000"
-	case 3024:
-		return "HY000"
+	case 1690:
+		return "22003"
 	default:
 		return "HY000"
 	}
