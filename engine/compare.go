@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -313,14 +314,7 @@ func compareFraction(a, b []byte) int {
 }
 
 func compareFloatText(a, b []byte) int {
-	x, y := parseFloat(a), parseFloat(b)
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return cmp.Compare(parseFloat(a), parseFloat(b))
 }
 
 // parseFloat reads a FLOAT/DOUBLE text; it does not allocate.
@@ -332,14 +326,7 @@ func parseFloat(b []byte) float64 {
 // compareTimeText orders TIME texts: as text they misorder negative values
 // and hours above 99.
 func compareTimeText(a, b []byte) int {
-	x, y := timeMicros(a), timeMicros(b)
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
+	return cmp.Compare(timeMicros(a), timeMicros(b))
 }
 
 // timeMicros reads [-]H..H:MM:SS[.ffffff] as signed microseconds.

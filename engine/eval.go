@@ -205,13 +205,9 @@ func binaryString(op opcode.Op, l, r evalExpr) string {
 }
 
 func (e *cmpExpr) eval(x *evalCtx) (value, error) {
-	l, err := e.l.eval(x)
+	l, r, err := evalBoth(x, e.l, e.r)
 	if err != nil {
-		return l, err
-	}
-	r, err := e.r.eval(x)
-	if err != nil {
-		return r, err
+		return valueNull, err
 	}
 	if l.kind == valNull || r.kind == valNull {
 		if e.op == opcode.NullEQ {
@@ -453,13 +449,9 @@ func (e *arithExpr) String() string { return binaryString(e.op, e.l, e.r) }
 const divPrecisionIncrement = 4
 
 func (e *arithExpr) eval(x *evalCtx) (value, error) {
-	l, err := e.l.eval(x)
+	l, r, err := evalBoth(x, e.l, e.r)
 	if err != nil {
-		return l, err
-	}
-	r, err := e.r.eval(x)
-	if err != nil {
-		return r, err
+		return valueNull, err
 	}
 	if l.kind == valNull || r.kind == valNull {
 		return valueNull, nil
@@ -589,4 +581,13 @@ func (e *negExpr) eval(x *evalCtx) (value, error) {
 		return value{kind: valDec, d: v.d.neg()}, nil
 	}
 	return value{kind: valFloat, f: -v.float()}, nil
+}
+
+// evalBoth evaluates a binary operator's operands, left first.
+func evalBoth(x *evalCtx, left, right evalExpr) (l, r value, err error) {
+	if l, err = left.eval(x); err != nil {
+		return l, r, err
+	}
+	r, err = right.eval(x)
+	return l, r, err
 }
