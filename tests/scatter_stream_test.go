@@ -132,22 +132,7 @@ func TestScatterStreaming(t *testing.T) {
 
 	t.Run("all rows", func(t *testing.T) {
 		stop := heapPeak()
-		rows, err := c.db.Query("SELECT id, pad FROM " + scanTable)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n, sum, id int64
-		var pad []byte
-		for rows.Next() {
-			if err := rows.Scan(&id, &pad); err != nil {
-				t.Fatal(err)
-			}
-			n++
-			sum += id
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
+		n, sum := countIDs(t, c.db, "SELECT id, pad FROM "+scanTable)
 		peak := stop()
 		if want := int64(scanRows) * (scanRows - 1) / 2; n != scanRows || sum != want {
 			t.Fatalf("got %d rows (id sum %d), want %d rows (sum %d)", n, sum, scanRows, want)

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"database/sql"
 	"testing"
 )
 
@@ -18,11 +19,27 @@ func TestStreamMillionRows(t *testing.T) {
 	mustExec(t, direct, "INSERT INTO big SELECT seq, REPEAT('x', 60) FROM seq_1_to_1000000")
 
 	stop := heapPeak()
-	rows, err := db.Query("SELECT id, pad FROM big")
+	n, sum := countIDs(t, db, "SELECT id, pad FROM big")
+	peak := stop()
+	if n != 1_000_000 || sum != 1_000_000*1_000_001/2 {
+		t.Fatalf("got %d rows (sum %d), want all 1,000,000", n, sum)
+	}
+	const limit = 64 << 20
+	t.Logf("peak heap in use while streaming 1M rows: %.1f MiB", float64(peak)/(1<<20))
+	if peak > limit {
+		t.Fatalf("peak heap %d bytes exceeds 64 MiB", peak)
+	}
+}
+
+// countIDs reads an (id, pad) result into reused buffers and returns the
+// number of rows and the sum of their ids.
+func countIDs(t *testing.T, db *sql.DB, query string) (n, sum int64) {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n, sum int64
+	defer rows.Close()
 	var id int64
 	var pad []byte
 	for rows.Next() {
@@ -35,13 +52,5 @@ func TestStreamMillionRows(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	peak := stop()
-	if n != 1_000_000 || sum != 1_000_000*1_000_001/2 {
-		t.Fatalf("got %d rows (sum %d), want all 1,000,000", n, sum)
-	}
-	const limit = 64 << 20
-	t.Logf("peak heap in use while streaming 1M rows: %.1f MiB", float64(peak)/(1<<20))
-	if peak > limit {
-		t.Fatalf("peak heap %d bytes exceeds 64 MiB", peak)
-	}
+	return n, sum
 }
