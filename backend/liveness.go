@@ -86,48 +86,42 @@ func (p *Pool) waitingSince(cutoff int64) []*Conn {
 }
 
 // monitor checks the pool's connections until the pool closes.
-func (p *Pool) monitor() {
-	t := time.NewTicker(LivenessInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.done:
-			return
-		case <-t.C:
-		}
-		if len(p.waitingSince(nanotime()-int64(LivenessInterval))) == 0 {
-			p.failedSince, p.failedProbes = 0, 0
-			continue
-		}
-		p.liveMu.Lock()
-		recent := time.Since(p.lastAnswer) < LivenessInterval
+func (p *Pool) monitor() { p.every(LivenessInterval/2, p.checkLiveness) }
+
+// checkLiveness probes the server when an exchange has waited too long.
+func (p *Pool) checkLiveness() {
+	if len(p.waitingSince(nanotime()-int64(LivenessInterval))) == 0 {
+		p.failedSince, p.failedProbes = 0, 0
+		return
+	}
+	p.liveMu.Lock()
+	recent := time.Since(p.lastAnswer) < LivenessInterval
+	p.liveMu.Unlock()
+	if recent {
+		return
+	}
+	if p.failedSince == 0 {
+		p.failedSince = nanotime()
+	}
+	err := p.probe()
+	p.liveMu.Lock()
+	if err == nil {
+		p.lastAnswer = time.Now()
+		p.failedSince, p.failedProbes = 0, 0
 		p.liveMu.Unlock()
-		if recent {
-			continue
-		}
-		if p.failedSince == 0 {
-			p.failedSince = nanotime()
-		}
-		err := p.probe()
-		p.liveMu.Lock()
-		if err == nil {
-			p.lastAnswer = time.Now()
-			p.failedSince, p.failedProbes = 0, 0
-			p.liveMu.Unlock()
-			continue
-		}
-		p.probeErr = err
-		p.failedProbes++
-		p.liveMu.Unlock()
-		if p.failedProbes < failedProbesToAbandon {
-			// A server under heavy load (or a proxy starved of CPU) can
-			// miss one probe's deadline: ask again before giving up.
-			continue
-		}
-		for _, c := range p.waitingSince(p.failedSince - int64(LivenessInterval)) {
-			c.abandoned.Store(true)
-			_ = c.SetDeadline(time.Unix(1, 0))
-		}
+		return
+	}
+	p.probeErr = err
+	p.failedProbes++
+	p.liveMu.Unlock()
+	if p.failedProbes < failedProbesToAbandon {
+		// A server under heavy load (or a proxy starved of CPU) can
+		// miss one probe's deadline: ask again before giving up.
+		return
+	}
+	for _, c := range p.waitingSince(p.failedSince - int64(LivenessInterval)) {
+		c.abandoned.Store(true)
+		_ = c.SetDeadline(time.Unix(1, 0))
 	}
 }
 

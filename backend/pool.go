@@ -225,34 +225,43 @@ func (p *Pool) reapIdle() {
 	if p.cfg.IdleTimeout > 0 {
 		tick = min(tick, p.cfg.IdleTimeout/2)
 	}
-	t := time.NewTicker(tick)
+	p.every(tick, p.reapOnce)
+}
+
+// every runs f every d until the pool closes.
+func (p *Pool) every(d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.done:
 			return
 		case <-t.C:
+			f()
 		}
-		var stale []*Conn
-		p.mu.Lock()
-		surplus := len(p.idle[0]) + len(p.idle[1]) - p.maxIdle()
-		for f := range p.idle {
-			kept := p.idle[f][:0]
-			for _, c := range p.idle[f] {
-				idle := time.Since(c.idleFrom)
-				if p.cfg.IdleTimeout > 0 && idle > p.cfg.IdleTimeout || surplus > 0 && idle > surplusIdle {
-					stale = append(stale, c)
-					surplus--
-				} else {
-					kept = append(kept, c)
-				}
+	}
+}
+
+func (p *Pool) reapOnce() {
+	var stale []*Conn
+	p.mu.Lock()
+	surplus := len(p.idle[0]) + len(p.idle[1]) - p.maxIdle()
+	for f := range p.idle {
+		kept := p.idle[f][:0]
+		for _, c := range p.idle[f] {
+			idle := time.Since(c.idleFrom)
+			if p.cfg.IdleTimeout > 0 && idle > p.cfg.IdleTimeout || surplus > 0 && idle > surplusIdle {
+				stale = append(stale, c)
+				surplus--
+			} else {
+				kept = append(kept, c)
 			}
-			p.idle[f] = kept
 		}
-		p.mu.Unlock()
-		for _, c := range stale {
-			p.discard(c)
-		}
+		p.idle[f] = kept
+	}
+	p.mu.Unlock()
+	for _, c := range stale {
+		p.discard(c)
 	}
 }
 
