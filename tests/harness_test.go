@@ -106,12 +106,18 @@ type runningProxy struct {
 
 func startProxy(t testing.TB, cfg *conf.Config) *runningProxy {
 	t.Helper()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		t.Fatalf("test configuration invalid: %v", errs)
-	}
 	log := zap.NewNop()
 	if os.Getenv("SHARDPROXY_TEST_LOG") != "" {
 		log, _ = zap.NewDevelopment()
+	}
+	return startProxyLogging(t, cfg, log)
+}
+
+// startProxyLogging is startProxy with the given logger.
+func startProxyLogging(t testing.TB, cfg *conf.Config, log *zap.Logger) *runningProxy {
+	t.Helper()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		t.Fatalf("test configuration invalid: %v", errs)
 	}
 	srv, err := proxy.New(cfg, log)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/shardproxy/shardproxy/admin"
 	"github.com/shardproxy/shardproxy/conf"
-	"github.com/shardproxy/shardproxy/proxy"
 	"github.com/shardproxy/shardproxy/tests/mariadbtest"
 )
 
@@ -142,24 +141,8 @@ func findNode(v admin.TopologyView, name string) *admin.NodeView {
 // kept for the test to read.
 func startLoggedProxy(t *testing.T, cfg *conf.Config) (*runningProxy, *observer.ObservedLogs) {
 	t.Helper()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		t.Fatalf("test configuration invalid: %v", errs)
-	}
 	core, logs := observer.New(zapcore.DebugLevel)
-	srv, err := proxy.New(cfg, zap.New(core))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(cfg.Listen); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve() }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return &runningProxy{srv: srv, addr: srv.Addr().String()}, logs
+	return startProxyLogging(t, cfg, zap.New(core)), logs
 }
 
 // opsSchema is a schema of 4 shards over both shared nodes with a sharded
