@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"net"
-	"strconv"
 	"time"
 )
 
@@ -29,13 +28,5 @@ func (c *clientConn) Write(b []byte) (int, error) {
 
 // netWriteTimeout is the session's net_write_timeout.
 func (s *Session) netWriteTimeout() time.Duration {
-	v, ok := s.state.Get("@@net_write_timeout")
-	if !ok {
-		return defaultNetWriteTimeout
-	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs <= 0 {
-		return defaultNetWriteTimeout
-	}
-	return time.Duration(secs * float64(time.Second))
+	return s.secondsVariable("@@net_write_timeout", defaultNetWriteTimeout)
 }

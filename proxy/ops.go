@@ -143,13 +143,19 @@ func (s *Session) noteErrorPacket(p []byte) {
 
 // idleTimeout is how long the session waits for the client's next command.
 func (s *Session) idleTimeout() time.Duration {
-	v, ok := s.state.Get("@@wait_timeout")
+	return s.secondsVariable("@@wait_timeout", defaultWaitTimeout)
+}
+
+// secondsVariable is a session variable counting seconds, as the session
+// set it, or def when it did not (or set nonsense).
+func (s *Session) secondsVariable(name string, def time.Duration) time.Duration {
+	v, ok := s.state.Get(name)
 	if !ok {
-		return defaultWaitTimeout
+		return def
 	}
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || secs <= 0 {
-		return defaultWaitTimeout
+		return def
 	}
 	return time.Duration(secs * float64(time.Second))
 }
