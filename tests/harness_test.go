@@ -235,3 +235,12 @@ func mysqlCode(err error) int {
 func confUser(name, password string, schemas []string) conf.User {
 	return conf.User{Name: name, Password: password, Schemas: schemas}
 }
+
+// shardsOn is one shard database per node named, prefix_0, prefix_1, ...
+func shardsOn(prefix string, nodes ...string) []conf.Shard {
+	shards := make([]conf.Shard, len(nodes))
+	for i, n := range nodes {
+		shards[i] = conf.Shard{Node: n, Database: fmt.Sprintf("%s_%d", prefix, i)}
+	}
+	return shards
+}

@@ -152,10 +152,7 @@ func opsSchema(name string) conf.Schema {
 	return conf.Schema{
 		Name:     name,
 		ReadFrom: conf.ReadFromPrimary,
-		Shards: []conf.Shard{
-			{Node: "n0", Database: prefix + "_0"}, {Node: "n0", Database: prefix + "_1"},
-			{Node: "n1", Database: prefix + "_2"}, {Node: "n1", Database: prefix + "_3"},
-		},
+		Shards:   shardsOn(prefix, "n0", "n0", "n1", "n1"),
 		Tables: []conf.Table{
 			{Name: "users", ShardKey: "id", Algorithm: conf.AlgorithmMod},
 			{Name: "countries", Type: conf.TableGlobal},

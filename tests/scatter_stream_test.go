@@ -40,11 +40,8 @@ func newScanCluster(t testing.TB, perShard int) *scanCluster {
 	sc := conf.Schema{
 		Name:     "scan",
 		ReadFrom: conf.ReadFromPrimary,
-		Shards: []conf.Shard{
-			{Node: "n0", Database: prefix + "_0"}, {Node: "n1", Database: prefix + "_1"},
-			{Node: "n0", Database: prefix + "_2"}, {Node: "n1", Database: prefix + "_3"},
-		},
-		Tables: []conf.Table{{Name: scanTable, ShardKey: "id", Algorithm: "mod"}},
+		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
+		Tables:   []conf.Table{{Name: scanTable, ShardKey: "id", Algorithm: "mod"}},
 	}
 	cfg.Schemas = append(cfg.Schemas, sc)
 	c := &scanCluster{cfg: cfg, sharded: sc}

@@ -41,10 +41,7 @@ func newOracleCluster(t *testing.T) *oracleCluster {
 	cfg.Schemas = append(cfg.Schemas, conf.Schema{
 		Name:     "scat",
 		ReadFrom: conf.ReadFromPrimary,
-		Shards: []conf.Shard{
-			{Node: "n0", Database: prefix + "_0"}, {Node: "n1", Database: prefix + "_1"},
-			{Node: "n0", Database: prefix + "_2"}, {Node: "n1", Database: prefix + "_3"},
-		},
+		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
 		Tables: []conf.Table{
 			{Name: "users", ShardKey: "id", Algorithm: "mod"},
 			{Name: "orders", ShardKey: "user_id", Algorithm: "mod"}, // co-sharded with users

@@ -27,10 +27,7 @@ func newShardedCluster(t *testing.T) *shardedCluster {
 	sc := conf.Schema{
 		Name:     "shop",
 		ReadFrom: conf.ReadFromPrimary,
-		Shards: []conf.Shard{
-			{Node: "n0", Database: prefix + "_0"}, {Node: "n0", Database: prefix + "_1"},
-			{Node: "n1", Database: prefix + "_2"}, {Node: "n1", Database: prefix + "_3"},
-		},
+		Shards:   shardsOn(prefix, "n0", "n0", "n1", "n1"),
 		Tables: []conf.Table{
 			{Name: "users", ShardKey: "id", Algorithm: "mod"},
 			{Name: "orders", ShardKey: "user_id", Algorithm: "hash"},
