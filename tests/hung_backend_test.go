@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -272,33 +271,8 @@ func TestHungReplica(t *testing.T) {
 	primaryID := queryOne(t, db, "SELECT /* shardproxy:primary */ @@server_id")
 	waitFor(t, func() bool { return queryOne(t, db, "SELECT @@server_id") != primaryID }, "reads on the replica")
 
-	var reads, failures, slow atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				var k int
-				if err := db.QueryRow("SELECT k FROM r WHERE k = 1").Scan(&k); err != nil {
-					failures.Add(1)
-					t.Logf("read failed: %v", err)
-				}
-				if time.Since(start) > hungBound {
-					slow.Add(1)
-				}
-				reads.Add(1)
-			}
-		}()
-	}
-	waitFor(t, func() bool { return reads.Load() > 100 }, "reads under way")
+	load := startReadLoad(t, db, hungBound)
+	waitFor(t, func() bool { return load.reads.Load() > 100 }, "reads under way")
 	if err := n.Replica.Freeze(); err != nil {
 		t.Fatal(err)
 	}
@@ -318,17 +292,16 @@ func TestHungReplica(t *testing.T) {
 	}
 	// Long enough for reads stuck on the frozen replica to be abandoned.
 	time.Sleep(backend.LivenessInterval*2 + 2*backend.ProbeTimeout + time.Second)
-	before := reads.Load()
-	waitFor(t, func() bool { return reads.Load() > before+100 }, "reads while the replica is frozen")
+	before := load.reads.Load()
+	waitFor(t, func() bool { return load.reads.Load() > before+100 }, "reads while the replica is frozen")
 	if err := n.Replica.Thaw(); err != nil {
 		t.Fatal(err)
 	}
 	frozen = false
 	waitFor(t, func() bool { return queryOne(t, db, "SELECT @@server_id") != primaryID }, "reads back on the thawed replica")
-	close(stop)
-	wg.Wait()
-	t.Logf("%d reads, %d failed, %d slower than %v", reads.Load(), failures.Load(), slow.Load(), hungBound)
-	if failures.Load() > 0 || slow.Load() > 0 {
-		t.Errorf("%d reads failed and %d took longer than %v while the replica was frozen", failures.Load(), slow.Load(), hungBound)
+	load.stop()
+	t.Logf("%d reads, %d failed, %d slower than %v", load.reads.Load(), load.failures.Load(), load.slow.Load(), hungBound)
+	if load.failures.Load() > 0 || load.slow.Load() > 0 {
+		t.Errorf("%d reads failed and %d took longer than %v while the replica was frozen", load.failures.Load(), load.slow.Load(), hungBound)
 	}
 }

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"database/sql"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -82,29 +83,8 @@ func TestKilledReplicaLosesReads(t *testing.T) {
 	if queryOne(t, db, "SELECT @@server_id") == primaryID {
 		t.Fatal("reads do not reach the replica to begin with")
 	}
-	var reads, failures atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				var k int
-				if err := db.QueryRow("SELECT k FROM r WHERE k = 1").Scan(&k); err != nil {
-					failures.Add(1)
-					t.Logf("read failed: %v", err)
-				}
-				reads.Add(1)
-			}
-		}()
-	}
-	waitFor(t, func() bool { return reads.Load() > 100 }, "reads under way")
+	load := startReadLoad(t, db, 0)
+	waitFor(t, func() bool { return load.reads.Load() > 100 }, "reads under way")
 	if err := n.Replica.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,16 +96,15 @@ func TestKilledReplicaLosesReads(t *testing.T) {
 			break
 		}
 	}
-	before := reads.Load()
-	waitFor(t, func() bool { return reads.Load() > before+100 }, "reads after the kill")
-	close(stop)
-	wg.Wait()
-	t.Logf("%d reads during the kill, %d failed; reads moved to the primary after %s", reads.Load(), failures.Load(), movedAfter)
+	before := load.reads.Load()
+	waitFor(t, func() bool { return load.reads.Load() > before+100 }, "reads after the kill")
+	load.stop()
+	t.Logf("%d reads during the kill, %d failed; reads moved to the primary after %s", load.reads.Load(), load.failures.Load(), movedAfter)
 	if err := n.Replica.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	if failures.Load() > 0 {
-		t.Errorf("%d client reads failed while the replica died", failures.Load())
+	if load.failures.Load() > 0 {
+		t.Errorf("%d client reads failed while the replica died", load.failures.Load())
 	}
 	if movedAfter == 0 || movedAfter > 2*time.Second {
 		t.Errorf("reads still reached the dead replica %s after the kill", time.Since(killedAt))
@@ -134,4 +113,46 @@ func TestKilledReplicaLosesReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool { return queryOne(t, db, "SELECT @@server_id") != primaryID }, "reads back on the restarted replica")
+}
+
+// readLoad reads k = 1 from table r in 4 goroutines until stopped.
+type readLoad struct {
+	reads, failures atomic.Int64
+	slow            atomic.Int64 // reads slower than slowAfter (when set)
+	done            chan struct{}
+	wg              sync.WaitGroup
+}
+
+func startReadLoad(t *testing.T, db *sql.DB, slowAfter time.Duration) *readLoad {
+	l := &readLoad{done: make(chan struct{})}
+	for range 4 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.done:
+					return
+				default:
+				}
+				start := time.Now()
+				var k int
+				if err := db.QueryRow("SELECT k FROM r WHERE k = 1").Scan(&k); err != nil {
+					l.failures.Add(1)
+					t.Logf("read failed: %v", err)
+				}
+				if slowAfter > 0 && time.Since(start) > slowAfter {
+					l.slow.Add(1)
+				}
+				l.reads.Add(1)
+			}
+		}()
+	}
+	return l
+}
+
+// stop ends the load and waits for its reads in flight.
+func (l *readLoad) stop() {
+	close(l.done)
+	l.wg.Wait()
 }
