@@ -46,11 +46,18 @@ type Conn struct {
 	db       string
 	stateKey string
 	vars     map[string]string
-	stmts    map[string]*Stmt
+	stmts    map[stmtKey]*Stmt
 
 	broken   bool
 	idleFrom time.Time
 	scratch  []byte
+
+	// Watch's callbacks, bound once: a closure per statement was a third
+	// of the proxy's allocations.
+	onCancel     func() // interrupt the I/O
+	onCancelKill func() // interrupt the I/O and KILL QUERY on the server
+	unwatch      func()
+	stopWatch    func() bool // the outermost Watch's registration
 
 	// ioDepth nests the exchanges in progress (only the goroutine using the
 	// connection touches it); while it is above zero the pool's liveness
@@ -149,11 +156,11 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		_ = tc.SetNoDelay(true)
 	}
 	c := &Conn{
-		io:        wire.NewPacketIO(nc),
+		io:        wire.NewRequestIO(nc),
 		ServerID:  cc.GetConnectionID(),
 		foundRows: foundRows,
 		vars:      map[string]string{},
-		stmts:     map[string]*Stmt{},
+		stmts:     map[stmtKey]*Stmt{},
 	}
 	c.io.MaxPacket = 1 << 30
 	return c, nil
@@ -206,7 +213,8 @@ func (c *Conn) MarkBroken() { c.broken = true }
 // Broken reports whether the connection must not be reused.
 func (c *Conn) Broken() bool { return c.broken }
 
-// WriteCommand sends a command packet (cmd byte + payload) and flushes.
+// WriteCommand sends a command packet (cmd byte + payload) whose reply is
+// read next.
 func (c *Conn) WriteCommand(cmd byte, payload []byte) error {
 	c.scratch = append(append(c.scratch[:0], cmd), payload...)
 	return c.WriteRaw(c.scratch)
@@ -218,8 +226,21 @@ func (c *Conn) WriteCommandString(cmd byte, payload string) error {
 	return c.WriteRaw(c.scratch)
 }
 
-// WriteRaw sends a complete command payload (starting with the command byte).
-func (c *Conn) WriteRaw(packet []byte) error {
+// SendCommandString sends a command without starting to wait for its
+// reply: for commands without one, and for statements sent to several
+// connections before any reply is read.
+func (c *Conn) SendCommandString(cmd byte, payload string) error {
+	c.scratch = append(append(c.scratch[:0], cmd), payload...)
+	return c.send(c.scratch, false)
+}
+
+// WriteRaw sends a complete command payload (starting with the command
+// byte) whose reply is read next. The send also starts waiting for the
+// reply (wire.PacketIO.FlushAwaitReply); a failure of that wait comes back
+// here as it would from ReadPacket.
+func (c *Conn) WriteRaw(packet []byte) error { return c.send(packet, true) }
+
+func (c *Conn) send(packet []byte, awaitReply bool) error {
 	c.beginIO()
 	defer c.endIO()
 	c.io.SetSeq(0)
@@ -227,9 +248,15 @@ func (c *Conn) WriteRaw(packet []byte) error {
 		c.broken = true
 		return err
 	}
-	if err := c.io.Flush(); err != nil {
-		c.broken = true
-		return err
+	if !awaitReply {
+		if err := c.io.Flush(); err != nil {
+			c.broken = true
+			return err
+		}
+		return nil
+	}
+	if err := c.io.FlushAwaitReply(); err != nil {
+		return c.readFailed(err)
 	}
 	return nil
 }
@@ -255,13 +282,18 @@ func (c *Conn) WriteContinued(p []byte) error {
 func (c *Conn) ReadPacket() ([]byte, error) {
 	p, err := c.io.ReadPacket()
 	if err != nil {
-		c.broken = true
-		if c.abandoned.Load() {
-			return nil, c.pool.notAnswering()
-		}
-		return nil, fmt.Errorf("backend %s: %w", c.pool.Addr, err)
+		return nil, c.readFailed(err)
 	}
 	return p, nil
+}
+
+// readFailed marks the connection broken and names the failure.
+func (c *Conn) readFailed(err error) error {
+	c.broken = true
+	if c.abandoned.Load() {
+		return c.pool.notAnswering()
+	}
+	return fmt.Errorf("backend %s: %w", c.pool.Addr, err)
 }
 
 // SetDeadline bounds the next reads and writes (zero time clears it).
@@ -321,20 +353,45 @@ func (c *Conn) exec(ctx context.Context, sql string, kill bool) (*Result, error)
 func (c *Conn) Watch(ctx context.Context) func() { return c.watch(ctx, true) }
 
 func (c *Conn) watch(ctx context.Context, kill bool) func() {
-	c.beginIO()
-	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() {
-			_ = c.SetDeadline(time.Unix(1, 0))
-			if kill {
-				// The server would go on running the statement: stop it there too.
-				go c.pool.killQuery(c.ServerID)
-			}
-		})
+	if c.unwatch == nil {
+		c.bindWatch()
 	}
+	c.beginIO()
+	if ctx.Done() == nil {
+		c.stopWatch = nil
+		return c.unwatch
+	}
+	onCancel := c.onCancel
+	if kill {
+		onCancel = c.onCancelKill
+	}
+	stop := context.AfterFunc(ctx, onCancel)
+	if c.ioDepth == 1 {
+		c.stopWatch = stop
+		return c.unwatch
+	}
+	// Nested inside another watch: this registration needs its own stop.
 	return func() {
-		if stop != nil && !stop() {
+		if !stop() {
 			c.broken = true
+		}
+		c.endIO()
+	}
+}
+
+func (c *Conn) bindWatch() {
+	c.onCancel = func() { _ = c.SetDeadline(time.Unix(1, 0)) }
+	c.onCancelKill = func() {
+		_ = c.SetDeadline(time.Unix(1, 0))
+		// The server would go on running the statement: stop it there too.
+		go c.pool.killQuery(c.ServerID)
+	}
+	c.unwatch = func() {
+		if stop := c.stopWatch; stop != nil {
+			c.stopWatch = nil
+			if !stop() {
+				c.broken = true
+			}
 		}
 		c.endIO()
 	}

@@ -23,7 +23,7 @@ type Stmt struct {
 // database, preparing it once: a prepared statement keeps the database its
 // unqualified tables were resolved in, so the key includes it.
 func (c *Conn) Prepare(ctx context.Context, sql string) (*Stmt, error) {
-	key := c.db + "\x00" + sql
+	key := stmtKey{c.db, sql}
 	if st, ok := c.stmts[key]; ok {
 		return st, nil
 	}
@@ -85,12 +85,15 @@ func (c *Conn) readDefs(n int) ([][]byte, error) {
 	return defs, nil
 }
 
+// stmtKey names a prepared statement: its text, in its database.
+type stmtKey struct{ db, sql string }
+
 // closeAllStmts deallocates every statement; COM_STMT_CLOSE has no reply.
 func (c *Conn) closeAllStmts() {
 	var id [4]byte
 	for key, st := range c.stmts {
 		binary.LittleEndian.PutUint32(id[:], st.ID)
-		if err := c.WriteCommand(ComStmtClose, id[:]); err != nil {
+		if err := c.send(append(c.scratch[:0], ComStmtClose, id[0], id[1], id[2], id[3]), false); err != nil {
 			return
 		}
 		delete(c.stmts, key)

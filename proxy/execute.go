@@ -61,11 +61,8 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 		return err
 	}
 	sent := s.packetsOut
-	err = c.WriteCommandString(backend.ComQuery, sql)
-	var warnings uint16
-	if err == nil {
-		warnings, err = s.relay(ctx, c, opt)
-	}
+	opt.query = sql
+	warnings, err := s.relay(ctx, c, opt)
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
 		// The replica died under the statement before answering anything:

@@ -9,8 +9,14 @@ import (
 	"github.com/shardproxy/shardproxy/wire"
 )
 
-// relayOptions says how a backend's response is shown to the client.
+// relayOptions says what relay sends and how a backend's response is
+// shown to the client.
 type relayOptions struct {
+	// The request relay sends first, inside its watch (the send also waits
+	// for the reply): query as COM_QUERY, else command, a whole payload.
+	query   string
+	command []byte
+
 	more     bool   // the client's multi-statement continues after this one
 	logical  string // schema name clients see
 	physical string // the shard database the backend reports
@@ -29,13 +35,22 @@ type relayOptions struct {
 // default shards (sequences, XA decisions).
 const internalTablePrefix = "_shardproxy_"
 
-// relay streams one backend response to the client. Packets pass through
-// unchanged except column definitions naming a physical database and the
-// status flags, which must be the session's. It returns the response's
-// warning count.
+// relay sends a request and streams the backend's response to the client.
+// Packets pass through unchanged except column definitions naming a
+// physical database and the status flags, which must be the session's. It
+// returns the response's warning count.
 func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) (uint16, error) {
 	stop := watch(ctx, c)
 	defer stop()
+	var err error
+	if opt.command != nil {
+		err = c.WriteRaw(opt.command)
+	} else {
+		err = c.WriteCommandString(backend.ComQuery, opt.query)
+	}
+	if err != nil {
+		return 0, err
+	}
 	physical := []byte(opt.physical)
 	for {
 		p, err := c.ReadPacket()

@@ -77,6 +77,10 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	if err != nil {
 		return err
 	}
+	// The session's statement context outlives the statement; what the
+	// merge starts (shard readers) ends with it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	maxRows := s.topo().cfg.MaxMergeRows
 	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows}
 	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit {

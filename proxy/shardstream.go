@@ -109,7 +109,7 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		}
 		err := c.UseDB(ctx, sc.shards[ss.rt.Targets[i].Shard].db)
 		if err == nil {
-			err = c.WriteCommandString(backend.ComQuery, sqls[i])
+			err = c.SendCommandString(backend.ComQuery, sqls[i])
 		}
 		if err != nil {
 			if firstErr == nil {

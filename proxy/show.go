@@ -23,11 +23,7 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 		if s.warnConn != nil {
 			c := s.warnConn
 			s.warnConn = nil
-			if err := c.WriteCommandString(0x03, text); err != nil {
-				c.Pool().Put(c)
-				return err
-			}
-			_, err := s.relay(ctx, c, relayOptions{more: more})
+			_, err := s.relay(ctx, c, relayOptions{query: text, more: more})
 			c.Pool().Put(c)
 			return err
 		}

@@ -147,7 +147,8 @@ func (s *Session) handleStmtExecute(pkt []byte) error {
 	if st == nil {
 		return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to EXECUTE"))
 	}
-	exec, err := wire.ParseExecute(pkt, st.params, st.types, st.longData)
+	exec, err := wire.ParseExecuteInto(s.execParams, pkt, st.params, st.types, st.longData)
+	s.execParams = exec.Params
 	st.longData = nil
 	if err != nil {
 		return s.writeError(errorf(erParse, "malformed COM_STMT_EXECUTE: %v", err))
@@ -227,11 +228,10 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 			}
 		}
 	}
-	if err := c.WriteRaw(wire.AppendExecute(s.scratch[:0], bst.ID, params)); err != nil {
-		s.release(c, 0)
-		return err
-	}
-	warnings, err := s.relay(ctx, c, relayOptions{logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID})
+	warnings, err := s.relay(ctx, c, relayOptions{
+		command: wire.AppendExecute(s.scratch[:0], bst.ID, params),
+		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
+	})
 	s.release(c, warnings)
 	return err
 }
@@ -279,6 +279,8 @@ func (s *Session) handleFieldList(data []byte) error {
 		return s.writeError(toWireError(err))
 	}
 	defer s.release(c, 0)
+	stop := watch(ctx, c)
+	defer stop()
 	if err := c.WriteCommand(backend.ComFieldList, data); err != nil {
 		return s.writeError(toWireError(err))
 	}

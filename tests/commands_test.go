@@ -112,6 +112,14 @@ func TestKillQueryAndMaxExecutionTime(t *testing.T) {
 	if err := victim.PingContext(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("KILL QUERY closed the connection: %v", err)
 	}
+	// Statements after the killed one run (the session's statement context
+	// was cancelled and must not be reused).
+	for i := 0; i < 3; i++ {
+		var one int
+		if err := victim.QueryRowContext(context.Background(), "SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Fatalf("statement %d after KILL QUERY: %d, %v", i, one, err)
+		}
+	}
 	// The backend stopped the statement too: nothing of ours still sleeps there.
 	direct, err := nodes[0].Primary.DB("")
 	if err != nil {

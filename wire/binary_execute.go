@@ -73,6 +73,11 @@ func (e *Execute) ParamTypes() []ParamType {
 // bytes after the last value are ignored as the server ignores them.
 // Values alias payload and longData.
 func ParseExecute(payload []byte, paramCount int, prevTypes []ParamType, longData map[int][]byte) (Execute, error) {
+	return ParseExecuteInto(nil, payload, paramCount, prevTypes, longData)
+}
+
+// ParseExecuteInto is ParseExecute reusing dst's array for the parameters.
+func ParseExecuteInto(dst []Param, payload []byte, paramCount int, prevTypes []ParamType, longData map[int][]byte) (Execute, error) {
 	const headerSize = 10 // command, statement id(4), flags, iteration count(4)
 	malformed := func(format string, args ...any) (Execute, error) {
 		return Execute{}, fmt.Errorf("%w: %s", ErrMalformedExecute, fmt.Sprintf(format, args...))
@@ -105,7 +110,12 @@ func ParseExecute(payload []byte, paramCount int, prevTypes []ParamType, longDat
 		return malformed("parameter types omitted and none from an earlier execute")
 	}
 
-	ex.Params = make([]Param, paramCount)
+	if cap(dst) >= paramCount {
+		ex.Params = dst[:paramCount]
+		clear(ex.Params)
+	} else {
+		ex.Params = make([]Param, paramCount)
+	}
 	for i := range ex.Params {
 		p := &ex.Params[i]
 		if ex.TypesSent {

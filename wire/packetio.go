@@ -7,12 +7,12 @@
 package wire
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync"
+	"syscall"
 )
 
 // MaxPayload is the largest payload of one physical packet; longer logical
@@ -38,7 +38,7 @@ type PacketIO struct {
 	rbuf  []byte // small[:] or a borrowed big buffer; rbuf[r:w] is unread
 	r, w  int
 	big   *[]byte // the borrowed read buffer, nil when reading into small
-	wr    *bufio.Writer
+	wbuf  *[]byte // borrowed until Flush; nil when nothing is buffered
 	seq   uint8
 	buf   []byte
 	hdr   [4]byte
@@ -46,6 +46,13 @@ type PacketIO struct {
 	small [smallReadSize]byte
 	// MaxPacket bounds a logical packet read (0 = no bound).
 	MaxPacket int
+
+	// For FlushAwaitReply on sockets that expose their descriptor.
+	raw     syscall.RawConn
+	rawStep func(fd uintptr) bool // p.awaitStep, bound once: no allocation per call
+	unsent  []byte                // what the raw write has not sent yet
+	sent    bool
+	rawErr  error
 }
 
 const (
@@ -56,8 +63,8 @@ const (
 )
 
 var (
-	bigReads = sync.Pool{New: func() any { b := make([]byte, ioBufSize); return &b }}
-	writers  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, ioBufSize) }}
+	bigReads  = sync.Pool{New: func() any { b := make([]byte, ioBufSize); return &b }}
+	writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, ioBufSize); return &b }}
 )
 
 // NewPacketIO wraps conn with buffered reads and writes.
@@ -67,10 +74,24 @@ func NewPacketIO(conn net.Conn) *PacketIO {
 	return p
 }
 
-// fill reads what the network has into the empty read buffer. A read that
-// filled the small buffer means more is coming: the next one gets a big
-// buffer; a drained big buffer goes back to the pool.
-func (p *PacketIO) fill() error {
+// NewRequestIO is NewPacketIO for the client side of a request/response
+// protocol: FlushAwaitReply then waits for the reply without first reading
+// an empty socket, when conn exposes its descriptor (TCP, Unix sockets).
+func NewRequestIO(conn net.Conn) *PacketIO {
+	p := NewPacketIO(conn)
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			p.raw = raw
+			p.rawStep = p.awaitStep
+		}
+	}
+	return p
+}
+
+// nextReadBuffer picks the buffer of the next read. A read that filled the
+// small buffer means more is coming: the next one gets a big buffer; a
+// drained big buffer goes back to the pool.
+func (p *PacketIO) nextReadBuffer() {
 	if p.big != nil && p.w < len(p.rbuf) {
 		bigReads.Put(p.big)
 		p.big, p.rbuf = nil, p.small[:]
@@ -79,6 +100,11 @@ func (p *PacketIO) fill() error {
 		p.rbuf = *p.big
 	}
 	p.r, p.w = 0, 0
+}
+
+// fill reads what the network has into the empty read buffer.
+func (p *PacketIO) fill() error {
+	p.nextReadBuffer()
 	n, err := p.conn.Read(p.rbuf)
 	p.w = n
 	if n > 0 {
@@ -165,21 +191,14 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 
 // WritePacket buffers one logical packet; Flush sends it.
 func (p *PacketIO) WritePacket(payload []byte) error {
-	if p.wr == nil {
-		p.wr = writers.Get().(*bufio.Writer)
-		p.wr.Reset(p.conn)
-	}
 	for {
-		n := len(payload)
-		if n > MaxPayload {
-			n = MaxPayload
-		}
+		n := min(len(payload), MaxPayload)
 		p.out = [4]byte{byte(n), byte(n >> 8), byte(n >> 16), p.seq}
 		p.seq++
-		if _, err := p.wr.Write(p.out[:]); err != nil {
+		if err := p.buffer(p.out[:]); err != nil {
 			return err
 		}
-		if _, err := p.wr.Write(payload[:n]); err != nil {
+		if err := p.buffer(payload[:n]); err != nil {
 			return err
 		}
 		payload = payload[n:]
@@ -189,26 +208,122 @@ func (p *PacketIO) WritePacket(payload []byte) error {
 	}
 }
 
+// buffer appends b to the write buffer, sending the buffer first when b
+// does not fit; what is larger than the buffer is sent directly.
+func (p *PacketIO) buffer(b []byte) error {
+	if p.wbuf == nil {
+		p.wbuf = writeBufs.Get().(*[]byte)
+	}
+	buf := *p.wbuf
+	if len(buf)+len(b) > cap(buf) {
+		if len(buf) > 0 {
+			if _, err := p.conn.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		if len(b) > cap(buf) {
+			*p.wbuf = buf
+			_, err := p.conn.Write(b)
+			return err
+		}
+	}
+	*p.wbuf = append(buf, b...)
+	return nil
+}
+
 // Flush sends buffered packets and gives the write buffer back.
 func (p *PacketIO) Flush() error {
-	if p.wr == nil {
+	if p.wbuf == nil {
 		return nil
 	}
-	if err := p.wr.Flush(); err != nil {
-		return err
+	var err error
+	if buf := *p.wbuf; len(buf) > 0 {
+		_, err = p.conn.Write(buf)
 	}
-	p.wr.Reset(nil)
-	writers.Put(p.wr)
-	p.wr = nil
-	return nil
+	p.releaseWriteBuffer()
+	return err
+}
+
+func (p *PacketIO) releaseWriteBuffer() {
+	*p.wbuf = (*p.wbuf)[:0]
+	writeBufs.Put(p.wbuf)
+	p.wbuf = nil
+}
+
+// FlushAwaitReply is Flush for a request whose reply is read next. Go's
+// net.Conn.Read first tries a read that, right after a request, finds the
+// socket empty, then waits; on a connection made by NewRequestIO the write
+// and the wait go through the raw descriptor instead, saving that read
+// syscall per request. That is safe only because nothing can arrive before
+// the request is sent: the runtime forgets readiness noticed before the
+// wait starts (pollReset), and here the wait starts before the write.
+func (p *PacketIO) FlushAwaitReply() error {
+	if p.raw == nil || p.wbuf == nil || p.r != p.w {
+		return p.Flush()
+	}
+	p.nextReadBuffer()
+	p.unsent, p.sent, p.rawErr = *p.wbuf, false, nil
+	err := p.raw.Read(p.rawStep)
+	unsent := p.unsent
+	p.unsent = nil
+	if err == nil {
+		err = p.rawErr
+	}
+	if err == nil && len(unsent) > 0 {
+		// The socket took only part of the request: send the rest the
+		// usual way; the reply is then read the usual way too.
+		_, err = p.conn.Write(unsent)
+	}
+	p.releaseWriteBuffer()
+	return err
+}
+
+// awaitStep is FlushAwaitReply's raw I/O: called first to write, it
+// returns false to wait for readability; called again, it reads the reply.
+func (p *PacketIO) awaitStep(fd uintptr) bool {
+	if !p.sent {
+		p.sent = true
+		for len(p.unsent) > 0 {
+			n, err := syscall.Write(int(fd), p.unsent)
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == syscall.EAGAIN {
+				return true // the caller sends the rest
+			}
+			if err != nil {
+				p.rawErr = err
+				return true
+			}
+			p.unsent = p.unsent[n:]
+		}
+		return false
+	}
+	for {
+		n, err := syscall.Read(int(fd), p.rbuf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false // woken without data: wait again
+		case err != nil:
+			p.rawErr = err
+		case n == 0:
+			p.rawErr = io.EOF
+		default:
+			p.w = n
+		}
+		return true
+	}
 }
 
 // Buffered reports how many bytes wait to be flushed.
 func (p *PacketIO) Buffered() int {
-	if p.wr == nil {
+	if p.wbuf == nil {
 		return 0
 	}
-	return p.wr.Buffered()
+	return len(*p.wbuf)
 }
 
 // Close closes the connection.
