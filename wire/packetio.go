@@ -34,16 +34,18 @@ var ErrPacketTooLarge = errors.New("packet exceeds max_allowed_packet")
 // idle connection thus holds no big buffer, and a statement costs no more
 // syscalls than with permanent buffers.
 type PacketIO struct {
-	conn  net.Conn
-	rbuf  []byte // small[:] or a borrowed big buffer; rbuf[r:w] is unread
-	r, w  int
-	big   *[]byte // the borrowed read buffer, nil when reading into small
-	wbuf  *[]byte // borrowed until Flush; nil when nothing is buffered
-	seq   uint8
-	buf   []byte
-	hdr   [4]byte
-	out   [4]byte // the header being written: a field, so it does not escape per packet
-	small [smallReadSize]byte
+	conn net.Conn
+	rbuf []byte // small[:] or a borrowed big buffer; rbuf[r:w] is unread
+	r, w int
+	big  *[]byte // the borrowed read buffer, nil when reading into small
+	// ownBuf: rbuf is the connection's own big buffer, never swapped.
+	ownBuf bool
+	wbuf   *[]byte // borrowed until Flush; nil when nothing is buffered
+	seq    uint8
+	buf    []byte
+	hdr    [4]byte
+	out    [4]byte // the header being written: a field, so it does not escape per packet
+	small  [smallReadSize]byte
 	// MaxPacket bounds a logical packet read (0 = no bound).
 	MaxPacket int
 
@@ -79,6 +81,11 @@ func NewPacketIO(conn net.Conn) *PacketIO {
 // an empty socket, when conn exposes its descriptor (TCP, Unix sockets).
 func NewRequestIO(conn net.Conn) *PacketIO {
 	p := NewPacketIO(conn)
+	// Backend connections are few and busy, and their replies often span
+	// kilobytes: a read buffer of their own saves the read that fills the
+	// small one first.
+	own := make([]byte, ioBufSize)
+	p.rbuf, p.ownBuf = own, true
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			p.raw = raw
@@ -92,6 +99,10 @@ func NewRequestIO(conn net.Conn) *PacketIO {
 // small buffer means more is coming: the next one gets a big buffer; a
 // drained big buffer goes back to the pool.
 func (p *PacketIO) nextReadBuffer() {
+	if p.ownBuf {
+		p.r, p.w = 0, 0
+		return
+	}
 	if p.big != nil && p.w < len(p.rbuf) {
 		bigReads.Put(p.big)
 		p.big, p.rbuf = nil, p.small[:]
