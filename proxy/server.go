@@ -80,6 +80,7 @@ func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
 	s.stop = stop
 	go s.recoverXA(bg)
 	go s.checkPrimaries(bg)
+	go s.watchTimeouts(bg.Done())
 	s.my = server.NewServer(s.version, uint8(wire.CharsetUTF8MB4), mysql.AUTH_NATIVE_PASSWORD, key, tlsConf)
 	return s, nil
 }

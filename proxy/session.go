@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -92,11 +93,17 @@ type Session struct {
 	killed     atomic.Bool
 	started    time.Time
 	info       string
-	infoDB     string // the schema as SHOW PROCESSLIST shows it
+	// The wait for the next command, for the timeout watchdog
+	// (watchTimeouts): since when (monotonic ns, 0 while busy) and how long
+	// it may last (wait_timeout).
+	idleSince     atomic.Int64
+	idleTimeoutNs atomic.Int64
+	infoDB        string // the schema as SHOW PROCESSLIST shows it
 }
 
 func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
-	client := &clientConn{Conn: nc, writeTimeout: defaultNetWriteTimeout}
+	client := &clientConn{Conn: nc}
+	client.writeTimeout.Store(int64(defaultNetWriteTimeout))
 	s := &Session{
 		srv:        srv,
 		id:         id,
@@ -131,15 +138,20 @@ func (s *Session) run() {
 		}
 	}()
 	for {
-		// The idle deadline is set before the drain check, so that a drain
-		// that wakes the read loop (deadline now) cannot be overwritten.
-		_ = s.io.Conn().SetReadDeadline(time.Now().Add(s.idleTimeout()))
-		s.client.writeTimeout = s.netWriteTimeout()
-		if s.draining.Load() && !s.inTx {
-			return
+		s.beginIdle()
+		if s.draining.Load() {
+			if !s.inTx {
+				return
+			}
+			// A drain woke the read loop (deadline now) as the transaction
+			// began: the session ends after the transaction instead.
+			_ = s.io.Conn().SetReadDeadline(time.Time{})
 		}
 		s.io.SetSeq(0)
 		pkt, err := s.io.ReadPacket()
+		if !s.endIdle() && err == nil {
+			err = os.ErrDeadlineExceeded // arrived as the wait_timeout ran out
+		}
 		if err != nil {
 			var ne net.Error
 			if err == wire.ErrPacketTooLarge {
@@ -152,9 +164,6 @@ func (s *Session) run() {
 			}
 			return
 		}
-		// wait_timeout bounds the wait between commands only: a command
-		// may read from the client for longer (LOAD DATA LOCAL).
-		_ = s.io.Conn().SetReadDeadline(time.Time{})
 		if len(pkt) == 0 {
 			s.writeError(errorf(erUnknownCommand, "empty command packet"))
 			_ = s.io.Flush()
