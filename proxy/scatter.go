@@ -159,14 +159,16 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 			}
 			start = end
 		}
-		switch {
-		case b.err != nil:
-			return b.err
-		case b.eof:
+		// Every batch goes back to its stream, the last one too: Close
+		// returns a stream's batches to the pool from there.
+		err := b.err
+		if b.eof {
 			b.owner.ended = true
 			live--
-		default:
-			b.owner.free <- b
+		}
+		b.owner.free <- b
+		if err != nil {
+			return err
 		}
 	}
 	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))

@@ -293,6 +293,7 @@ type shardStream struct {
 	values  [][]byte
 	done    chan struct{} // closed when the reader is finished with c
 	ended   bool          // Next saw the end (or an error)
+	taken   int           // batches taken from the pool (by the reader)
 
 	// Close from the session's goroutine and the reader's end race on the
 	// connection's deadline and the kill; mu orders them.
@@ -360,11 +361,6 @@ func (ss *shardSet) startStream(ctx context.Context, c *backend.Conn, shard int)
 	st.out = st.batches
 	if ss.fanIn != nil {
 		st.out = ss.fanIn
-	}
-	for range batchesPerShard {
-		b := batchPool.Get().(*rowBatch)
-		b.owner = st
-		st.free <- b
 	}
 	st.sides.Store(2)
 	if !st.pinned {
@@ -471,13 +467,7 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 	}()
 	var b *rowBatch
 	for {
-		dropping := false
-		select {
-		case b = <-st.free:
-		case <-st.stop:
-			dropping = true
-		}
-		if dropping {
+		if b = st.nextBatch(); b == nil {
 			st.drop()
 			return
 		}
@@ -508,6 +498,32 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 			}
 		}
 		st.out <- b
+	}
+}
+
+// nextBatch returns an empty batch to fill, or nil when the stream was
+// stopped. Batches are taken from the pool as the answer needs them, up to
+// batchesPerShard: most scatter answers fit in one, and taking all three
+// up front made small scatters churn the pool (and the GC) by 384 KiB each.
+func (st *shardStream) nextBatch() *rowBatch {
+	select {
+	case <-st.stop:
+		return nil
+	case b := <-st.free:
+		return b
+	default:
+	}
+	if st.taken < batchesPerShard {
+		st.taken++
+		b := batchPool.Get().(*rowBatch)
+		b.owner = st
+		return b
+	}
+	select {
+	case <-st.stop:
+		return nil
+	case b := <-st.free:
+		return b
 	}
 }
 
