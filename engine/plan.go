@@ -128,8 +128,12 @@ func newPlanner(stmt *ast.SelectStmt) (*planner, error) {
 	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != len(stmt.Fields.Fields) {
 		return nil, errorf(ErUnknown, "plan error: the restored statement differs from the input")
 	}
+	params, ok := sqlparse.CopyParamOrder(stmt, sel)
+	if !ok {
+		return nil, errorf(ErUnknown, "plan error: the restored statement has other parameters than the input")
+	}
 	p := &planner{
-		sel: sel, params: sqlparse.NumberParams(sel), wildcard: -1,
+		sel: sel, params: params, wildcard: -1,
 		registered: map[int]bool{}, minMaxWeight: map[int]int{},
 	}
 	for i, f := range sel.Fields.Fields {

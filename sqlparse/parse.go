@@ -85,6 +85,26 @@ func NumberParams(node ast.Node) int {
 	return len(c.params)
 }
 
+// CopyParamOrder gives the `?` markers of to, a statement parsed from
+// from's restored text, the Orders of from's markers (which NumberParams
+// set by from's text). Restoring does not always keep the markers in text
+// order: LIMIT ? OFFSET ? comes back as LIMIT ?, ?. Both trees have the
+// same shape, so the markers pair up in traversal order. It returns the
+// number of markers, or false when the trees disagree.
+func CopyParamOrder(from, to ast.Node) (int, bool) {
+	NumberParams(from)
+	var a, b paramCollector
+	from.Accept(&a)
+	to.Accept(&b)
+	if len(a.params) != len(b.params) {
+		return 0, false
+	}
+	for i, p := range b.params {
+		p.Order = a.params[i].Order
+	}
+	return len(b.params), true
+}
+
 type paramCollector struct {
 	params []*test_driver.ParamMarkerExpr
 }
