@@ -23,6 +23,10 @@ type cachedPlan struct {
 	// an execution binds the literals read from its text. With a nil plan
 	// the shape is known not to plan that way: parse the text.
 	shaped bool
+	// mergeShape: the shape's text when a SELECT reaching several shards
+	// can be merged by a plan made from it (its literals only in WHERE
+	// and LIMIT); merge caches that plan.
+	mergeShape string
 }
 
 // planCache maps a statement's exact text to its plan, so a repeated

@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
@@ -26,8 +28,9 @@ func (s *Session) handleShaped(sc *schema, c *cachedPlan, sql string) error {
 			return err
 		}
 		if rt.Kind == router.KindSelect && !rt.Broadcast && len(rt.Targets) > 1 {
-			// A merge is planned from the statement itself: in the shape,
-			// ORDER BY 1 would read as ORDER BY a constant.
+			if c.mergeShape != "" {
+				return s.execMerge(ctx, sc, mergeSource{slot: &c.merge, text: c.mergeShape}, values, false, false)
+			}
 			return s.execParsedText(ctx, sql)
 		}
 		return s.execRoute(ctx, sc, rt, values, false, mergeSource{})
@@ -54,9 +57,46 @@ func (s *Session) rememberShape(sc *schema, text string) {
 	values, ok := sqlparse.AppendShapeValues(s.shapeValues[:0], text)
 	s.shapeValues = values[:0]
 	if st, err := s.sqlParser().ParseOneStmt(string(s.shape), "", ""); ok && err == nil {
+		mergeable := paramsOnlyInWhereAndLimit(st)
 		if p, err := sc.routing.Plan(st); err == nil && p.Params == len(values) && p.Kind != router.KindDDL {
 			c.plan, c.table = p, insertTable(st)
+			if mergeable {
+				c.mergeShape = string(s.shape)
+			}
 		}
 	}
 	sc.plans.putShape(s.shape, c)
 }
+
+// paramsOnlyInWhereAndLimit reports whether a shape's `?` stand only where
+// a merge plan takes values as parameters, as a prepared statement's: in
+// WHERE and LIMIT. Elsewhere the literal shapes the merge: ORDER BY 1 names
+// a column, and a literal in the select list names its result column.
+func paramsOnlyInWhereAndLimit(st ast.StmtNode) bool {
+	sel, ok := st.(*ast.SelectStmt)
+	if !ok {
+		return false
+	}
+	return !(sel.Fields != nil && containsParam(sel.Fields) ||
+		sel.From != nil && containsParam(sel.From) ||
+		sel.GroupBy != nil && containsParam(sel.GroupBy) ||
+		sel.Having != nil && containsParam(sel.Having) ||
+		sel.OrderBy != nil && containsParam(sel.OrderBy))
+}
+
+func containsParam(n ast.Node) bool {
+	v := &paramFinder{}
+	n.Accept(v)
+	return v.found
+}
+
+type paramFinder struct{ found bool }
+
+func (v *paramFinder) Enter(n ast.Node) (ast.Node, bool) {
+	if _, ok := n.(ast.ParamMarkerExpr); ok {
+		v.found = true
+	}
+	return n, v.found
+}
+
+func (v *paramFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -327,3 +327,75 @@ func TestScatterReusesBatches(t *testing.T) {
 		t.Fatalf("%d bytes allocated per 4-shard scatter of 120 rows: row batches are not reused", perStatement)
 	}
 }
+
+// LIMIT ? OFFSET ? on a merged SELECT, as a prepared statement and as texts
+// that share a shape: the engine once took the two parameters in the order
+// of its restored text (LIMIT ?, ?), swapping count and offset.
+func TestScatterLimitParameters(t *testing.T) {
+	c := newScanCluster(t, 50) // ids 0..199, grp = id/4 (0..49)
+	cases := []struct {
+		sql  string
+		args []any
+		want string
+	}{
+		{"SELECT id FROM " + scanTable + " WHERE grp < ? ORDER BY id LIMIT ? OFFSET ?", []any{30, 3, 10}, "10 11 12"},
+		{"SELECT id FROM " + scanTable + " WHERE grp < ? ORDER BY id LIMIT ?, ?", []any{30, 10, 3}, "10 11 12"},
+		{"SELECT grp, COUNT(*) FROM " + scanTable + " WHERE id < ? GROUP BY grp ORDER BY grp LIMIT ? OFFSET ?", []any{200, 2, 5}, "5 4 6 4"},
+		{"SELECT grp, COUNT(*) FROM " + scanTable + " WHERE id < ? GROUP BY grp ORDER BY grp DESC LIMIT ? OFFSET ?", []any{100, 2, 1}, "23 4 22 4"},
+	}
+	collect := func(rows *sql.Rows, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out []string
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				out = append(out, string(v))
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, " ")
+	}
+	conn, err := c.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, tc := range cases {
+		stmt, err := conn.PrepareContext(context.Background(), tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := collect(stmt.Query(tc.args...)); got != tc.want {
+			t.Errorf("prepared %s %v: %q, want %q", tc.sql, tc.args, got, tc.want)
+		}
+		stmt.Close()
+		// As texts: the first (other literals) plans from its text, the
+		// second from the shape both share.
+		for i := 0; i < 2; i++ {
+			text := tc.sql
+			for j, a := range tc.args {
+				if i == 0 && j == 0 {
+					a = a.(int) + 1
+				}
+				text = strings.Replace(text, "?", fmt.Sprint(a), 1)
+			}
+			if got := collect(conn.QueryContext(context.Background(), text)); i == 1 && got != tc.want {
+				t.Errorf("text %s: %q, want %q", text, got, tc.want)
+			}
+		}
+	}
+}
