@@ -7,6 +7,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/router"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -185,18 +186,8 @@ func (s *Session) noteInsertID(rt *router.Route) {
 // readsInformationSchema reports a statement about metadata, which the
 // default shard answers with names translated.
 func readsInformationSchema(st ast.StmtNode) bool {
-	v := &infoSchemaFinder{}
-	st.Accept(v)
-	return v.found
+	return sqlparse.Contains(st, func(n ast.Node) bool {
+		t, ok := n.(*ast.TableName)
+		return ok && strings.EqualFold(t.Schema.O, "information_schema")
+	})
 }
-
-type infoSchemaFinder struct{ found bool }
-
-func (v *infoSchemaFinder) Enter(n ast.Node) (ast.Node, bool) {
-	if t, ok := n.(*ast.TableName); ok && strings.EqualFold(t.Schema.O, "information_schema") {
-		v.found = true
-	}
-	return n, v.found
-}
-
-func (v *infoSchemaFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

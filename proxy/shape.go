@@ -85,18 +85,5 @@ func paramsOnlyInWhereAndLimit(st ast.StmtNode) bool {
 }
 
 func containsParam(n ast.Node) bool {
-	v := &paramFinder{}
-	n.Accept(v)
-	return v.found
+	return sqlparse.Contains(n, func(n ast.Node) bool { _, ok := n.(ast.ParamMarkerExpr); return ok })
 }
-
-type paramFinder struct{ found bool }
-
-func (v *paramFinder) Enter(n ast.Node) (ast.Node, bool) {
-	if _, ok := n.(ast.ParamMarkerExpr); ok {
-		v.found = true
-	}
-	return n, v.found
-}
-
-func (v *paramFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -105,6 +105,28 @@ func CopyParamOrder(from, to ast.Node) (int, bool) {
 	return len(b.params), true
 }
 
+// Contains reports whether pred holds for n or any node below it,
+// subqueries included.
+func Contains(n ast.Node, pred func(ast.Node) bool) bool {
+	f := finder{pred: pred}
+	n.Accept(&f)
+	return f.found
+}
+
+type finder struct {
+	pred  func(ast.Node) bool
+	found bool
+}
+
+func (f *finder) Enter(n ast.Node) (ast.Node, bool) {
+	if !f.found && f.pred(n) {
+		f.found = true
+	}
+	return n, f.found
+}
+
+func (f *finder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
 type paramCollector struct {
 	params []*test_driver.ParamMarkerExpr
 }

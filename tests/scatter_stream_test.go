@@ -348,24 +348,9 @@ func TestScatterLimitParameters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
 		var out []string
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				out = append(out, string(v))
-			}
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
+		for _, row := range rowsToStrings(t, rows, "") {
+			out = append(out, row...)
 		}
 		return strings.Join(out, " ")
 	}

@@ -35,7 +35,7 @@ var ErrPacketTooLarge = errors.New("packet exceeds max_allowed_packet")
 // syscalls than with permanent buffers.
 type PacketIO struct {
 	conn net.Conn
-	rbuf []byte // small[:] or a borrowed big buffer; rbuf[r:w] is unread
+	rbuf []byte // small[:], a borrowed big buffer or its own; rbuf[r:w] is unread
 	r, w int
 	big  *[]byte // the borrowed read buffer, nil when reading into small
 	// ownBuf: rbuf is the connection's own big buffer, never swapped.
