@@ -4,6 +4,7 @@ package backend
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -51,12 +52,17 @@ type Conn struct {
 	broken   bool
 	idleFrom time.Time
 	scratch  []byte
+	// cacheMetadata: the server skips column definitions of prepared
+	// statements' results that did not change (MariaDB's extended
+	// capability, negotiated at dial).
+	cacheMetadata bool
 
 	// Watch's callbacks, bound once: a closure per statement was a third
 	// of the proxy's allocations.
 	onCancel     func() // interrupt the I/O
 	onCancelKill func() // interrupt the I/O and KILL QUERY on the server
 	unwatch      func()
+	endIOFunc    func()
 	stopWatch    func() bool // the outermost Watch's registration
 
 	// ioDepth nests the exchanges in progress (only the goroutine using the
@@ -85,6 +91,7 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		deadline = d
 	}
 	var g dialGuard
+	var ext *extCapsConn
 	dialer := func(ctx context.Context, network, address string) (net.Conn, error) {
 		nc, err := (&net.Dialer{Deadline: deadline}).DialContext(ctx, network, address)
 		if err != nil {
@@ -96,7 +103,8 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 			return nil, err
 		}
 		g.set(nc)
-		return nc, nil
+		ext = &extCapsConn{Conn: nc}
+		return ext, nil
 	}
 	var stopWatch func() bool
 	if ctx.Done() != nil {
@@ -148,6 +156,9 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		return nil, fmt.Errorf("connect to backend %s: %w", addr, err)
 	}
 	nc := cc.Conn.Conn
+	if ext != nil && nc == net.Conn(ext) {
+		nc = ext.Conn
+	}
 	if err := nc.SetDeadline(time.Time{}); err != nil {
 		cc.Close()
 		return nil, fmt.Errorf("connect to backend %s: %w", addr, err)
@@ -162,8 +173,72 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 		vars:      map[string]string{},
 		stmts:     map[stmtKey]*Stmt{},
 	}
+	c.cacheMetadata = ext != nil && ext.negotiated
 	c.io.MaxPacket = 1 << 30
 	return c, nil
+}
+
+// ColumnCount reads a result set's column-count packet: the count, and
+// whether the column definitions follow (not when the server skipped
+// unchanged ones of a prepared statement, see cacheMetadata).
+func (c *Conn) ColumnCount(p []byte) (n int, defsFollow bool, err error) {
+	count, _, m := wire.ReadLenEncInt(p)
+	if m == 0 || c.cacheMetadata && len(p) <= m {
+		c.broken = true
+		return 0, false, fmt.Errorf("backend %s: malformed column count", c.pool.Addr)
+	}
+	return int(count), !c.cacheMetadata || p[m] != 0, nil
+}
+
+// CachesMetadata reports whether the server may skip unchanged column
+// definitions of prepared statements' results.
+func (c *Conn) CachesMetadata() bool { return c.cacheMetadata }
+
+// extCapsConn asks a MariaDB server for metadata caching during the
+// handshake, which go-mysql's client cannot: it reads the server's
+// extended capabilities from the greeting and writes the proxy's into the
+// handshake response. Used only until the handshake ends.
+type extCapsConn struct {
+	net.Conn
+	greeting   []byte
+	serverExt  uint32
+	responded  bool
+	negotiated bool
+}
+
+func (e *extCapsConn) Read(p []byte) (int, error) {
+	n, err := e.Conn.Read(p)
+	if !e.responded && n > 0 && len(e.greeting) < 1024 {
+		e.greeting = append(e.greeting, p[:n]...)
+	}
+	return n, err
+}
+
+func (e *extCapsConn) Write(p []byte) (int, error) {
+	if !e.responded {
+		e.responded = true
+		e.patchResponse(p)
+	}
+	return e.Conn.Write(p)
+}
+
+// patchResponse sets the extended capabilities in the handshake response
+// (header included) when the greeting offered metadata caching.
+func (e *extCapsConn) patchResponse(p []byte) {
+	low, _, ext, ok := wire.GreetingCaps(e.greeting)
+	if !ok || binary.LittleEndian.Uint16(e.greeting[low:])&uint16(wire.ClientMySQL) != 0 {
+		return // a MySQL server: no extended capabilities
+	}
+	if binary.LittleEndian.Uint32(e.greeting[ext:])&wire.MariaDBCacheMetadata == 0 {
+		return
+	}
+	at := 4 + wire.ExtCapsResponseOffset
+	if len(p) < at+4 || p[3] != 1 || binary.LittleEndian.Uint32(p[4:])&wire.ClientSSL != 0 {
+		return // not the response we know (or TLS, which go-mysql does not use here)
+	}
+	p[4] &^= byte(wire.ClientMySQL)
+	binary.LittleEndian.PutUint32(p[at:], wire.MariaDBCacheMetadata)
+	e.negotiated = true
 }
 
 // dialGuard lets ctx cancellation interrupt a handshake in progress.
@@ -357,20 +432,22 @@ func (c *Conn) watch(ctx context.Context, kill bool) func() {
 		c.bindWatch()
 	}
 	c.beginIO()
-	if ctx.Done() == nil {
-		c.stopWatch = nil
-		return c.unwatch
+	var stop func() bool
+	if ctx.Done() != nil {
+		onCancel := c.onCancel
+		if kill {
+			onCancel = c.onCancelKill
+		}
+		stop = context.AfterFunc(ctx, onCancel)
 	}
-	onCancel := c.onCancel
-	if kill {
-		onCancel = c.onCancelKill
-	}
-	stop := context.AfterFunc(ctx, onCancel)
 	if c.ioDepth == 1 {
 		c.stopWatch = stop
 		return c.unwatch
 	}
-	// Nested inside another watch: this registration needs its own stop.
+	// Nested inside another exchange: the outer one's registration stays.
+	if stop == nil {
+		return c.endIOFunc
+	}
 	return func() {
 		if !stop() {
 			c.broken = true
@@ -386,6 +463,7 @@ func (c *Conn) bindWatch() {
 		// The server would go on running the statement: stop it there too.
 		go c.pool.killQuery(c.ServerID)
 	}
+	c.endIOFunc = c.endIO
 	c.unwatch = func() {
 		if stop := c.stopWatch; stop != nil {
 			c.stopWatch = nil
@@ -444,13 +522,16 @@ func (c *Conn) readResult() (*Result, error) {
 
 // readRows reads column definitions and rows after the column-count packet.
 func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
-	n, _, m := wire.ReadLenEncInt(countPacket)
-	if m == 0 {
+	n, defsFollow, err := c.ColumnCount(countPacket)
+	if err != nil {
+		return 0, err
+	}
+	if !defsFollow {
 		c.broken = true
-		return 0, fmt.Errorf("backend %s: malformed column count", c.pool.Addr)
+		return 0, fmt.Errorf("backend %s: a text result without column definitions", c.pool.Addr)
 	}
 	res.Fields = make([]wire.Field, 0, n)
-	for i := uint64(0); i < n; i++ {
+	for i := 0; i < n; i++ {
 		p, err := c.ReadPacket()
 		if err != nil {
 			return 0, err

@@ -126,24 +126,36 @@ func (s *sniffConn) Write(p []byte) (int, error) {
 }
 
 func patchGreeting(p []byte) {
-	// header(4) protocol(1) version NUL conn-id(4) salt(8) filler(1) caps-low(2) charset(1) status(2) caps-high(2)
-	if len(p) < 5 || p[4] != 10 {
-		return
-	}
-	end := bytes.IndexByte(p[5:], 0)
-	if end < 0 {
-		return
-	}
-	low := 5 + end + 1 + 4 + 8 + 1
-	high := low + 2 + 1 + 2
-	if len(p) < high+2 {
+	low, high, ext, ok := wire.GreetingCaps(p)
+	if !ok {
 		return
 	}
 	caps := uint32(binary.LittleEndian.Uint16(p[low:])) | uint32(binary.LittleEndian.Uint16(p[high:]))<<16
 	caps = caps | addedCapabilities&^removedCapabilities
 	caps &^= removedCapabilities
+	// Announce MariaDB's extended capabilities (as MariaDB does, by not
+	// setting CLIENT_MYSQL): clients that cache result metadata then skip
+	// it on re-executions of prepared statements.
+	caps &^= wire.ClientMySQL
 	binary.LittleEndian.PutUint16(p[low:], uint16(caps))
 	binary.LittleEndian.PutUint16(p[high:], uint16(caps>>16))
+	binary.LittleEndian.PutUint32(p[ext:], wire.MariaDBCacheMetadata)
+}
+
+// extendedCaps returns the MariaDB extended capabilities the client asked
+// for in its handshake response (or SSL request), 0 for a MySQL client.
+func (s *sniffConn) extendedCaps() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.seen
+	if len(b) < 4+wire.ExtCapsResponseOffset+4 {
+		return 0
+	}
+	p := b[4:]
+	if binary.LittleEndian.Uint32(p)&wire.ClientMySQL != 0 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(p[wire.ExtCapsResponseOffset:])
 }
 
 func (s *sniffConn) Read(p []byte) (int, error) {

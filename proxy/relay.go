@@ -17,6 +17,13 @@ type relayOptions struct {
 	query   string
 	command []byte
 
+	// A prepared statement's execution: the backend statement (whose
+	// column definitions the backend may skip when unchanged) and the
+	// definitions the client last received for its statement (which it
+	// may be caching, Session.cacheMetadata).
+	stmt       *backend.Stmt
+	clientDefs *[][]byte
+
 	more     bool   // the client's multi-statement continues after this one
 	logical  string // schema name clients see
 	physical string // the shard database the backend reports
@@ -93,25 +100,48 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 			if err != nil || !backendMore {
 				return warnings, err
 			}
+			// Only a statement's first result has definitions that may be
+			// cached (CALL answers with several).
+			opt.stmt, opt.clientDefs = nil, nil
 		}
 	}
 }
 
 // relayResultSet streams column definitions and rows after the column count.
 func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical []byte, opt relayOptions) (uint16, bool, error) {
-	n, _, m := wire.ReadLenEncInt(countPacket)
-	if m == 0 {
-		c.MarkBroken()
-		return 0, false, fmt.Errorf("backend %s: malformed column count", c.Addr())
+	n, defsFollow, err := c.ColumnCount(countPacket)
+	if err != nil {
+		return 0, false, err
 	}
-	if err := s.write(countPacket); err != nil {
+	// The definitions: the backend's, or its statement's when it skipped
+	// them as unchanged. The client that caches them skips them too when it
+	// last received the same.
+	var known [][]byte
+	if !defsFollow {
+		if opt.stmt == nil || len(opt.stmt.ColumnDefs) != n {
+			c.MarkBroken()
+			return 0, false, fmt.Errorf("backend %s: column definitions skipped that it never sent", c.Addr())
+		}
+		known = opt.stmt.ColumnDefs
+	}
+	clientSkips := s.cacheMetadata && known != nil && opt.clientDefs != nil && sameDefs(known, *opt.clientDefs)
+	if err := s.write(s.appendColumnCount(s.scratch[:0], n, !clientSkips)); err != nil {
 		c.MarkBroken()
 		return 0, false, err
 	}
-	for i := uint64(0); i < n; i++ {
-		p, err := c.ReadPacket()
-		if err != nil {
-			return 0, false, err
+	var received [][]byte // definitions to remember: the backend sent new ones
+	remember := defsFollow && opt.stmt != nil && c.CachesMetadata()
+	for i := 0; i < n && !clientSkips; i++ {
+		var p []byte
+		if defsFollow {
+			if p, err = c.ReadPacket(); err != nil {
+				return 0, false, err
+			}
+			if remember {
+				received = append(received, bytes.Clone(p))
+			}
+		} else {
+			p = known[i]
 		}
 		if len(physical) > 0 {
 			p = s.logicalField(p, physical, opt)
@@ -121,7 +151,15 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 			return 0, false, err
 		}
 	}
-	// Column definitions end with an EOF, then rows end with another.
+	if remember {
+		opt.stmt.ColumnDefs = received
+		known = received
+	}
+	if s.cacheMetadata && opt.clientDefs != nil && known != nil {
+		*opt.clientDefs = known
+	}
+	// Column definitions (sent or skipped) end with an EOF, then rows end
+	// with another.
 	p, err := c.ReadPacket()
 	if err != nil {
 		return 0, false, err
@@ -151,13 +189,13 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 		}
 		if opt.hideInternal {
 			var ok bool
-			if values, ok = wire.RowValues(values, p, int(n)); ok && len(values) > 0 && bytes.HasPrefix(values[0], []byte(internalTablePrefix)) {
+			if values, ok = wire.RowValues(values, p, n); ok && len(values) > 0 && bytes.HasPrefix(values[0], []byte(internalTablePrefix)) {
 				continue
 			}
 		}
 		if opt.translate && len(physical) > 0 {
 			var ok bool
-			if values, ok = wire.RowValues(values, p, int(n)); ok {
+			if values, ok = wire.RowValues(values, p, n); ok {
 				for i, v := range values {
 					values[i] = logicalValue(v, physical, opt.logical)
 				}
@@ -264,4 +302,30 @@ func logicalValue(v, physical []byte, logical string) []byte {
 // watch makes ctx cancellation interrupt the backend connection's I/O.
 func watch(ctx context.Context, c *backend.Conn) func() {
 	return c.Watch(ctx)
+}
+
+// appendColumnCount encodes a result's column count for the client, with
+// the byte saying whether the definitions follow when it caches metadata.
+func (s *Session) appendColumnCount(b []byte, n int, defsFollow bool) []byte {
+	b = wire.AppendLenEncInt(b, uint64(n))
+	if s.cacheMetadata {
+		if defsFollow {
+			return append(b, 1)
+		}
+		return append(b, 0)
+	}
+	return b
+}
+
+// sameDefs reports whether two lists of column definitions are identical.
+func sameDefs(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -176,7 +176,7 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 
 // writeFields sends a result's column count and definitions.
 func (s *Session) writeFields(fields []wire.Field) error {
-	if err := s.write(wire.AppendLenEncInt(s.scratch[:0], uint64(len(fields)))); err != nil {
+	if err := s.write(s.appendColumnCount(s.scratch[:0], len(fields), true)); err != nil {
 		return err
 	}
 	for i := range fields {

@@ -53,9 +53,12 @@ type Session struct {
 	io         *wire.PacketIO
 	client     *clientConn // io's connection, whose writes net_write_timeout bounds
 	capability uint32
-	user       string
-	schemaName string // current logical schema, "" for none
-	charset    byte
+	// cacheMetadata: the client negotiated MariaDB's metadata caching;
+	// every column count it gets carries the "definitions follow" byte.
+	cacheMetadata bool
+	user          string
+	schemaName    string // current logical schema, "" for none
+	charset       byte
 
 	state      backend.State
 	autocommit bool

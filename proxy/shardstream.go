@@ -164,10 +164,13 @@ func (ss *shardSet) readHeader(c *backend.Conn, shard int) ([]wire.Field, error)
 	case wire.OKHeader:
 		return nil, fmt.Errorf("backend %s: a SELECT answered without rows", c.Addr())
 	}
-	count, _, m := wire.ReadLenEncInt(p)
-	if m == 0 {
+	count, defsFollow, err := c.ColumnCount(p)
+	if err != nil {
+		return nil, err
+	}
+	if !defsFollow {
 		c.MarkBroken()
-		return nil, fmt.Errorf("backend %s: malformed column count", c.Addr())
+		return nil, fmt.Errorf("backend %s: a text result without column definitions", c.Addr())
 	}
 	physical := []byte(ss.sc.shards[shard].db)
 	fields := make([]wire.Field, 0, count)

@@ -127,7 +127,7 @@ func nullable(s string) []byte {
 
 // writeRows sends a result set the proxy built itself (text columns).
 func (s *Session) writeRows(columns []string, rows [][][]byte, more bool) error {
-	b := wire.AppendLenEncInt(s.scratch[:0], uint64(len(columns)))
+	b := s.appendColumnCount(s.scratch[:0], len(columns), true)
 	if err := s.write(b); err != nil {
 		return err
 	}

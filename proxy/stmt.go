@@ -230,6 +230,7 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 	}
 	warnings, err := s.relay(ctx, c, relayOptions{
 		command: wire.AppendExecute(s.scratch[:0], bst.ID, params),
+		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
 	s.release(c, warnings)

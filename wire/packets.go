@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 )
 
@@ -39,7 +40,51 @@ const (
 	ClientPSMultiResults  uint32 = 0x00040000
 	ClientSessionTrack    uint32 = 0x00800000
 	ClientDeprecateEOF    uint32 = 0x01000000
+	// ClientMySQL (CLIENT_LONG_PASSWORD) is set by MySQL peers; a MariaDB
+	// server clears it in its greeting, and a client clears it to send
+	// MariaDB's extended capabilities in its handshake response.
+	ClientMySQL uint32 = 0x00000001
 )
+
+// MariaDBCacheMetadata is MariaDB's extended capability (the upper 32 bits
+// of its 64-bit flags) to skip column definitions that did not change
+// since the client last received them: a result set's column count is then
+// followed by one byte, 1 when the definitions follow and 0 when not.
+const MariaDBCacheMetadata uint32 = 1 << (36 - 32)
+
+// Handshake offsets of MariaDB's extended capabilities.
+const (
+	// ExtCapsResponseOffset: in a handshake response payload (and an SSL
+	// request), after capabilities(4), max packet(4), charset(1) and 19 of
+	// the 23 filler bytes.
+	ExtCapsResponseOffset = 28
+	// ExtCapsGreetingSkip: in a greeting, bytes from the end of the upper
+	// capability flags to the extended ones: auth data length(1), then 6 of
+	// the 10 reserved bytes.
+	ExtCapsGreetingSkip = 7
+)
+
+// GreetingCaps locates the capability flags of a greeting packet (header
+// included): the offsets of their lower and upper 16 bits, and of MariaDB's
+// extended capabilities.
+func GreetingCaps(p []byte) (low, high, ext int, ok bool) {
+	// header(4) protocol(1) version NUL conn-id(4) salt(8) filler(1)
+	// caps-low(2) charset(1) status(2) caps-high(2) auth-len(1) reserved(10)
+	if len(p) < 5 || p[4] != 10 {
+		return 0, 0, 0, false
+	}
+	end := bytes.IndexByte(p[5:], 0)
+	if end < 0 {
+		return 0, 0, 0, false
+	}
+	low = 5 + end + 1 + 4 + 8 + 1
+	high = low + 2 + 1 + 2
+	ext = high + 2 + ExtCapsGreetingSkip
+	if len(p) < ext+4 {
+		return 0, 0, 0, false
+	}
+	return low, high, ext, true
+}
 
 // OK is a decoded OK packet.
 type OK struct {

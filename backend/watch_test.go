@@ -1,0 +1,59 @@
+package backend
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A session's statement context outlives its statements: watches ended
+// (nested ones included) must leave nothing registered on it, and a watch
+// that is running when it is cancelled must interrupt the exchange.
+func TestWatchOnLongLivedContext(t *testing.T) {
+	srv := startServer(t)
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 2, IdleTimeout: time.Hour})
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := p.Get(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		stop := c.Watch(ctx)
+		// An exchange inside the watch, with its own watch (Exec), and one
+		// with a context that cannot be cancelled.
+		if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(context.Background(), "SELECT 2"); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+	}
+	if c.Broken() || c.ioDepth != 0 || c.stopWatch != nil {
+		t.Fatalf("after the watches: broken %v, depth %d, registration left %v", c.Broken(), c.ioDepth, c.stopWatch != nil)
+	}
+	// Cancelling now touches nothing: the connection answers on.
+	cancel()
+	if _, err := c.Exec(context.Background(), "SELECT 3"); err != nil {
+		t.Fatalf("a cancel after every watch ended interrupted the connection: %v", err)
+	}
+	p.Put(c)
+
+	// A cancel during a watched statement interrupts it.
+	ctx, cancel = context.WithCancel(context.Background())
+	c, err = p.Get(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = c.Exec(ctx, "SELECT SLEEP(10)")
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled SLEEP(10): %v after %v", err, time.Since(start))
+	}
+	if !c.Broken() {
+		t.Fatal("an interrupted connection must not go back to the pool as usable")
+	}
+	p.Put(c)
+}
