@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"errors"
 	"net"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/shardproxy/shardproxy/wire"
 )
 
 // defaultNetWriteTimeout is MariaDB's default net_write_timeout: a client
@@ -30,13 +34,34 @@ const expired = -1
 // stream for longer, as long as the client keeps reading).
 type clientConn struct {
 	net.Conn
-	writeTimeout atomic.Int64 // nanoseconds
-	writingSince atomic.Int64 // monotonic nanoseconds; 0 when not writing
+	sock         *wire.RawSocket // writes on the descriptor; nil for TLS
+	writeTimeout atomic.Int64    // nanoseconds
+	writingSince atomic.Int64    // monotonic nanoseconds; 0 when not writing
+}
+
+func newClientConn(nc net.Conn) *clientConn {
+	c := &clientConn{Conn: nc, sock: wire.NewRawSocket(nc)}
+	c.writeTimeout.Store(int64(defaultNetWriteTimeout))
+	return c
+}
+
+// SyscallConn lets the session's reader use the descriptor too.
+func (c *clientConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 func (c *clientConn) Write(b []byte) (int, error) {
 	c.writingSince.Store(monotonic())
-	n, err := c.Conn.Write(b)
+	var n int
+	var err error
+	if c.sock != nil {
+		n, err = c.sock.Write(b)
+	} else {
+		n, err = c.Conn.Write(b)
+	}
 	if c.writingSince.Swap(0) == expired && err == nil {
 		err = os.ErrDeadlineExceeded // finished as the watchdog gave up on it
 	}

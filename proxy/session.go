@@ -106,8 +106,7 @@ type Session struct {
 }
 
 func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
-	client := &clientConn{Conn: nc}
-	client.writeTimeout.Store(int64(defaultNetWriteTimeout))
+	client := newClientConn(nc)
 	s := &Session{
 		srv:        srv,
 		id:         id,

@@ -49,6 +49,11 @@ type PacketIO struct {
 	// MaxPacket bounds a logical packet read (0 = no bound).
 	MaxPacket int
 
+	// reader is conn, or conn's descriptor read directly (RawSocket);
+	// writer the same for writes on connections made by NewRequestIO.
+	reader io.Reader
+	writer io.Writer
+
 	// For FlushAwaitReply on sockets that expose their descriptor.
 	raw     syscall.RawConn
 	rawStep func(fd uintptr) bool // p.awaitStep, bound once: no allocation per call
@@ -71,7 +76,10 @@ var (
 
 // NewPacketIO wraps conn with buffered reads and writes.
 func NewPacketIO(conn net.Conn) *PacketIO {
-	p := &PacketIO{conn: conn}
+	p := &PacketIO{conn: conn, reader: conn, writer: conn}
+	if sock := NewRawSocket(conn); sock != nil {
+		p.reader = sock
+	}
 	p.rbuf = p.small[:]
 	return p
 }
@@ -86,11 +94,10 @@ func NewRequestIO(conn net.Conn) *PacketIO {
 	// small one first.
 	own := make([]byte, ioBufSize)
 	p.rbuf, p.ownBuf = own, true
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			p.raw = raw
-			p.rawStep = p.awaitStep
-		}
+	if sock := NewRawSocket(conn); sock != nil {
+		p.reader, p.writer = sock, sock
+		p.raw = sock.raw
+		p.rawStep = p.awaitStep
 	}
 	return p
 }
@@ -116,7 +123,7 @@ func (p *PacketIO) nextReadBuffer() {
 // fill reads what the network has into the empty read buffer.
 func (p *PacketIO) fill() error {
 	p.nextReadBuffer()
-	n, err := p.conn.Read(p.rbuf)
+	n, err := p.reader.Read(p.rbuf)
 	p.w = n
 	if n > 0 {
 		return nil
@@ -228,14 +235,14 @@ func (p *PacketIO) buffer(b []byte) error {
 	buf := *p.wbuf
 	if len(buf)+len(b) > cap(buf) {
 		if len(buf) > 0 {
-			if _, err := p.conn.Write(buf); err != nil {
+			if _, err := p.writer.Write(buf); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
 		if len(b) > cap(buf) {
 			*p.wbuf = buf
-			_, err := p.conn.Write(b)
+			_, err := p.writer.Write(b)
 			return err
 		}
 	}
@@ -250,7 +257,7 @@ func (p *PacketIO) Flush() error {
 	}
 	var err error
 	if buf := *p.wbuf; len(buf) > 0 {
-		_, err = p.conn.Write(buf)
+		_, err = p.writer.Write(buf)
 	}
 	p.releaseWriteBuffer()
 	return err
@@ -284,7 +291,7 @@ func (p *PacketIO) FlushAwaitReply() error {
 	if err == nil && len(unsent) > 0 {
 		// The socket took only part of the request: send the rest the
 		// usual way; the reply is then read the usual way too.
-		_, err = p.conn.Write(unsent)
+		_, err = p.writer.Write(unsent)
 	}
 	p.releaseWriteBuffer()
 	return err
@@ -296,14 +303,14 @@ func (p *PacketIO) awaitStep(fd uintptr) bool {
 	if !p.sent {
 		p.sent = true
 		for len(p.unsent) > 0 {
-			n, err := syscall.Write(int(fd), p.unsent)
+			n, err := rawWrite(fd, p.unsent)
 			if err == syscall.EINTR {
 				continue
 			}
 			if err == syscall.EAGAIN {
 				return true // the caller sends the rest
 			}
-			if err != nil {
+			if err != 0 {
 				p.rawErr = err
 				return true
 			}
@@ -312,13 +319,13 @@ func (p *PacketIO) awaitStep(fd uintptr) bool {
 		return false
 	}
 	for {
-		n, err := syscall.Read(int(fd), p.rbuf)
+		n, err := rawRead(fd, p.rbuf)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
 			return false // woken without data: wait again
-		case err != nil:
+		case err != 0:
 			p.rawErr = err
 		case n == 0:
 			p.rawErr = io.EOF
