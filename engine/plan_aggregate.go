@@ -282,7 +282,11 @@ func (p *planner) registerAggregate(i int, a *ast.AggregateFuncExpr) error {
 			agg.Op = AggMax
 		}
 		if mayBeString(a.Args[0]) {
-			w, err := p.hidden(weightText(p.items[i].text))
+			arg, err := restoreText(a.Args[0])
+			if err != nil {
+				return err
+			}
+			w, err := p.hidden(aggregateWeightText(p.items[i].text, arg))
 			if err != nil {
 				return err
 			}
