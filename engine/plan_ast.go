@@ -131,8 +131,9 @@ func weightText(t string) string {
 // column ran about 25% slower on the shards than without the weight.
 // Here the aggregate appears once. The collation and its PAD attribute
 // come from MIN(IF(FALSE, arg, NULL)), which has arg's type and collation
-// but compares nothing; TRIM(TRAILING ” FROM v) is v, so NO PAD
-// collations weigh the value itself, PAD SPACE ones RTRIM(v) plus a space.
+// but compares nothing. Trimming an empty string from v leaves v, so NO
+// PAD collations weigh the value itself, PAD SPACE ones RTRIM(v) plus a
+// space.
 func aggregateWeightText(agg, arg string) string {
 	probe := "MIN(IF(FALSE, " + arg + ", NULL))"
 	pad := "IF(IFNULL(" + probe + ", '') = ' ', ' ', '')"
