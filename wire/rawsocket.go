@@ -46,21 +46,21 @@ func (s *RawSocket) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	s.buf, s.n, s.err = b, 0, nil
-	err := s.raw.Read(s.readStep)
-	n := s.n
-	if err == nil {
-		err = s.err
-	}
-	s.buf = nil
-	return n, err
+	return s.do(false, b)
 }
 
 // Write is net.Conn's Write: all of b or an error, honouring the write
 // deadline.
-func (s *RawSocket) Write(b []byte) (int, error) {
+func (s *RawSocket) Write(b []byte) (int, error) { return s.do(true, b) }
+
+func (s *RawSocket) do(write bool, b []byte) (int, error) {
 	s.buf, s.n, s.err = b, 0, nil
-	err := s.raw.Write(s.writeStep)
+	var err error
+	if write {
+		err = s.raw.Write(s.writeStep)
+	} else {
+		err = s.raw.Read(s.readStep)
+	}
 	n := s.n
 	if err == nil {
 		err = s.err
