@@ -362,6 +362,10 @@ func (c *Conn) ReadPacket() ([]byte, error) {
 	return p, nil
 }
 
+// RelayRows copies the row packets already read to dst as they are
+// (wire.PacketIO.RelayRows); errors are dst's.
+func (c *Conn) RelayRows(dst *wire.PacketIO) (int, error) { return c.io.RelayRows(dst) }
+
 // readFailed marks the connection broken and names the failure.
 func (c *Conn) readFailed(err error) error {
 	c.broken = true

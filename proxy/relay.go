@@ -172,7 +172,17 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 		return 0, false, err
 	}
 	var values [][]byte
+	// Rows that need no rewriting go over in bulk from the read buffer.
+	asIs := !opt.hideInternal && !(opt.translate && len(physical) > 0)
 	for {
+		if asIs {
+			n, err := c.RelayRows(s.io)
+			s.packetsOut += uint64(n)
+			if err != nil {
+				c.MarkBroken()
+				return 0, false, clientGone{err}
+			}
+		}
 		p, err := c.ReadPacket()
 		if err != nil {
 			return 0, false, err

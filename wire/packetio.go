@@ -336,6 +336,57 @@ func (p *PacketIO) awaitStep(fd uintptr) bool {
 	}
 }
 
+// RelayRows copies to dst, as they are, the row packets of a result set
+// that p has already read from the network, renumbering them in dst's
+// sequence: a result of many small rows then costs one copy per packet
+// instead of a read and a write call each. It stops before the packet
+// that ends the rows (EOF or error), before one not wholly buffered and
+// before one as long as MaxPayload; ReadPacket reads those. It returns how
+// many packets it copied.
+func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
+	copied := 0
+	for {
+		b := p.rbuf[p.r:p.w]
+		if len(b) < 5 {
+			return copied, nil
+		}
+		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != p.seq {
+			return copied, nil
+		}
+		if first := b[4]; first == ErrHeader || (first == EOFHeader && n < 9) {
+			return copied, nil
+		}
+		if err := dst.bufferRaw(b[:4+n]); err != nil {
+			return copied, err
+		}
+		p.r += 4 + n
+		p.seq++
+		copied++
+	}
+}
+
+// bufferRaw appends one framed packet, giving it the next sequence id.
+// The packet fits an empty buffer: it came from a read buffer no larger.
+func (p *PacketIO) bufferRaw(packet []byte) error {
+	if p.wbuf == nil {
+		p.wbuf = writeBufs.Get().(*[]byte)
+	}
+	buf := *p.wbuf
+	if len(buf)+len(packet) > cap(buf) && len(buf) > 0 {
+		if _, err := p.writer.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+	}
+	at := len(buf)
+	buf = append(buf, packet...)
+	buf[at+3] = p.seq
+	p.seq++
+	*p.wbuf = buf
+	return nil
+}
+
 // Buffered reports how many bytes wait to be flushed.
 func (p *PacketIO) Buffered() int {
 	if p.wbuf == nil {
