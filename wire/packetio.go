@@ -55,7 +55,7 @@ type PacketIO struct {
 	writer io.Writer
 
 	// For FlushAwaitReply on sockets that expose their descriptor.
-	raw     syscall.RawConn
+	request *RawSocket            // set by NewRequestIO only
 	rawStep func(fd uintptr) bool // p.awaitStep, bound once: no allocation per call
 	unsent  []byte                // what the raw write has not sent yet
 	sent    bool
@@ -95,8 +95,7 @@ func NewRequestIO(conn net.Conn) *PacketIO {
 	own := make([]byte, ioBufSize)
 	p.rbuf, p.ownBuf = own, true
 	if sock := NewRawSocket(conn); sock != nil {
-		p.reader, p.writer = sock, sock
-		p.raw = sock.raw
+		p.reader, p.writer, p.request = sock, sock, sock
 		p.rawStep = p.awaitStep
 	}
 	return p
@@ -277,12 +276,12 @@ func (p *PacketIO) releaseWriteBuffer() {
 // the request is sent: the runtime forgets readiness noticed before the
 // wait starts (pollReset), and here the wait starts before the write.
 func (p *PacketIO) FlushAwaitReply() error {
-	if p.raw == nil || p.wbuf == nil || p.r != p.w {
+	if p.request == nil || p.wbuf == nil || p.r != p.w {
 		return p.Flush()
 	}
 	p.nextReadBuffer()
 	p.unsent, p.sent, p.rawErr = *p.wbuf, false, nil
-	err := p.raw.Read(p.rawStep)
+	err := p.request.raw.Read(p.rawStep)
 	unsent := p.unsent
 	p.unsent = nil
 	if err == nil {

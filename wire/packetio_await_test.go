@@ -74,7 +74,7 @@ func TestFlushAwaitReplyExchanges(t *testing.T) {
 	sizes := []int{1, 100, smallReadSize, smallReadSize + 1, 70000, 3 << 20}
 	done := echoServer(t, server, len(sizes))
 	c := NewRequestIO(client)
-	if c.raw == nil {
+	if c.request == nil {
 		t.Fatal("a TCP connection should take the raw path")
 	}
 	for _, n := range sizes {
@@ -173,7 +173,7 @@ func TestFlushAwaitReplyWithoutDescriptor(t *testing.T) {
 	defer b.Close()
 	done := echoServer(t, b, 1)
 	c := NewRequestIO(a)
-	if c.raw != nil {
+	if c.request != nil {
 		t.Fatal("net.Pipe has no descriptor")
 	}
 	if err := c.WritePacket([]byte("pipe")); err != nil {
