@@ -60,6 +60,9 @@ type PacketIO struct {
 	unsent  []byte                // what the raw write has not sent yet
 	sent    bool
 	rawErr  error
+	// partSent: part of the buffered request already went out (it did not
+	// fit the write buffer), so its reply may be in the socket already.
+	partSent bool
 }
 
 const (
@@ -233,6 +236,7 @@ func (p *PacketIO) buffer(b []byte) error {
 	}
 	buf := *p.wbuf
 	if len(buf)+len(b) > cap(buf) {
+		p.partSent = true
 		if len(buf) > 0 {
 			if _, err := p.writer.Write(buf); err != nil {
 				return err
@@ -263,6 +267,7 @@ func (p *PacketIO) Flush() error {
 }
 
 func (p *PacketIO) releaseWriteBuffer() {
+	p.partSent = false
 	*p.wbuf = (*p.wbuf)[:0]
 	writeBufs.Put(p.wbuf)
 	p.wbuf = nil
@@ -274,9 +279,11 @@ func (p *PacketIO) releaseWriteBuffer() {
 // and the wait go through the raw descriptor instead, saving that read
 // syscall per request. That is safe only because nothing can arrive before
 // the request is sent: the runtime forgets readiness noticed before the
-// wait starts (pollReset), and here the wait starts before the write.
+// wait starts (pollReset), and here the wait starts before the write. A
+// request too large for the write buffer was partly sent already, and its
+// reply may be waiting: it takes the usual path.
 func (p *PacketIO) FlushAwaitReply() error {
-	if p.request == nil || p.wbuf == nil || p.r != p.w {
+	if p.request == nil || p.wbuf == nil || p.partSent || p.r != p.w {
 		return p.Flush()
 	}
 	p.nextReadBuffer()
@@ -373,6 +380,7 @@ func (p *PacketIO) bufferRaw(packet []byte) error {
 	}
 	buf := *p.wbuf
 	if len(buf)+len(packet) > cap(buf) && len(buf) > 0 {
+		p.partSent = true
 		if _, err := p.writer.Write(buf); err != nil {
 			return err
 		}

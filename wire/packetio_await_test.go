@@ -86,7 +86,9 @@ func TestFlushAwaitReplyExchanges(t *testing.T) {
 		if err := c.FlushAwaitReply(); err != nil {
 			t.Fatalf("%d bytes: %v", n, err)
 		}
-		if c.ReadBuffered() == 0 {
+		// A request that fits the write buffer goes out with the wait,
+		// which reads the reply; a larger one the usual way.
+		if fits := n+4 <= ioBufSize; fits && c.ReadBuffered() == 0 {
 			t.Fatalf("%d bytes: the reply was not read by the wait itself", n)
 		}
 		got, err := c.ReadPacket()
@@ -99,6 +101,44 @@ func TestFlushAwaitReplyExchanges(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A request larger than the write buffer is partly sent while it is
+// buffered, so its reply can arrive before FlushAwaitReply: the wait must
+// still see it (it used to wait forever for a wake-up already spent).
+func TestFlushAwaitReplyAfterEarlyReply(t *testing.T) {
+	client, server := tcpPair(t)
+	replied := make(chan error, 1)
+	go func() {
+		io := NewPacketIO(server)
+		p, err := io.ReadPacket()
+		if err == nil {
+			err = io.WritePacket(p[:10])
+		}
+		if err == nil {
+			err = io.Flush()
+		}
+		replied <- err
+	}()
+	c := NewRequestIO(client)
+	if err := c.WritePacket(bytes.Repeat([]byte{1}, 3*ioBufSize)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-replied; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the reply is in the client's socket
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := c.FlushAwaitReply(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ReadPacket()
+	if err != nil {
+		t.Fatalf("reply: %v", err)
+	}
+	if len(got) != 10 {
+		t.Fatalf("reply of %d bytes, want 10", len(got))
 	}
 }
 
