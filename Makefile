@@ -9,7 +9,7 @@ PKGS      := ./...
 # The proxy runs inside the end-to-end test process, so -race there covers
 # proxy/ and backend/ under real traffic; the two longest tests are left out,
 # and the allocation count (sync.Pool drops items at random under -race).
-RACE_PKGS := ./wire/... ./router/... ./sqlparse/... ./tests/
+RACE_PKGS := ./wire/... ./router/... ./sqlparse/... ./proxy/ ./tests/
 RACE_SKIP := TestStreamMillionRows|TestDriverCompat|TestScatterReusesBatches
 
 .PHONY: build run backends backends-down test test-unit test-race bench bench-go compat soak lint fuzz clean

@@ -442,7 +442,11 @@ func (c *Conn) watch(ctx context.Context, kill bool) func() {
 		if kill {
 			onCancel = c.onCancelKill
 		}
-		stop = context.AfterFunc(ctx, onCancel)
+		if af, ok := ctx.(afterFuncer); ok {
+			stop = af.AfterFunc(onCancel)
+		} else {
+			stop = context.AfterFunc(ctx, onCancel)
+		}
 	}
 	if c.ioDepth == 1 {
 		c.stopWatch = stop
@@ -458,6 +462,13 @@ func (c *Conn) watch(ctx context.Context, kill bool) func() {
 		}
 		c.endIO()
 	}
+}
+
+// afterFuncer is a context with its own AfterFunc, as context.AfterFunc
+// itself looks for; the proxy's statement contexts register without
+// allocating that way.
+type afterFuncer interface {
+	AfterFunc(f func()) (stop func() bool)
 }
 
 func (c *Conn) bindWatch() {

@@ -86,8 +86,8 @@ type Session struct {
 	parser           *parser.Parser
 
 	// Cancellation of the running statement (KILL QUERY, shutdown).
-	stmtCtx    context.Context // reused by statements until cancelled
-	stmtCancel context.CancelFunc
+	stmtCtx    *statementContext  // reused by statements until cancelled
+	stmtCancel context.CancelFunc // stmtCtx.cancel, bound once
 	mu         sync.Mutex
 	cancel     context.CancelFunc
 	ownCancel  bool // cancel belongs to this statement alone
@@ -341,7 +341,8 @@ func (s *Session) beginStatement(info string) context.Context {
 		own = true
 	} else {
 		if s.stmtCtx == nil || s.stmtCtx.Err() != nil {
-			s.stmtCtx, s.stmtCancel = context.WithCancel(context.Background())
+			s.stmtCtx = newStatementContext()
+			s.stmtCancel = s.stmtCtx.cancel
 		}
 		ctx, cancel = s.stmtCtx, s.stmtCancel
 	}
