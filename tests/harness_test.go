@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -243,4 +244,26 @@ func shardsOn(prefix string, nodes ...string) []conf.Shard {
 		shards[i] = conf.Shard{Node: n, Database: fmt.Sprintf("%s_%d", prefix, i)}
 	}
 	return shards
+}
+
+// concurrently runs body(0), ..., body(n-1) in n goroutines and returns the
+// errors they ended with.
+func concurrently(n int, body func(k int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = body(k)
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return failed
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -151,51 +150,39 @@ func TestSessionStateFollowsTheSession(t *testing.T) {
 	p, _, _ := passThrough(t)
 	// Many sessions with different state over a small pool: every statement
 	// must see its own session's variables whichever connection serves it.
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			db, err := sql.Open("mysql", p.dsn("ptdb"))
-			if err != nil {
-				errs <- err
-				return
+	for _, err := range concurrently(8, func(i int) error {
+		db, err := sql.Open("mysql", p.dsn("ptdb"))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		mode := "STRICT_TRANS_TABLES"
+		if i%2 == 0 {
+			mode = "ANSI_QUOTES"
+		}
+		stmts := []string{
+			fmt.Sprintf("SET @who = %d", i),
+			fmt.Sprintf("SET SESSION sql_mode = '%s'", mode),
+			"SET time_zone = '+0" + fmt.Sprint(i) + ":00'",
+		}
+		for _, s := range stmts {
+			if _, err := db.Exec(s); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
 			}
-			defer db.Close()
-			db.SetMaxOpenConns(1)
-			mode := "STRICT_TRANS_TABLES"
-			if i%2 == 0 {
-				mode = "ANSI_QUOTES"
+		}
+		for k := 0; k < 50; k++ {
+			var who int
+			var gotMode, tz string
+			if err := db.QueryRow("SELECT @who, @@sql_mode, @@time_zone").Scan(&who, &gotMode, &tz); err != nil {
+				return err
 			}
-			stmts := []string{
-				fmt.Sprintf("SET @who = %d", i),
-				fmt.Sprintf("SET SESSION sql_mode = '%s'", mode),
-				"SET time_zone = '+0" + fmt.Sprint(i) + ":00'",
+			if who != i || gotMode != mode || tz != "+0"+fmt.Sprint(i)+":00" {
+				return fmt.Errorf("session %d saw @who=%d sql_mode=%s time_zone=%s", i, who, gotMode, tz)
 			}
-			for _, s := range stmts {
-				if _, err := db.Exec(s); err != nil {
-					errs <- fmt.Errorf("%s: %w", s, err)
-					return
-				}
-			}
-			for k := 0; k < 50; k++ {
-				var who int
-				var gotMode, tz string
-				if err := db.QueryRow("SELECT @who, @@sql_mode, @@time_zone").Scan(&who, &gotMode, &tz); err != nil {
-					errs <- err
-					return
-				}
-				if who != i || gotMode != mode || tz != "+0"+fmt.Sprint(i)+":00" {
-					errs <- fmt.Errorf("session %d saw @who=%d sql_mode=%s time_zone=%s", i, who, gotMode, tz)
-					return
-				}
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+		}
+		return nil
+	}) {
 		t.Error(err)
 	}
 	// A fresh session sees defaults, not what others left on pooled connections.
@@ -328,37 +315,26 @@ func TestPassThroughLargeStatements(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	const clients, statements = 4, 100
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for k := 0; k < clients; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			conn, err := db.Conn(ctx)
-			if err != nil {
-				errs <- err
-				return
+	for _, err := range concurrently(clients, func(k int) error {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		for i := 0; i < statements; i++ {
+			size := 17<<10 + (i*7919)%(200<<10)
+			body := strings.Repeat(string(rune('a'+i%26)), size)
+			var n int
+			if err := conn.QueryRowContext(ctx, "SELECT LENGTH('"+body+"')").Scan(&n); err != nil || n != size {
+				return fmt.Errorf("client %d statement %d: length %d of %d (%v)", k, i, n, size, err)
 			}
-			defer conn.Close()
-			for i := 0; i < statements; i++ {
-				size := 17<<10 + (i*7919)%(200<<10)
-				body := strings.Repeat(string(rune('a'+i%26)), size)
-				var n int
-				if err := conn.QueryRowContext(ctx, "SELECT LENGTH('"+body+"')").Scan(&n); err != nil || n != size {
-					errs <- fmt.Errorf("client %d statement %d: length %d of %d (%v)", k, i, n, size, err)
-					return
-				}
-				id := k*statements + i
-				if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO blobs VALUES (%d, '%s')", id, body)); err != nil {
-					errs <- fmt.Errorf("client %d insert %d: %v", k, i, err)
-					return
-				}
+			id := k*statements + i
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO blobs VALUES (%d, '%s')", id, body)); err != nil {
+				return fmt.Errorf("client %d insert %d: %v", k, i, err)
 			}
-		}(k)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+		}
+		return nil
+	}) {
 		t.Fatal(err)
 	}
 	if got := queryOne(t, db, "SELECT COUNT(*) FROM blobs"); got != fmt.Sprint(clients*statements) {

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -201,52 +200,39 @@ func TestIDsUniqueAcrossProxies(t *testing.T) {
 	second := startProxy(t, cfg)
 	mustExec(t, c.db, "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, owner INT)")
 	const clients, statements, rowsPer = 8, 50, 250
-	var wg sync.WaitGroup
-	errs := make(chan error, clients)
-	for k := 0; k < clients; k++ {
+	for _, err := range concurrently(clients, func(k int) error {
 		p := c.p
 		if k%2 == 1 {
 			p = second
 		}
-		wg.Add(1)
-		go func(k int, p *runningProxy) {
-			defer wg.Done()
-			db, err := sql.Open("mysql", p.dsn("shop", "interpolateParams=true"))
+		db, err := sql.Open("mysql", p.dsn("shop", "interpolateParams=true"))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		values := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("(%d),", k), rowsPer), ",")
+		for i := 0; i < statements; i++ {
+			res, err := conn.ExecContext(t.Context(), "INSERT INTO users (owner) VALUES "+values)
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
-			defer db.Close()
-			conn, err := db.Conn(t.Context())
-			if err != nil {
-				errs <- err
-				return
+			id, _ := res.LastInsertId()
+			var lid int64
+			if err := conn.QueryRowContext(t.Context(), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil {
+				return err
 			}
-			defer conn.Close()
-			values := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("(%d),", k), rowsPer), ",")
-			for i := 0; i < statements; i++ {
-				res, err := conn.ExecContext(t.Context(), "INSERT INTO users (owner) VALUES "+values)
-				if err != nil {
-					errs <- err
-					return
-				}
-				id, _ := res.LastInsertId()
-				var lid int64
-				if err := conn.QueryRowContext(t.Context(), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil {
-					errs <- err
-					return
-				}
-				var owner int
-				if err := conn.QueryRowContext(t.Context(), "SELECT owner FROM users WHERE id = ?", id+rowsPer-1).Scan(&owner); err != nil || lid != id || owner != k {
-					errs <- fmt.Errorf("client %d: LAST_INSERT_ID %d, OK id %d, last row owner %d (%v)", k, lid, id, owner, err)
-					return
-				}
+			var owner int
+			if err := conn.QueryRowContext(t.Context(), "SELECT owner FROM users WHERE id = ?", id+rowsPer-1).Scan(&owner); err != nil || lid != id || owner != k {
+				return fmt.Errorf("client %d: LAST_INSERT_ID %d, OK id %d, last row owner %d (%v)", k, lid, id, owner, err)
 			}
-		}(k, p)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+		}
+		return nil
+	}) {
 		t.Fatal(err)
 	}
 	var ids []string
