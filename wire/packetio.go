@@ -60,8 +60,8 @@ type PacketIO struct {
 	unsent  []byte                // what the raw write has not sent yet
 	sent    bool
 	rawErr  error
-	// partSent: part of the buffered request already went out (it did not
-	// fit the write buffer), so its reply may be in the socket already.
+	// partSent: part of the buffered request already went out (sendEarly),
+	// so its reply may be in the socket already.
 	partSent bool
 }
 
@@ -236,21 +236,27 @@ func (p *PacketIO) buffer(b []byte) error {
 	}
 	buf := *p.wbuf
 	if len(buf)+len(b) > cap(buf) {
-		p.partSent = true
 		if len(buf) > 0 {
-			if _, err := p.writer.Write(buf); err != nil {
+			if err := p.sendEarly(buf); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
 		if len(b) > cap(buf) {
 			*p.wbuf = buf
-			_, err := p.writer.Write(b)
-			return err
+			return p.sendEarly(b)
 		}
 	}
 	*p.wbuf = append(buf, b...)
 	return nil
+}
+
+// sendEarly writes part of what is being buffered before Flush, noting it
+// for FlushAwaitReply: the reply may then come before the wait begins.
+func (p *PacketIO) sendEarly(b []byte) error {
+	p.partSent = true
+	_, err := p.writer.Write(b)
+	return err
 }
 
 // Flush sends buffered packets and gives the write buffer back.
@@ -380,8 +386,7 @@ func (p *PacketIO) bufferRaw(packet []byte) error {
 	}
 	buf := *p.wbuf
 	if len(buf)+len(packet) > cap(buf) && len(buf) > 0 {
-		p.partSent = true
-		if _, err := p.writer.Write(buf); err != nil {
+		if err := p.sendEarly(buf); err != nil {
 			return err
 		}
 		buf = buf[:0]
