@@ -17,6 +17,7 @@ type configKey struct {
 
 // runResult is one measured sysbench run.
 type runResult struct {
+	round int // which interleaved round: runs of one round are neighbours in time
 	stats sbStats
 	// CPU seconds per 1,000 statements of the target's mariadbd processes
 	// and of the hop (haproxy or shardproxy; 0 for direct).
@@ -116,6 +117,7 @@ func (b *bench) measureAll(ctx context.Context) error {
 				case err != nil:
 					return err
 				default:
+					r.round = round
 					c.runs = append(c.runs, r)
 					logf("%s %8.0f qps  p95 %6.2f ms%s", prefix, r.stats.qps, r.stats.p95ms, ignoredNote(r.stats))
 				}

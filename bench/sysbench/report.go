@@ -18,6 +18,7 @@ func (b *bench) report() string {
 	}
 	fmt.Fprintf(&sb, `
 QPS and p95 (latency of one sysbench event, ms) are medians over %d interleaved round(s) of %d s.
+Ratios are medians of per-round ratios (each round's runs are neighbours in time); range = lowest-highest.
 ps on = --db-ps-mode=auto (server-side prepared statements), off = --db-ps-mode=disable.
 CPU = CPU seconds (utime+stime from /proc/<pid>/stat, all threads) a process spent during the run
 per 1,000 statements sysbench executed, median over the rounds; db = the mariadbd behind the target
@@ -36,7 +37,7 @@ func (b *bench) table(proxyTarget string) string {
 	cols := []column{
 		{"", "workload", false}, {"", "thr", true}, {"", "ps", false},
 		{"QPS", "direct", true}, {"QPS", "relay", true}, {"QPS", "proxy", true},
-		{"ratio", "proxy/direct", true}, {"ratio", "proxy/relay", true},
+		{"ratio", "proxy/direct", true}, {"ratio", "proxy/relay", true}, {"ratio", "range", true},
 		{"p95 ms", "direct", true}, {"p95 ms", "relay", true}, {"p95 ms", "proxy", true},
 		{"CPU s / 1,000 statements", "db@direct", true}, {"CPU s / 1,000 statements", "db@relay", true},
 		{"CPU s / 1,000 statements", "haproxy", true}, {"CPU s / 1,000 statements", "db@proxy", true},
@@ -47,10 +48,11 @@ func (b *bench) table(proxyTarget string) string {
 		d := summarize(b.res[k][targetDirect])
 		r := summarize(b.res[k][targetRelay])
 		p := summarize(b.res[k][proxyTarget])
+		vsRelay := roundRatios(b.res[k][proxyTarget], b.res[k][targetRelay])
 		rows = append(rows, []string{
 			k.workload, fmt.Sprint(k.threads), onOff(k.ps),
 			d.qps(), r.qps(), p.qps(),
-			ratio(p, d), ratio(p, r),
+			medianRatio(roundRatios(b.res[k][proxyTarget], b.res[k][targetDirect])), medianRatio(vsRelay), ratioRange(vsRelay),
 			d.num(d.p95, "%.2f"), r.num(r.p95, "%.2f"), p.num(p.p95, "%.2f"),
 			d.num(d.dbCPU, "%.3f"), r.num(r.dbCPU, "%.3f"), r.num(r.hopCPU, "%.3f"),
 			p.num(p.dbCPU, "%.3f"), p.num(p.hopCPU, "%.3f"),
@@ -113,11 +115,39 @@ func (s summary) missing() string {
 	return s.status
 }
 
-func ratio(a, b summary) string {
-	if !a.ok || !b.ok || b.qpsV == 0 {
+// roundRatios divides a's QPS by b's round by round. Runs of one round
+// follow each other within a minute, so the machine's slow drift (other
+// tenants, caches, background work) cancels out of each ratio; a ratio of
+// medians over the whole run would keep it.
+func roundRatios(a, b *cell) []float64 {
+	if a == nil || b == nil || a.fail != nil || b.fail != nil {
+		return nil
+	}
+	var rs []float64
+	for _, ra := range a.runs {
+		for _, rb := range b.runs {
+			if ra.round == rb.round && rb.stats.qps > 0 {
+				rs = append(rs, ra.stats.qps/rb.stats.qps)
+			}
+		}
+	}
+	return rs
+}
+
+func medianRatio(rs []float64) string {
+	if len(rs) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", a.qpsV/b.qpsV)
+	return fmt.Sprintf("%.2f", median(rs))
+}
+
+// ratioRange shows how far the rounds' ratios spread: the noise a reader
+// must allow for.
+func ratioRange(rs []float64) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f-%.2f", slices.Min(rs), slices.Max(rs))
 }
 
 func median(vs []float64) float64 {

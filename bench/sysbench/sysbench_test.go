@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,6 +152,32 @@ func TestMedian(t *testing.T) {
 		if got := median(c.in); got != c.want {
 			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
 		}
+	}
+}
+
+// Ratios pair the runs of one round: a slow round slows both targets and
+// must not move the ratio, which a ratio of medians would let it do.
+func TestRoundRatios(t *testing.T) {
+	run := func(round int, qps float64) runResult { return runResult{round: round, stats: sbStats{qps: qps}} }
+	proxy := &cell{runs: []runResult{run(1, 900), run(2, 450), run(3, 1000)}}
+	relay := &cell{runs: []runResult{run(1, 1000), run(2, 500), run(3, 1000)}}
+	rs := roundRatios(proxy, relay)
+	if !slices.Equal(rs, []float64{0.9, 0.9, 1}) {
+		t.Fatalf("roundRatios = %v", rs)
+	}
+	if got := medianRatio(rs); got != "0.90" {
+		t.Errorf("medianRatio = %s, want 0.90 (a ratio of medians says %.2f)", got, median([]float64{900, 450, 1000})/median([]float64{1000, 500, 1000}))
+	}
+	if got := ratioRange(rs); got != "0.90-1.00" {
+		t.Errorf("ratioRange = %s", got)
+	}
+	// A round one target missed pairs with nothing.
+	partial := &cell{runs: []runResult{run(2, 400)}}
+	if rs := roundRatios(partial, relay); !slices.Equal(rs, []float64{0.8}) {
+		t.Errorf("partial: %v", rs)
+	}
+	if rs := roundRatios(&cell{fail: &sbFailure{errno: 1235}}, relay); rs != nil || medianRatio(rs) != "-" || ratioRange(rs) != "-" {
+		t.Errorf("failed target: %v", rs)
 	}
 }
 
