@@ -40,6 +40,7 @@ func (s *Session) command(pkt []byte) error {
 	s.route, s.errCode, s.shardsHit = routeNone, 0, s.shardsHit[:0]
 	var text string
 	var kind string
+	var st *clientStmt // of a COM_STMT_EXECUTE: looked up once
 	switch pkt[0] {
 	case comQuery:
 		word, n := firstKeyword(pkt[1:])
@@ -50,17 +51,20 @@ func (s *Session) command(pkt []byte) error {
 			text = string(pkt[1:])
 		}
 	case comStmtExecute:
-		st := s.executeTarget(pkt)
-		if st == nil {
-			return s.dispatch(pkt)
+		if st = s.executeTarget(pkt); st == nil {
+			return s.dispatch(pkt) // answers the unknown handler
 		}
-		text = st.sql
-		kind = statementKind(text)
+		text, kind = st.sql, st.kind
 	default:
 		return s.dispatch(pkt)
 	}
 	start := time.Now()
-	err := s.dispatch(pkt)
+	var err error
+	if st != nil {
+		err = s.handleStmtExecute(st, pkt)
+	} else {
+		err = s.dispatch(pkt)
+	}
 	d := time.Since(start)
 	route := routeLabel(s.route)
 	s.srv.metrics.Statement(kind, route).Observe(d)
@@ -74,13 +78,7 @@ func (s *Session) command(pkt []byte) error {
 }
 
 // executeTarget is the prepared statement a COM_STMT_EXECUTE names, or nil.
-func (s *Session) executeTarget(pkt []byte) *clientStmt {
-	if len(pkt) < 5 {
-		return nil
-	}
-	id := uint32(pkt[1]) | uint32(pkt[2])<<8 | uint32(pkt[3])<<16 | uint32(pkt[4])<<24
-	return s.stmts[id]
-}
+func (s *Session) executeTarget(pkt []byte) *clientStmt { return s.stmtByID(pkt[1:]) }
 
 // shouldLog reports whether a statement that took d is logged: slow ones at
 // warn, every one at debug.

@@ -216,7 +216,11 @@ func (s *Session) dispatch(pkt []byte) error {
 	case comStmtPrepare:
 		return s.handleStmtPrepare(string(data))
 	case comStmtExecute:
-		return s.handleStmtExecute(pkt)
+		st := s.executeTarget(pkt)
+		if st == nil {
+			return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to EXECUTE"))
+		}
+		return s.handleStmtExecute(st, pkt)
 	case comStmtSendLongData:
 		s.handleStmtSendLongData(data)
 		return nil

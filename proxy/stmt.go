@@ -17,6 +17,7 @@ import (
 type clientStmt struct {
 	id         uint32
 	sql        string
+	kind       string // statementKind(sql), for the metrics of every execute
 	backendSQL string
 	sc         *schema
 	shard      int
@@ -76,7 +77,7 @@ func (s *Session) handleStmtPrepare(sql string) error {
 // prepare routes the statement and prepares it on its backend once, to
 // learn its parameters and result columns.
 func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) {
-	st := &clientStmt{sql: sql, backendSQL: sql}
+	st := &clientStmt{sql: sql, backendSQL: sql, kind: statementKind(sql)}
 	node, err := s.sqlParser().ParseOneStmt(sql, "", "")
 	if err != nil {
 		sc, werr := s.currentSchema()
@@ -142,11 +143,8 @@ func (s *Session) stmtByID(data []byte) *clientStmt {
 	return s.stmts[binary.LittleEndian.Uint32(data)]
 }
 
-func (s *Session) handleStmtExecute(pkt []byte) error {
-	st := s.stmtByID(pkt[1:])
-	if st == nil {
-		return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to EXECUTE"))
-	}
+// handleStmtExecute runs st, the statement pkt (a COM_STMT_EXECUTE) names.
+func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	exec, err := wire.ParseExecuteInto(s.execParams, pkt, st.params, st.types, st.longData)
 	s.execParams = exec.Params
 	st.longData = nil

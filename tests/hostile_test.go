@@ -131,6 +131,18 @@ func TestHostileInput(t *testing.T) {
 	if err := c.Ping(); err != nil {
 		t.Fatalf("session unusable after a malformed execute: %v", err)
 	}
+	// An execute naming no prepared statement: MySQL's 1243, and the
+	// session goes on.
+	unknown := binary.LittleEndian.AppendUint32([]byte{0x17}, st.ID+1000)
+	unknown = append(unknown, 0, 1, 0, 0, 0)
+	c.ResetSequence()
+	_ = c.WritePacket(append(make([]byte, 4), unknown...))
+	if reply, err = c.ReadPacket(); err != nil || reply[0] != 0xff || binary.LittleEndian.Uint16(reply[1:]) != 1243 {
+		t.Fatalf("execute of an unknown statement got %v %x, want error 1243", err, reply)
+	}
+	if err := c.Ping(); err != nil {
+		t.Fatalf("session unusable after executing an unknown statement: %v", err)
+	}
 	c.Close()
 	stillServes(t, p, "malformed execute")
 }
