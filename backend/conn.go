@@ -40,6 +40,7 @@ const defaultCollation = "utf8mb4_general_ci"
 // time; the pool hands it out and takes it back.
 type Conn struct {
 	io        *wire.PacketIO
+	addr      string // of the server, for errors: a connection may have no pool (KILL, probes)
 	pool      *Pool
 	ServerID  uint32 // the backend's connection id, for KILL QUERY
 	foundRows bool
@@ -168,6 +169,7 @@ func dial(ctx context.Context, addr, user, password string, foundRows bool, time
 	}
 	c := &Conn{
 		io:        wire.NewRequestIO(nc),
+		addr:      addr,
 		ServerID:  cc.GetConnectionID(),
 		foundRows: foundRows,
 		vars:      map[string]string{},
@@ -185,7 +187,7 @@ func (c *Conn) ColumnCount(p []byte) (n int, defsFollow bool, err error) {
 	count, _, m := wire.ReadLenEncInt(p)
 	if m == 0 || c.cacheMetadata && len(p) <= m {
 		c.broken = true
-		return 0, false, fmt.Errorf("backend %s: malformed column count", c.pool.Addr)
+		return 0, false, fmt.Errorf("backend %s: malformed column count", c.addr)
 	}
 	return int(count), !c.cacheMetadata || p[m] != 0, nil
 }
@@ -279,7 +281,7 @@ func unwrapMySQL(err error) error {
 func (c *Conn) Pool() *Pool { return c.pool }
 
 // Addr is the backend's address.
-func (c *Conn) Addr() string { return c.pool.Addr }
+func (c *Conn) Addr() string { return c.addr }
 
 // MarkBroken makes the pool discard the connection when it is returned: its
 // protocol state is unknown (an error mid-result, a cancelled statement).
@@ -372,7 +374,7 @@ func (c *Conn) readFailed(err error) error {
 	if c.abandoned.Load() {
 		return c.pool.notAnswering()
 	}
-	return fmt.Errorf("backend %s: %w", c.pool.Addr, err)
+	return fmt.Errorf("backend %s: %w", c.addr, err)
 }
 
 // SetDeadline bounds the next reads and writes (zero time clears it).
@@ -476,7 +478,9 @@ func (c *Conn) bindWatch() {
 	c.onCancelKill = func() {
 		_ = c.SetDeadline(time.Unix(1, 0))
 		// The server would go on running the statement: stop it there too.
-		go c.pool.killQuery(c.ServerID)
+		if c.pool != nil {
+			go c.pool.killQuery(c.ServerID)
+		}
 	}
 	c.endIOFunc = c.endIO
 	c.unwatch = func() {
@@ -543,7 +547,7 @@ func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
 	}
 	if !defsFollow {
 		c.broken = true
-		return 0, fmt.Errorf("backend %s: a text result without column definitions", c.pool.Addr)
+		return 0, fmt.Errorf("backend %s: a text result without column definitions", c.addr)
 	}
 	res.Fields = make([]wire.Field, 0, n)
 	for i := 0; i < n; i++ {
@@ -554,7 +558,7 @@ func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
 		f, ok := wire.ParseField(append([]byte(nil), p...))
 		if !ok {
 			c.broken = true
-			return 0, fmt.Errorf("backend %s: malformed column definition", c.pool.Addr)
+			return 0, fmt.Errorf("backend %s: malformed column definition", c.addr)
 		}
 		res.Fields = append(res.Fields, f)
 	}
@@ -562,7 +566,7 @@ func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
 		return 0, err
 	} else if !wire.IsEOF(p) {
 		c.broken = true
-		return 0, fmt.Errorf("backend %s: expected EOF after column definitions", c.pool.Addr)
+		return 0, fmt.Errorf("backend %s: expected EOF after column definitions", c.addr)
 	}
 	for {
 		p, err := c.ReadPacket()
@@ -579,7 +583,7 @@ func (c *Conn) readRows(countPacket []byte, res *Result) (uint16, error) {
 		vals, ok := wire.RowValues(nil, append([]byte(nil), p...), int(n))
 		if !ok {
 			c.broken = true
-			return 0, fmt.Errorf("backend %s: malformed row", c.pool.Addr)
+			return 0, fmt.Errorf("backend %s: malformed row", c.addr)
 		}
 		res.Rows = append(res.Rows, vals)
 	}

@@ -44,7 +44,7 @@ func (c *Conn) Prepare(ctx context.Context, sql string) (*Stmt, error) {
 	}
 	if p[0] != wire.OKHeader || len(p) < 12 {
 		c.broken = true
-		return nil, fmt.Errorf("backend %s: malformed prepare response", c.pool.Addr)
+		return nil, fmt.Errorf("backend %s: malformed prepare response", c.addr)
 	}
 	st := &Stmt{
 		ID:     binary.LittleEndian.Uint32(p[1:]),
@@ -80,7 +80,7 @@ func (c *Conn) readDefs(n int) ([][]byte, error) {
 	}
 	if !wire.IsEOF(p) {
 		c.broken = true
-		return nil, fmt.Errorf("backend %s: expected EOF after definitions", c.pool.Addr)
+		return nil, fmt.Errorf("backend %s: expected EOF after definitions", c.addr)
 	}
 	return defs, nil
 }

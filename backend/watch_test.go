@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -56,4 +58,32 @@ func TestWatchOnLongLivedContext(t *testing.T) {
 		t.Fatal("an interrupted connection must not go back to the pool as usable")
 	}
 	p.Put(c)
+}
+
+// The connections the pool dials for itself (KILL QUERY) belong to no pool:
+// one whose server goes away mid-exchange must fail with an error naming
+// the server, not bring the proxy down (it once dereferenced the nil pool).
+func TestPoolLessConnFailsCleanly(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	c, err := dial(ctx, srv.Addr, "root", "", false, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	killer, err := dial(ctx, srv.Addr, "root", "", false, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close()
+	if _, err := killer.exec(ctx, fmt.Sprintf("KILL %d", c.ServerID), false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.exec(ctx, "SELECT 1", false)
+	if err == nil || !strings.Contains(err.Error(), srv.Addr) {
+		t.Fatalf("exchange on a killed connection: %v, want an error naming %s", err, srv.Addr)
+	}
+	if !c.Broken() {
+		t.Fatal("a failed connection must be marked broken")
+	}
 }
