@@ -51,7 +51,7 @@ func (s *Session) command(pkt []byte) error {
 			text = string(pkt[1:])
 		}
 	case comStmtExecute:
-		if st = s.executeTarget(pkt); st == nil {
+		if st = s.stmtByID(pkt[1:]); st == nil {
 			return s.dispatch(pkt) // answers the unknown handler
 		}
 		text, kind = st.sql, st.kind
@@ -76,9 +76,6 @@ func (s *Session) command(pkt []byte) error {
 	}
 	return err
 }
-
-// executeTarget is the prepared statement a COM_STMT_EXECUTE names, or nil.
-func (s *Session) executeTarget(pkt []byte) *clientStmt { return s.stmtByID(pkt[1:]) }
 
 // shouldLog reports whether a statement that took d is logged: slow ones at
 // warn, every one at debug.

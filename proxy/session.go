@@ -216,7 +216,7 @@ func (s *Session) dispatch(pkt []byte) error {
 	case comStmtPrepare:
 		return s.handleStmtPrepare(string(data))
 	case comStmtExecute:
-		st := s.executeTarget(pkt)
+		st := s.stmtByID(data)
 		if st == nil {
 			return s.writeError(errorf(erUnknownStmtHandler, "Unknown prepared statement handler given to EXECUTE"))
 		}
