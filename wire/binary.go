@@ -106,8 +106,6 @@ func paramLayout(t byte) (l valueLayout, ok bool) {
 	return columnLayout(t), true
 }
 
-func isBlobType(t byte) bool { return t >= TypeTinyBlob && t <= TypeBlob }
-
 func isDecimalType(t byte) bool { return t == TypeDecimal || t == TypeNewDecimal }
 
 var errValueTruncated = errors.New("value runs past the end of the packet")

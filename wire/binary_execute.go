@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
-	"unicode/utf8"
 )
 
 const comStmtExecute = 0x17
@@ -161,8 +159,9 @@ func ParseExecuteInto(dst []Param, payload []byte, paramCount int, prevTypes []P
 	return ex, nil
 }
 
-// checkParamValue rejects values that cannot be written as SQL literals
-// faithfully, so AppendSQL never has to guess.
+// checkParamValue rejects values that have no SQL value (a non-finite
+// float, an impossible date, a DECIMAL that is not a number), so that the
+// client gets an error instead of a routing decision made on garbage.
 func checkParamValue(typ byte, l valueLayout, v []byte) error {
 	switch l {
 	case layoutFloat:
@@ -220,52 +219,6 @@ func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
 	return b
 }
 
-// AppendSQL appends the parameter as an SQL literal with the meaning MySQL
-// gives the bound value, for inlining into statement text: integers in
-// decimal; FLOAT/DOUBLE with the digits that round-trip, as a DOUBLE
-// literal (1.5e0, since 1.5 would be a DECIMAL) and a FLOAT widened to the
-// double the server computes with; decimals as written (an exponent form is
-// expanded, as 1.5E2 would be a DOUBLE); dates, datetimes and times quoted
-// ('-26:03:04.000005'); blobs, and strings that are not valid UTF-8, as
-// X'...'; other strings quoted with NUL, \n, \r, \Z and \ escaped by
-// backslash and ' doubled. The literal assumes a utf8mb4 connection, and
-// its backslash escapes assume NO_BACKSLASH_ESCAPES is off (with it on the
-// value changes but the literal still ends where it should). A Value that
-// does not decode, which ParseExecute never returns, is written as NULL.
-func (p Param) AppendSQL(b []byte) []byte {
-	if p.Null {
-		return append(b, "NULL"...)
-	}
-	layout, _ := paramLayout(p.Type)
-	if layout == layoutLenEnc {
-		if isDecimalType(p.Type) {
-			if d, ok := parseDecimal(p.Value); ok {
-				return d.appendSQL(b)
-			}
-			return append(b, "NULL"...)
-		}
-		if isBlobType(p.Type) || !utf8.Valid(p.Value) {
-			return appendHexLiteral(b, p.Value)
-		}
-		return appendQuotedLiteral(b, p.Value)
-	}
-	quoted := layout == layoutDate || layout == layoutTime
-	start := len(b)
-	if quoted {
-		b = append(b, '\'')
-	}
-	b, ok := p.appendText(b)
-	switch {
-	case !ok:
-		return append(b[:start], "NULL"...)
-	case quoted:
-		return append(b, '\'')
-	case (layout == layoutFloat || layout == layoutDouble) && !slices.Contains(b[start:], 'e'):
-		return append(b, "e0"...)
-	}
-	return b
-}
-
 // appendParamTemporal prints a temporal parameter with all six fractional
 // digits when it has any, and a TIME past MySQL's range clamped as the
 // server clamps it (set_param_time).
@@ -280,45 +233,10 @@ func appendParamTemporal(b []byte, typ byte, t temporalValue) []byte {
 	return appendTemporalText(b, typ, t, fsp)
 }
 
-// appendQuotedLiteral quotes s. The quote is doubled rather than escaped
-// with a backslash so that the literal ends in the same place whether or not
-// the server treats backslashes as escapes.
-func appendQuotedLiteral(b, s []byte) []byte {
-	b = append(b, '\'')
-	for _, c := range s {
-		switch c {
-		case '\'':
-			b = append(b, '\'', '\'')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case 0:
-			b = append(b, '\\', '0')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case 0x1a:
-			b = append(b, '\\', 'Z')
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '\'')
-}
-
-func appendHexLiteral(b, s []byte) []byte {
-	const digits = "0123456789ABCDEF"
-	b = append(b, 'X', '\'')
-	for _, c := range s {
-		b = append(b, digits[c>>4], digits[c&0x0f])
-	}
-	return append(b, '\'')
-}
-
 // Text returns the value's canonical text: integers in decimal, floats with
 // the digits that round-trip (a FLOAT widened to double as MySQL does),
-// decimals as written, temporal values as AppendSQL prints them without
-// quotes, and the raw bytes of strings and blobs. It is "" for NULL and for
+// decimals as written, temporal values with all six fractional digits
+// when they have any, and the raw bytes of strings and blobs. It is "" for NULL and for
 // a Value that does not decode.
 func (p Param) Text() string {
 	b, ok := p.appendText(nil)
@@ -357,8 +275,8 @@ func (p Param) appendText(b []byte) ([]byte, bool) {
 		return appendParamTemporal(b, p.Type, t), true
 	}
 	if isDecimalType(p.Type) {
-		d, ok := parseDecimal(p.Value)
-		return append(b, d.written...), ok
+		written, ok := parseDecimal(p.Value)
+		return append(b, written...), ok
 	}
 	return append(b, p.Value...), true
 }
@@ -469,74 +387,52 @@ func (p Param) numericText() (string, bool) {
 	if p.Null || layout != layoutLenEnc {
 		return "", false
 	}
-	d, ok := parseDecimal(p.Value)
-	if !ok || (!isDecimalType(p.Type) && len(d.written) != len(p.Value)) {
+	written, ok := parseDecimal(p.Value)
+	if !ok || (!isDecimalType(p.Type) && len(written) != len(p.Value)) {
 		return "", false
 	}
-	if d.written[0] == '+' {
-		return string(d.written[1:]), true
+	if written[0] == '+' {
+		return string(written[1:]), true
 	}
-	return string(d.written), true
+	return string(written), true
 }
-
-// decimalLiteral is a decimal number split into its parts.
-type decimalLiteral struct {
-	written           []byte // without surrounding spaces
-	negative          bool
-	integer, fraction []byte // digits
-	hasExponent       bool
-	exponent          int // clamped to ±(maxDecimalExponent+1)
-}
-
-// maxDecimalExponent bounds the exponents AppendSQL expands; larger ones
-// are out of DECIMAL's 65-digit range anyway.
-const maxDecimalExponent = 100
 
 // parseDecimal accepts [+-]digits[.digits][(e|E)[+-]digits] with at least
 // one mantissa digit, surrounded by optional spaces as MySQL's
-// str2my_decimal allows.
-func parseDecimal(s []byte) (decimalLiteral, bool) {
-	var d decimalLiteral
+// str2my_decimal allows, and returns it without the spaces.
+func parseDecimal(s []byte) ([]byte, bool) {
 	for len(s) > 0 && s[0] == ' ' {
 		s = s[1:]
 	}
 	for len(s) > 0 && s[len(s)-1] == ' ' {
 		s = s[:len(s)-1]
 	}
-	d.written = s
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		d.negative = s[0] == '-'
-		s = s[1:]
+	written, rest := s, s
+	if len(rest) > 0 && (rest[0] == '-' || rest[0] == '+') {
+		rest = rest[1:]
 	}
-	n := countDigits(s)
-	d.integer, s = s[:n], s[n:]
-	if len(s) > 0 && s[0] == '.' {
-		n = countDigits(s[1:])
-		d.fraction, s = s[1:1+n], s[1+n:]
+	mantissa := countDigits(rest)
+	rest = rest[mantissa:]
+	if len(rest) > 0 && rest[0] == '.' {
+		n := countDigits(rest[1:])
+		mantissa += n
+		rest = rest[1+n:]
 	}
-	if len(d.integer)+len(d.fraction) == 0 {
-		return d, false
+	if mantissa == 0 {
+		return written, false
 	}
-	if len(s) > 0 && (s[0] == 'e' || s[0] == 'E') {
-		s = s[1:]
-		negativeExponent := len(s) > 0 && s[0] == '-'
-		if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-			s = s[1:]
+	if len(rest) > 0 && (rest[0] == 'e' || rest[0] == 'E') {
+		rest = rest[1:]
+		if len(rest) > 0 && (rest[0] == '-' || rest[0] == '+') {
+			rest = rest[1:]
 		}
-		n = countDigits(s)
+		n := countDigits(rest)
 		if n == 0 {
-			return d, false
+			return written, false
 		}
-		for _, c := range s[:n] {
-			d.exponent = min(d.exponent*10+int(c-'0'), maxDecimalExponent+1)
-		}
-		if negativeExponent {
-			d.exponent = -d.exponent
-		}
-		d.hasExponent = true
-		s = s[n:]
+		rest = rest[n:]
 	}
-	return d, len(s) == 0
+	return written, len(rest) == 0
 }
 
 func countDigits(s []byte) int {
@@ -545,30 +441,4 @@ func countDigits(s []byte) int {
 		n++
 	}
 	return n
-}
-
-// appendSQL writes the decimal as written, or with its exponent applied:
-// MySQL reads 1.5E2 as a DOUBLE but the bound value is a DECIMAL (150).
-func (d decimalLiteral) appendSQL(b []byte) []byte {
-	if !d.hasExponent || d.exponent > maxDecimalExponent || d.exponent < -maxDecimalExponent {
-		return append(b, d.written...)
-	}
-	if d.negative {
-		b = append(b, '-')
-	}
-	digits := slices.Concat(d.integer, d.fraction)
-	point := len(d.integer) + d.exponent
-	switch {
-	case point <= 0:
-		b = append(b, '0', '.')
-		b = appendRepeated(b, '0', -point)
-		return append(b, digits...)
-	case point >= len(digits):
-		b = append(b, digits...)
-		return appendRepeated(b, '0', point-len(digits))
-	default:
-		b = append(b, digits[:point]...)
-		b = append(b, '.')
-		return append(b, digits[point:]...)
-	}
 }
