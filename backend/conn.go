@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,10 @@ type Conn struct {
 
 	broken   bool
 	idleFrom time.Time
-	scratch  []byte
+	// serverIdleLimit is the wait_timeout a session set on the connection
+	// (0: the server's own): the server closes it after that long idle.
+	serverIdleLimit time.Duration
+	scratch         []byte
 	// cacheMetadata: the server skips column definitions of prepared
 	// statements' results that did not change (MariaDB's extended
 	// capability, negotiated at dial).
@@ -389,6 +393,18 @@ func (c *Conn) Close() {
 	}
 }
 
+// reusable reports whether an idle connection can serve another statement.
+// One a session gave a short wait_timeout is dropped while part of that
+// timeout is still left: a liveness check cannot see the server's close
+// that comes a moment after it.
+func (c *Conn) reusable() bool {
+	idle := time.Since(c.idleFrom)
+	if limit := c.serverIdleLimit; limit > 0 && idle >= limit-min(limit/2, time.Second) {
+		return false
+	}
+	return idle < time.Second || c.alive()
+}
+
 // alive reports whether an idle connection was not closed by the server
 // (restart, wait_timeout): a pending EOF shows up as an immediate read result.
 func (c *Conn) alive() bool {
@@ -648,11 +664,7 @@ func (c *Conn) ApplyState(ctx context.Context, s *State) error {
 			return err
 		}
 	}
-	c.vars = make(map[string]string, len(want))
-	for k, v := range want {
-		c.vars[k] = v
-	}
-	c.stateKey = s.Key()
+	c.AdoptState(s)
 	return nil
 }
 
@@ -695,4 +707,10 @@ func (c *Conn) AdoptState(s *State) {
 		c.vars[k] = v
 	}
 	c.stateKey = s.Key()
+	c.serverIdleLimit = 0
+	if v, ok := c.vars["@@wait_timeout"]; ok {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			c.serverIdleLimit = time.Duration(secs * float64(time.Second))
+		}
+	}
 }

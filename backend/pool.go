@@ -91,7 +91,7 @@ func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, err
 	for {
 		c, returned := p.popIdleIn(f, db)
 		if c != nil {
-			if time.Since(c.idleFrom) < time.Second || c.alive() {
+			if c.reusable() {
 				p.inUse.Add(1)
 				return c, nil
 			}
@@ -307,7 +307,7 @@ func (p *Pool) killQuery(serverID uint32) {
 	defer cancel()
 	kill := fmt.Sprintf("KILL QUERY %d", serverID)
 	if c, _ := p.popIdle(0); c != nil {
-		if time.Since(c.idleFrom) < time.Second || c.alive() {
+		if c.reusable() {
 			p.inUse.Add(1)
 			defer p.Put(c)
 			_, _ = c.exec(ctx, kill, false)

@@ -160,3 +160,48 @@ func TestPoolPrefersConnectionInDatabase(t *testing.T) {
 		t.Fatalf("without a match the most recently used connection should come back, got the one in %q", c.DB())
 	}
 }
+
+// TestPoolDropsConnNearSessionWaitTimeout: a connection a session gave a
+// short wait_timeout is about to be closed by the server; the pool must not
+// hand it out near that deadline (a liveness check then still passes, and
+// the statement meets the close), but reuses it while it is fresh.
+func TestPoolDropsConnNearSessionWaitTimeout(t *testing.T) {
+	srv := startServer(t)
+	ctx := context.Background()
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 4, IdleTimeout: time.Hour})
+	defer p.Close()
+	c, err := p.Get(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var short State
+	short.Set("@@wait_timeout", "1")
+	if err := c.ApplyState(ctx, &short); err != nil {
+		t.Fatal(err)
+	}
+	first := c.ServerID
+	p.Put(c)
+
+	if c, err = p.Get(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if c.ServerID != first {
+		t.Fatalf("a connection idle for an instant was not reused (server ids %d, %d)", first, c.ServerID)
+	}
+	p.Put(c)
+
+	time.Sleep(600 * time.Millisecond) // past half the timeout, before the server's close
+	if c, err = p.Get(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(c)
+	if c.ServerID == first {
+		t.Fatal("the pool handed out a connection 0.6 s from its 1 s wait_timeout")
+	}
+	if err := c.ApplyState(ctx, &State{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+}
