@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -707,10 +706,5 @@ func (c *Conn) AdoptState(s *State) {
 		c.vars[k] = v
 	}
 	c.stateKey = s.Key()
-	c.serverIdleLimit = 0
-	if v, ok := c.vars["@@wait_timeout"]; ok {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
-			c.serverIdleLimit = time.Duration(secs * float64(time.Second))
-		}
-	}
+	c.serverIdleLimit, _ = s.Seconds("@@wait_timeout")
 }

@@ -2,7 +2,9 @@ package backend
 
 import (
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // NamesVar is the pseudo-variable holding a session's SET NAMES argument.
@@ -36,6 +38,20 @@ func (s *State) Unset(name string) {
 func (s *State) Get(name string) (string, bool) {
 	v, ok := s.assign[name]
 	return v, ok
+}
+
+// Seconds reads a variable counting seconds (wait_timeout); ok is false
+// when it is not set or not a positive number.
+func (s *State) Seconds(name string) (d time.Duration, ok bool) {
+	v, set := s.assign[name]
+	if !set {
+		return 0, false // before parsing: a failed parse allocates its error
+	}
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil || secs <= 0 {
+		return 0, false
+	}
+	return time.Duration(secs * float64(time.Second)), true
 }
 
 // Reset returns the state to the defaults (COM_RESET_CONNECTION).

@@ -144,15 +144,10 @@ func (s *Session) idleTimeout() time.Duration {
 // secondsVariable is a session variable counting seconds, as the session
 // set it, or def when it did not (or set nonsense).
 func (s *Session) secondsVariable(name string, def time.Duration) time.Duration {
-	v, ok := s.state.Get(name)
-	if !ok {
-		return def
+	if d, ok := s.state.Seconds(name); ok {
+		return d
 	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs <= 0 {
-		return def
-	}
-	return time.Duration(secs * float64(time.Second))
+	return def
 }
 
 // routeLabel maps a route type to the metrics' route label.
