@@ -52,10 +52,12 @@ type Conn struct {
 
 	broken   bool
 	idleFrom time.Time
-	// serverIdleLimit is the wait_timeout a session set on the connection
-	// (0: the server's own): the server closes it after that long idle.
-	serverIdleLimit time.Duration
-	scratch         []byte
+	// serverIdleLimit is the connection's wait_timeout (0: unknown): the
+	// server closes it after that long idle. serverWaitTimeout is the
+	// server's own, learnt at dial; a session's SET overrides it.
+	serverIdleLimit   time.Duration
+	serverWaitTimeout time.Duration
+	scratch           []byte
 	// cacheMetadata: the server skips column definitions of prepared
 	// statements' results that did not change (MariaDB's extended
 	// capability, negotiated at dial).
@@ -393,9 +395,9 @@ func (c *Conn) Close() {
 }
 
 // reusable reports whether an idle connection can serve another statement.
-// One a session gave a short wait_timeout is dropped while part of that
-// timeout is still left: a liveness check cannot see the server's close
-// that comes a moment after it.
+// One near its wait_timeout (the server's, or a session's SET) is dropped
+// while part of that timeout is still left: a liveness check cannot see the
+// server's close that comes a moment after it.
 func (c *Conn) reusable() bool {
 	idle := time.Since(c.idleFrom)
 	if limit := c.serverIdleLimit; limit > 0 && idle >= limit-min(limit/2, time.Second) {
@@ -706,5 +708,22 @@ func (c *Conn) AdoptState(s *State) {
 		c.vars[k] = v
 	}
 	c.stateKey = s.Key()
-	c.serverIdleLimit, _ = s.Seconds("@@wait_timeout")
+	c.serverIdleLimit = c.serverWaitTimeout
+	if d, ok := s.Seconds("@@wait_timeout"); ok {
+		c.serverIdleLimit = d
+	}
+}
+
+// learnWaitTimeout reads the server's wait_timeout for the connection, so
+// that the pool does not hand it out just as the server closes it.
+func (c *Conn) learnWaitTimeout(ctx context.Context) error {
+	res, err := c.exec(ctx, "SELECT @@wait_timeout", false)
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
+		c.serverWaitTimeout, _ = parseSeconds(string(res.Rows[0][0]))
+		c.serverIdleLimit = c.serverWaitTimeout
+	}
+	return nil
 }

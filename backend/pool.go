@@ -119,6 +119,11 @@ func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, err
 		<-p.tokens
 		return nil, err
 	}
+	if err := c.learnWaitTimeout(ctx); err != nil {
+		c.Close()
+		<-p.tokens
+		return nil, err
+	}
 	c.pool = p
 	p.track(c)
 	p.inUse.Add(1)

@@ -8,12 +8,13 @@ import (
 	"github.com/shardproxy/shardproxy/tests/mariadbtest"
 )
 
-func startServer(t *testing.T) *mariadbtest.Server {
+// startServer starts a MariaDB server for one test, with extra mariadbd flags.
+func startServer(t *testing.T, args ...string) *mariadbtest.Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs MariaDB")
 	}
-	srv, err := mariadbtest.Start(mariadbtest.Options{})
+	srv, err := mariadbtest.Start(mariadbtest.Options{Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,12 +162,25 @@ func TestPoolPrefersConnectionInDatabase(t *testing.T) {
 	}
 }
 
-// TestPoolDropsConnNearSessionWaitTimeout: a connection a session gave a
-// short wait_timeout is about to be closed by the server; the pool must not
-// hand it out near that deadline (a liveness check then still passes, and
-// the statement meets the close), but reuses it while it is fresh.
-func TestPoolDropsConnNearSessionWaitTimeout(t *testing.T) {
-	srv := startServer(t)
+// TestPoolDropsConnNearWaitTimeout: the pool does not hand out a connection
+// the server is about to close for its wait_timeout, whether a session set
+// it or it is the server's own.
+func TestPoolDropsConnNearWaitTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		serverArgs []string
+		session    string // the session's wait_timeout, "" for none
+	}{
+		{name: "session", session: "1"},
+		{name: "server", serverArgs: []string{"--wait-timeout=1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testPoolDropsConnNearWaitTimeout(t, startServer(t, tc.serverArgs...), tc.session)
+		})
+	}
+}
+
+func testPoolDropsConnNearWaitTimeout(t *testing.T, srv *mariadbtest.Server, session string) {
 	ctx := context.Background()
 	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 4, IdleTimeout: time.Hour})
 	defer p.Close()
@@ -174,10 +188,12 @@ func TestPoolDropsConnNearSessionWaitTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var short State
-	short.Set("@@wait_timeout", "1")
-	if err := c.ApplyState(ctx, &short); err != nil {
-		t.Fatal(err)
+	if session != "" {
+		var short State
+		short.Set("@@wait_timeout", session)
+		if err := c.ApplyState(ctx, &short); err != nil {
+			t.Fatal(err)
+		}
 	}
 	first := c.ServerID
 	p.Put(c)

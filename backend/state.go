@@ -47,6 +47,11 @@ func (s *State) Seconds(name string) (d time.Duration, ok bool) {
 	if !set {
 		return 0, false // before parsing: a failed parse allocates its error
 	}
+	return parseSeconds(v)
+}
+
+// parseSeconds reads a positive number of seconds, as timeout variables hold.
+func parseSeconds(v string) (time.Duration, bool) {
 	secs, err := strconv.ParseFloat(v, 64)
 	if err != nil || secs <= 0 {
 		return 0, false
