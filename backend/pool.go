@@ -119,13 +119,12 @@ func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, err
 		<-p.tokens
 		return nil, err
 	}
+	c.pool = p
+	p.track(c) // the monitor also watches the first query
 	if err := c.learnWaitTimeout(ctx); err != nil {
-		c.Close()
-		<-p.tokens
+		p.discard(c)
 		return nil, err
 	}
-	c.pool = p
-	p.track(c)
 	p.inUse.Add(1)
 	return c, nil
 }
