@@ -21,7 +21,6 @@ package engine
 
 import (
 	"context"
-	"io"
 
 	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
@@ -147,10 +146,3 @@ type passStream struct {
 
 func (p *passStream) Fields() []wire.Field { return p.in.Fields() }
 func (p *passStream) Close() error         { return p.in.Close() }
-
-// emptyStream has fields and no rows.
-type emptyStream struct{ fields []wire.Field }
-
-func (e *emptyStream) Fields() []wire.Field    { return e.fields }
-func (e *emptyStream) Next() ([][]byte, error) { return nil, io.EOF }
-func (e *emptyStream) Close() error            { return nil }

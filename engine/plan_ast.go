@@ -63,8 +63,6 @@ func contains(n ast.Node, pred func(ast.Node) bool) bool {
 
 func isAggregate(n ast.Node) bool   { _, ok := n.(*ast.AggregateFuncExpr); return ok }
 func isParam(n ast.Node) bool       { _, ok := n.(*test_driver.ParamMarkerExpr); return ok }
-func isSubquery(n ast.Node) bool    { _, ok := n.(*ast.SubqueryExpr); return ok }
-func isWindowFunc(n ast.Node) bool  { _, ok := n.(*ast.WindowFuncExpr); return ok }
 func isColumnRef(n ast.Node) bool   { _, ok := n.(*ast.ColumnNameExpr); return ok }
 func containsParam(n ast.Node) bool { return contains(n, isParam) }
 

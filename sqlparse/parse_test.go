@@ -10,17 +10,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
-func params(t *testing.T, node ast.Node) []int {
-	t.Helper()
-	var c paramCollector
-	node.Accept(&c)
-	var orders []int
-	for _, p := range c.params {
-		orders = append(orders, p.Order)
-	}
-	return orders
-}
-
 func TestParseMultiAndParamOrder(t *testing.T) {
 	stmts, err := Parse("SELECT ? FROM t WHERE a = ? LIMIT ? OFFSET ?; UPDATE t SET b = ? WHERE c = ?")
 	if err != nil {

@@ -235,9 +235,9 @@ func appendParamTemporal(b []byte, typ byte, t temporalValue) []byte {
 
 // Text returns the value's canonical text: integers in decimal, floats with
 // the digits that round-trip (a FLOAT widened to double as MySQL does),
-// decimals as written, temporal values with all six fractional digits
-// when they have any, and the raw bytes of strings and blobs. It is "" for NULL and for
-// a Value that does not decode.
+// decimals as written, temporal values with all six fractional digits when
+// they have any, and the raw bytes of strings and blobs. It is "" for NULL
+// and for a Value that does not decode.
 func (p Param) Text() string {
 	b, ok := p.appendText(nil)
 	if !ok {
