@@ -75,7 +75,7 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 // acquire returns the connection a statement on shard uses: the transaction's
 // pinned primary connection, or a pooled one with the session's state applied.
 func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool) (*backend.Conn, error) {
-	s.releaseWarnConn()
+	s.forgetWarnings()
 	s.noteShard(shard)
 	sh := sc.shards[shard]
 	if s.inTx || !s.autocommit {

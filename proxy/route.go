@@ -111,7 +111,8 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	if implicit {
 		s.setInTx(true)
 	}
-	ok, err := s.writeEverywhere(ctx, sc, rt, params)
+	warnings := s.newShardWarnings()
+	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings)
 	if implicit {
 		if err != nil {
 			s.rollback(ctx)
@@ -124,6 +125,7 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	if err != nil {
 		return err
 	}
+	s.keepWarnings(warnings)
 	return s.okPacket(ok, more)
 }
 
@@ -137,7 +139,7 @@ func spansNodes(sc *schema, rt *router.Route) bool {
 	return false
 }
 
-func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value) (wire.OK, error) {
+func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *shardWarnings) (wire.OK, error) {
 	var total wire.OK
 	for i, t := range rt.Targets {
 		sql, err := t.Inline(params)
@@ -149,6 +151,9 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 			return total, err
 		}
 		res, err := c.Exec(ctx, sql)
+		if err == nil && (!rt.Broadcast || i == 0) {
+			warnings.collect(ctx, c, res.OK.Warnings)
+		}
 		s.release(c, 0)
 		if err != nil {
 			return total, err
@@ -160,12 +165,12 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 			continue
 		}
 		total.AffectedRows += res.OK.AffectedRows
-		total.Warnings += res.OK.Warnings
 		if total.LastInsertID == 0 {
 			total.LastInsertID = res.OK.LastInsertID
 		}
 	}
 	total.Info = nil
+	total.Warnings = warnings.total()
 	if rt.InsertID != 0 {
 		total.LastInsertID = rt.InsertID
 	}

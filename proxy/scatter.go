@@ -82,7 +82,7 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	maxRows := s.topo().cfg.MaxMergeRows
-	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows}
+	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newShardWarnings()}
 	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit {
 		return s.relayConcat(ctx, shards, more)
 	}
@@ -118,7 +118,14 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 			return err
 		}
 	}
-	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+	return s.endMerged(shards, more)
+}
+
+// endMerged sends the EOF that ends a merged result, with the warnings
+// the shards reported.
+func (s *Session) endMerged(ss *shardSet, more bool) error {
+	s.keepWarnings(ss.warnings)
+	return s.write(wire.AppendEOF(s.scratch[:0], ss.warnings.total(), s.patchStatus(0, more)))
 }
 
 // relayConcat answers a SELECT whose rows need no merge (no order, limit
@@ -171,7 +178,7 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 			return err
 		}
 	}
-	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+	return s.endMerged(ss, more)
 }
 
 // writeFields sends a result's column count and definitions.

@@ -77,9 +77,10 @@ type Session struct {
 	scratch          []byte    // reused for packets the proxy re-encodes
 	shape            []byte    // reused for statement shapes (plan cache keys)
 	shapeValues      []router.Value
-	packetsOut       uint64        // packets written to the client: is a retry safe?
-	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
-	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
+	packetsOut       uint64         // packets written to the client: is a retry safe?
+	pendingIsolation string         // SET TRANSACTION without SESSION: the next transaction only
+	warnConn         *backend.Conn  // kept after a statement with warnings, for SHOW WARNINGS
+	shardWarnings    *shardWarnings // kept after a multi-shard statement with warnings, likewise
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
@@ -322,7 +323,7 @@ func (s *Session) currentSchema() (*schema, *wire.Error) {
 // resetSession implements COM_RESET_CONNECTION.
 func (s *Session) resetSession() {
 	s.rollbackAll()
-	s.releaseWarnConn()
+	s.forgetWarnings()
 	s.state.Reset()
 	s.setHandshakeCharset()
 	s.autocommit = true
@@ -413,10 +414,12 @@ func (s *Session) killSession(id uint32, queryOnly bool) error {
 // open transaction is rolled back, never left for the next user of the pool.
 func (s *Session) cleanup() {
 	s.rollbackAll()
-	s.releaseWarnConn()
+	s.forgetWarnings()
 }
 
-func (s *Session) releaseWarnConn() {
+// forgetWarnings drops the last statement's warnings: a new one begins.
+func (s *Session) forgetWarnings() {
+	s.shardWarnings = nil
 	if s.warnConn != nil {
 		s.warnConn.Pool().Put(s.warnConn)
 		s.warnConn = nil

@@ -41,7 +41,8 @@ type shardSet struct {
 	maxRows int
 	// fanIn, when set, receives every streaming shard's batches in the
 	// order they fill, for a relay that does not care which shard is next.
-	fanIn chan *rowBatch
+	fanIn    chan *rowBatch
+	warnings *shardWarnings // what the shards reported at the end of their rows
 }
 
 // Open runs every target's statement and returns their streams in target
@@ -222,6 +223,8 @@ func (ss *shardSet) readAll(ctx context.Context, c *backend.Conn, shard int, sql
 			return nil, err
 		}
 		if wire.IsEOF(p) {
+			count, _ := wire.EOFStatus(p)
+			ss.warnings.collect(ctx, c, count)
 			break
 		}
 		if p[0] == wire.ErrHeader {
@@ -283,10 +286,11 @@ type rowBatch struct {
 
 // shardStream is one shard's answer, read by its own goroutine.
 type shardStream struct {
-	c       *backend.Conn
-	fields  []wire.Field
-	pinned  bool // a transaction's connection: Close waits for it
-	release func()
+	c        *backend.Conn
+	fields   []wire.Field
+	warnings *shardWarnings
+	pinned   bool // a transaction's connection: Close waits for it
+	release  func()
 
 	batches chan *rowBatch // filled by the reader
 	out     chan *rowBatch // where the reader sends: batches, or the set's fanIn
@@ -354,7 +358,7 @@ func (ss *shardSet) startStream(ctx context.Context, c *backend.Conn, shard int)
 		return nil, err
 	}
 	st := &shardStream{
-		c: c, fields: fields, pinned: s.isTxConn(c),
+		c: c, fields: fields, warnings: ss.warnings, pinned: s.isTxConn(c),
 		batches: make(chan *rowBatch, batchesPerShard),
 		free:    make(chan *rowBatch, batchesPerShard),
 		done:    make(chan struct{}),
@@ -483,6 +487,8 @@ func (st *shardStream) read(ctx context.Context, cancel context.CancelFunc) {
 				return
 			}
 			if wire.IsEOF(p) {
+				count, _ := wire.EOFStatus(p)
+				st.warnings.collect(ctx, c, count)
 				b.eof = true
 				st.out <- b
 				return

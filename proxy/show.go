@@ -20,6 +20,9 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 	case ast.ShowProcessList:
 		return s.showProcessList(more)
 	case ast.ShowWarnings, ast.ShowErrors:
+		if s.shardWarnings != nil {
+			return s.showKeptWarnings(st, more)
+		}
 		if s.warnConn != nil {
 			c := s.warnConn
 			s.warnConn = nil
@@ -30,7 +33,7 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 		if s.inTx && len(s.branches) > 0 {
 			break
 		}
-		return s.writeRows([]string{"Level", "Code", "Message"}, nil, more)
+		return s.showKeptWarnings(st, more)
 	}
 	// Everything else runs on the default shard of the schema it names.
 	var sc *schema

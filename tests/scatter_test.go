@@ -32,6 +32,10 @@ var oracleDDL = []string{
 type oracleCluster struct {
 	proxy  *sql.DB
 	oracle *sql.DB
+	// For clients other than database/sql: the proxy's address and the
+	// oracle's database (on nodes[0]'s primary, as root).
+	proxyAddr  string
+	oracleName string
 }
 
 func newOracleCluster(t *testing.T) *oracleCluster {
@@ -49,13 +53,14 @@ func newOracleCluster(t *testing.T) *oracleCluster {
 		},
 	})
 	p := startProxy(t, cfg)
-	c := &oracleCluster{proxy: p.open(t, "scat")}
+	c := &oracleCluster{proxy: p.open(t, "scat"), proxyAddr: p.addr}
 	root, err := nodes[0].Primary.DB("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer root.Close()
 	oracleName := prefix + "_oracle"
+	c.oracleName = oracleName
 	mustExec(t, root, "CREATE DATABASE "+oracleName)
 	if c.oracle, err = nodes[0].Primary.DB(oracleName); err != nil {
 		t.Fatal(err)

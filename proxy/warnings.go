@@ -1,0 +1,104 @@
+package proxy
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/backend"
+)
+
+// defaultMaxErrorCount is MariaDB's max_error_count: how many messages
+// SHOW WARNINGS keeps for one statement.
+const defaultMaxErrorCount = 64
+
+// shardWarnings gathers the warnings of a statement that ran on several
+// shards, as one server would have kept them: the count every warning adds
+// to, and the first max_error_count messages for SHOW WARNINGS. Shard
+// readers add to it from their own goroutines.
+type shardWarnings struct {
+	mu    sync.Mutex
+	count int
+	rows  [][][]byte // Level, Code, Message
+	limit int
+}
+
+func (s *Session) newShardWarnings() *shardWarnings {
+	limit := defaultMaxErrorCount
+	if v, ok := s.state.Get("max_error_count"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			limit = n
+		}
+	}
+	return &shardWarnings{limit: limit}
+}
+
+// collect adds the warnings a shard reported (count, from its OK or EOF
+// packet), reading their messages from c before c serves anything else.
+func (w *shardWarnings) collect(ctx context.Context, c *backend.Conn, count uint16) {
+	if count == 0 {
+		return
+	}
+	var rows [][][]byte
+	if res, err := c.Exec(ctx, "SHOW WARNINGS"); err == nil {
+		rows = res.Rows
+	}
+	// Without the messages (the connection failed) the count still holds,
+	// as warning_count does beyond max_error_count.
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.count += int(count)
+	for _, r := range rows {
+		if len(w.rows) >= w.limit {
+			break
+		}
+		if len(r) == 3 {
+			w.rows = append(w.rows, r)
+		}
+	}
+}
+
+// total is the count an answer's OK or EOF packet carries.
+func (w *shardWarnings) total() uint16 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return uint16(min(w.count, 0xffff))
+}
+
+// keepWarnings makes w what SHOW WARNINGS answers until the next statement.
+func (s *Session) keepWarnings(w *shardWarnings) {
+	if w.total() > 0 {
+		s.shardWarnings = w
+	}
+}
+
+// showKeptWarnings answers SHOW WARNINGS / SHOW ERRORS (and their COUNT(*)
+// forms) from what a multi-shard statement left, or nothing.
+func (s *Session) showKeptWarnings(st *ast.ShowStmt, more bool) error {
+	errorsOnly := st.Tp == ast.ShowErrors
+	var rows [][][]byte
+	count := 0
+	if w := s.shardWarnings; w != nil {
+		w.mu.Lock()
+		for _, r := range w.rows {
+			if !errorsOnly || string(r[0]) == "Error" {
+				rows = append(rows, r)
+			}
+		}
+		count = w.count
+		if errorsOnly {
+			count = len(rows)
+		}
+		w.mu.Unlock()
+	}
+	if st.CountWarningsOrErrors {
+		name := "@@session.warning_count"
+		if errorsOnly {
+			name = "@@session.error_count"
+		}
+		return s.writeRows([]string{name}, [][][]byte{{[]byte(strconv.Itoa(count))}}, more)
+	}
+	return s.writeRows([]string{"Level", "Code", "Message"}, rows, more)
+}
