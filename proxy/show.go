@@ -23,11 +23,13 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 		if s.shardWarnings != nil {
 			return s.showKeptWarnings(st, more)
 		}
-		if s.warnConn != nil {
-			c := s.warnConn
-			s.warnConn = nil
+		if c := s.warnConn; c != nil {
+			// A SHOW does not clear the diagnostics: the connection stays
+			// kept for the next SHOW, until a statement reaches a backend.
 			_, err := s.relay(ctx, c, relayOptions{query: text, more: more})
-			c.Pool().Put(c)
+			if c.Broken() {
+				s.forgetWarnings()
+			}
 			return err
 		}
 		if s.inTx && len(s.branches) > 0 {
