@@ -262,6 +262,7 @@ func (s *Session) write(p []byte) error {
 	if len(p) > 0 && p[0] == wire.ErrHeader {
 		// No other packet to the client starts with 0xff: count the error.
 		s.noteErrorPacket(p)
+		s.keepError(wire.ParseError(p))
 	}
 	if err := s.io.WritePacket(p); err != nil {
 		return clientGone{err}

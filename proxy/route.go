@@ -111,7 +111,7 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	if implicit {
 		s.setInTx(true)
 	}
-	warnings := s.newShardWarnings()
+	warnings := s.newDiagnostics()
 	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings)
 	if implicit {
 		if err != nil {
@@ -139,7 +139,7 @@ func spansNodes(sc *schema, rt *router.Route) bool {
 	return false
 }
 
-func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *shardWarnings) (wire.OK, error) {
+func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics) (wire.OK, error) {
 	var total wire.OK
 	for i, t := range rt.Targets {
 		sql, err := t.Inline(params)

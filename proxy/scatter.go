@@ -82,7 +82,7 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	maxRows := s.topo().cfg.MaxMergeRows
-	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newShardWarnings()}
+	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newDiagnostics()}
 	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit {
 		return s.relayConcat(ctx, shards, more)
 	}

@@ -77,10 +77,10 @@ type Session struct {
 	scratch          []byte    // reused for packets the proxy re-encodes
 	shape            []byte    // reused for statement shapes (plan cache keys)
 	shapeValues      []router.Value
-	packetsOut       uint64         // packets written to the client: is a retry safe?
-	pendingIsolation string         // SET TRANSACTION without SESSION: the next transaction only
-	warnConn         *backend.Conn  // kept after a statement with warnings, for SHOW WARNINGS
-	shardWarnings    *shardWarnings // kept after a multi-shard statement with warnings, likewise
+	packetsOut       uint64        // packets written to the client: is a retry safe?
+	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
+	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
+	diagnostics      *diagnostics  // kept after an error, or a multi-shard statement's warnings, likewise
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
@@ -295,6 +295,7 @@ func (s *Session) writeOK(ok wire.OK) error {
 // failure, so a failed statement does not end the session.
 func (s *Session) writeError(e *wire.Error) error {
 	s.noteError(e.Code)
+	s.keepError(e)
 	return s.io.WritePacket(wire.AppendError(nil, e))
 }
 
@@ -419,7 +420,7 @@ func (s *Session) cleanup() {
 
 // forgetWarnings drops the last statement's warnings: a new one begins.
 func (s *Session) forgetWarnings() {
-	s.shardWarnings = nil
+	s.diagnostics = nil
 	if s.warnConn != nil {
 		s.warnConn.Pool().Put(s.warnConn)
 		s.warnConn = nil

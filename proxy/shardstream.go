@@ -42,7 +42,7 @@ type shardSet struct {
 	// fanIn, when set, receives every streaming shard's batches in the
 	// order they fill, for a relay that does not care which shard is next.
 	fanIn    chan *rowBatch
-	warnings *shardWarnings // what the shards reported at the end of their rows
+	warnings *diagnostics // what the shards reported at the end of their rows
 }
 
 // Open runs every target's statement and returns their streams in target
@@ -288,7 +288,7 @@ type rowBatch struct {
 type shardStream struct {
 	c        *backend.Conn
 	fields   []wire.Field
-	warnings *shardWarnings
+	warnings *diagnostics
 	pinned   bool // a transaction's connection: Close waits for it
 	release  func()
 

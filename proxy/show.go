@@ -20,22 +20,26 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 	case ast.ShowProcessList:
 		return s.showProcessList(more)
 	case ast.ShowWarnings, ast.ShowErrors:
-		if s.shardWarnings != nil {
-			return s.showKeptWarnings(st, more)
+		if s.diagnostics != nil {
+			return s.showDiagnostics(st, more)
 		}
 		if c := s.warnConn; c != nil {
 			// A SHOW does not clear the diagnostics: the connection stays
-			// kept for the next SHOW, until a statement reaches a backend.
+			// kept for the next SHOW, until a statement reaches a backend
+			// or one fails. In use, it is not kept meanwhile.
+			s.warnConn = nil
 			_, err := s.relay(ctx, c, relayOptions{query: text, more: more})
-			if c.Broken() {
-				s.forgetWarnings()
+			if c.Broken() || s.diagnostics != nil {
+				c.Pool().Put(c)
+			} else {
+				s.warnConn = c
 			}
 			return err
 		}
 		if s.inTx && len(s.branches) > 0 {
 			break
 		}
-		return s.showKeptWarnings(st, more)
+		return s.showDiagnostics(st, more)
 	}
 	// Everything else runs on the default shard of the schema it names.
 	var sc *schema

@@ -8,36 +8,39 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/wire"
 )
 
 // defaultMaxErrorCount is MariaDB's max_error_count: how many messages
 // SHOW WARNINGS keeps for one statement.
 const defaultMaxErrorCount = 64
 
-// shardWarnings gathers the warnings of a statement that ran on several
-// shards, as one server would have kept them: the count every warning adds
-// to, and the first max_error_count messages for SHOW WARNINGS. Shard
-// readers add to it from their own goroutines.
-type shardWarnings struct {
+// diagnostics are what SHOW WARNINGS lists after a statement the proxy
+// cannot leave to one backend connection: one that ran on several shards
+// (its warnings gathered as one server would have kept them: the count
+// every warning adds to, and the first max_error_count messages), or one
+// that failed (its error). Shard readers add to it from their own
+// goroutines.
+type diagnostics struct {
 	mu    sync.Mutex
 	count int
 	rows  [][][]byte // Level, Code, Message
 	limit int
 }
 
-func (s *Session) newShardWarnings() *shardWarnings {
+func (s *Session) newDiagnostics() *diagnostics {
 	limit := defaultMaxErrorCount
 	if v, ok := s.state.Get("max_error_count"); ok {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			limit = n
 		}
 	}
-	return &shardWarnings{limit: limit}
+	return &diagnostics{limit: limit}
 }
 
 // collect adds the warnings a shard reported (count, from its OK or EOF
 // packet), reading their messages from c before c serves anything else.
-func (w *shardWarnings) collect(ctx context.Context, c *backend.Conn, count uint16) {
+func (w *diagnostics) collect(ctx context.Context, c *backend.Conn, count uint16) {
 	if count == 0 {
 		return
 	}
@@ -61,26 +64,34 @@ func (w *shardWarnings) collect(ctx context.Context, c *backend.Conn, count uint
 }
 
 // total is the count an answer's OK or EOF packet carries.
-func (w *shardWarnings) total() uint16 {
+func (w *diagnostics) total() uint16 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return uint16(min(w.count, 0xffff))
 }
 
 // keepWarnings makes w what SHOW WARNINGS answers until the next statement.
-func (s *Session) keepWarnings(w *shardWarnings) {
+func (s *Session) keepWarnings(w *diagnostics) {
 	if w.total() > 0 {
-		s.shardWarnings = w
+		s.diagnostics = w
 	}
 }
 
-// showKeptWarnings answers SHOW WARNINGS / SHOW ERRORS (and their COUNT(*)
+// keepError makes an error sent to the client the statement's diagnostics,
+// as MariaDB lists an error in SHOW WARNINGS and SHOW ERRORS.
+func (s *Session) keepError(e *wire.Error) {
+	s.forgetWarnings()
+	row := [][]byte{[]byte("Error"), strconv.AppendUint(nil, uint64(e.Code), 10), []byte(e.Message)}
+	s.diagnostics = &diagnostics{count: 1, rows: [][][]byte{row}, limit: 1}
+}
+
+// showDiagnostics answers SHOW WARNINGS / SHOW ERRORS (and their COUNT(*)
 // forms) from what a multi-shard statement left, or nothing.
-func (s *Session) showKeptWarnings(st *ast.ShowStmt, more bool) error {
+func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	errorsOnly := st.Tp == ast.ShowErrors
 	var rows [][][]byte
 	count := 0
-	if w := s.shardWarnings; w != nil {
+	if w := s.diagnostics; w != nil {
 		w.mu.Lock()
 		for _, r := range w.rows {
 			if !errorsOnly || string(r[0]) == "Error" {
