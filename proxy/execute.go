@@ -121,6 +121,7 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 // release returns a connection after a statement. Transaction connections
 // stay pinned; one that produced warnings is kept for SHOW WARNINGS.
 func (s *Session) release(c *backend.Conn, warnings uint16) {
+	s.lastWarnings = warnings
 	if s.isTxConn(c) {
 		return
 	}

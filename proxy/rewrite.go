@@ -23,7 +23,7 @@ type rewriter struct {
 	rewriting  bool
 	needed     bool
 	infoSchema bool // reads information_schema: literals naming the schema are translated
-	sessionFns bool // uses DATABASE(), CONNECTION_ID() or LAST_INSERT_ID()
+	sessionFns bool // uses DATABASE(), CONNECTION_ID(), LAST_INSERT_ID() or @@warning_count
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool
 }
@@ -77,7 +77,7 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 				n.AsName = ast.NewCIStr(strings.TrimSpace(n.Text()))
 			}
 		}
-	case *ast.FuncCallExpr:
+	case *ast.FuncCallExpr, *ast.VariableExpr:
 		if _, ok := r.sessionFunc(n); ok {
 			r.needed = true
 			r.sessionFns = true
@@ -105,8 +105,23 @@ func (r *rewriter) Leave(n ast.Node) (ast.Node, bool) {
 	return n, true
 }
 
-// sessionFunc returns the value of a function the proxy answers itself.
+// sessionFunc returns the value of a function or variable the proxy
+// answers itself. The diagnostics counters are the last statement's, which
+// the session keeps; a backend connection's would be another statement's.
 func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
+	if v, ok := n.(*ast.VariableExpr); ok {
+		if !v.IsSystem || v.IsGlobal {
+			return nil, false
+		}
+		warnings, errors := r.s.diagnosticCounts()
+		switch strings.ToLower(v.Name) {
+		case "warning_count":
+			return uint64(warnings), true
+		case "error_count":
+			return uint64(errors), true
+		}
+		return nil, false
+	}
 	f, ok := n.(*ast.FuncCallExpr)
 	if !ok {
 		return nil, false

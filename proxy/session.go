@@ -81,6 +81,7 @@ type Session struct {
 	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
 	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
 	diagnostics      *diagnostics  // kept after an error, or a multi-shard statement's warnings, likewise
+	lastWarnings     uint16        // the warning count of the last statement one connection answered
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
@@ -420,7 +421,7 @@ func (s *Session) cleanup() {
 
 // forgetWarnings drops the last statement's warnings: a new one begins.
 func (s *Session) forgetWarnings() {
-	s.diagnostics = nil
+	s.diagnostics, s.lastWarnings = nil, 0
 	if s.warnConn != nil {
 		s.warnConn.Pool().Put(s.warnConn)
 		s.warnConn = nil

@@ -85,31 +85,44 @@ func (s *Session) keepError(e *wire.Error) {
 	s.diagnostics = &diagnostics{count: 1, rows: [][][]byte{row}, limit: 1}
 }
 
+// diagnosticCounts are the last statement's @@warning_count and
+// @@error_count.
+func (s *Session) diagnosticCounts() (warnings, errors int) {
+	d := s.diagnostics
+	if d == nil {
+		return int(s.lastWarnings), 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, r := range d.rows {
+		if string(r[0]) == "Error" {
+			errors++
+		}
+	}
+	return d.count, errors
+}
+
 // showDiagnostics answers SHOW WARNINGS / SHOW ERRORS (and their COUNT(*)
 // forms) from what a multi-shard statement left, or nothing.
 func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	errorsOnly := st.Tp == ast.ShowErrors
+	if st.CountWarningsOrErrors {
+		warnings, errors := s.diagnosticCounts()
+		name, n := "@@session.warning_count", warnings
+		if errorsOnly {
+			name, n = "@@session.error_count", errors
+		}
+		return s.writeRows([]string{name}, [][][]byte{{strconv.AppendInt(nil, int64(n), 10)}}, more)
+	}
 	var rows [][][]byte
-	count := 0
-	if w := s.diagnostics; w != nil {
-		w.mu.Lock()
-		for _, r := range w.rows {
+	if d := s.diagnostics; d != nil {
+		d.mu.Lock()
+		for _, r := range d.rows {
 			if !errorsOnly || string(r[0]) == "Error" {
 				rows = append(rows, r)
 			}
 		}
-		count = w.count
-		if errorsOnly {
-			count = len(rows)
-		}
-		w.mu.Unlock()
-	}
-	if st.CountWarningsOrErrors {
-		name := "@@session.warning_count"
-		if errorsOnly {
-			name = "@@session.error_count"
-		}
-		return s.writeRows([]string{name}, [][][]byte{{[]byte(strconv.Itoa(count))}}, more)
+		d.mu.Unlock()
 	}
 	return s.writeRows([]string{"Level", "Code", "Message"}, rows, more)
 }
