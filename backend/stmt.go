@@ -88,14 +88,29 @@ func (c *Conn) readDefs(n int) ([][]byte, error) {
 // stmtKey names a prepared statement: its text, in its database.
 type stmtKey struct{ db, sql string }
 
-// closeAllStmts deallocates every statement; COM_STMT_CLOSE has no reply.
+// closeAllStmts deallocates every statement.
 func (c *Conn) closeAllStmts() {
-	var id [4]byte
 	for key, st := range c.stmts {
-		binary.LittleEndian.PutUint32(id[:], st.ID)
-		if err := c.send(append(c.scratch[:0], ComStmtClose, id[0], id[1], id[2], id[3]), false); err != nil {
+		if c.closeStmt(st) != nil {
 			return
 		}
 		delete(c.stmts, key)
 	}
+}
+
+// ForgetStmt deallocates the statement prepared for sql, if any: a text
+// that carries one execution's values would otherwise stay, one per value.
+func (c *Conn) ForgetStmt(sql string) {
+	key := stmtKey{c.db, sql}
+	if st, ok := c.stmts[key]; ok {
+		delete(c.stmts, key)
+		_ = c.closeStmt(st)
+	}
+}
+
+// closeStmt sends COM_STMT_CLOSE, which has no reply.
+func (c *Conn) closeStmt(st *Stmt) error {
+	var id [4]byte
+	binary.LittleEndian.PutUint32(id[:], st.ID)
+	return c.send(append(c.scratch[:0], ComStmtClose, id[0], id[1], id[2], id[3]), false)
 }

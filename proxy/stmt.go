@@ -31,6 +31,10 @@ type clientStmt struct {
 	plan       *router.Plan // routing on a sharded schema; nil: the default shard
 	merge      *mergeSlot   // the plan's merge, when it reaches several shards
 	table      string       // an INSERT's table, for its id sequence
+	// sessionValues: the text calls functions the proxy answers from the
+	// session (LAST_INSERT_ID(), @@warning_count), whose values change
+	// between executions.
+	sessionValues bool
 }
 
 const erUnsupportedPS = 1295
@@ -100,6 +104,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		if st.backendSQL, err = rw.apply(node, sql); err != nil {
 			return nil, err
 		}
+		st.sessionValues = rw.needsSessionValues()
 		st.read = isRead(node) && !hasPrimaryHint(sql)
 		st.infoSchema = rw.infoSchema
 		if !sc.passThrough() && !st.infoSchema {
@@ -173,7 +178,32 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 }
 
 func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params []wire.Param) error {
-	return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params, 0)
+	if !st.sessionValues {
+		return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params, 0, false)
+	}
+	_, sql, err := s.withSessionValues(st, st.sc.shards[st.shard].db, false)
+	if err != nil {
+		return err
+	}
+	return s.executePrepared(ctx, st, st.shard, sql, st.read, params, 0, true)
+}
+
+// withSessionValues parses a prepared statement again and puts in this
+// execution's session values: the text prepared once holds the values of
+// its prepare. functionsOnly leaves schema names for the router to map.
+func (s *Session) withSessionValues(st *clientStmt, physical string, functionsOnly bool) (ast.StmtNode, string, error) {
+	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
+	if err != nil {
+		return nil, "", err
+	}
+	rw := newRewriter(s, st.sc, physical)
+	rw.functionsOnly = functionsOnly
+	text, err := rw.apply(node, st.sql)
+	if err != nil {
+		return nil, "", err
+	}
+	node.SetText(nil, text)
+	return node, text, nil
 }
 
 // executeRouted binds a prepared statement's values to its plan. One target
@@ -184,7 +214,21 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 	for i := range params {
 		values[i] = routerValue(&params[i])
 	}
-	rt, err := s.bind(ctx, st.sc, st.plan, st.table, values)
+	plan, merge, text := st.plan, st.merge, st.sql
+	if st.sessionValues {
+		node, withValues, err := s.withSessionValues(st, "", true)
+		if err != nil {
+			return err
+		}
+		if plan, merge, err = s.planFor(st.sc, node, withValues, false); err != nil {
+			return err
+		}
+		if merge == nil {
+			merge = &mergeSlot{}
+		}
+		text = withValues
+	}
+	rt, err := s.bind(ctx, st.sc, plan, st.table, values)
 	if err != nil {
 		return err
 	}
@@ -194,7 +238,7 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 			s.route = routeBroadcast
 		}
 		if rt.Kind == router.KindSelect && !rt.Broadcast {
-			return s.execMerge(ctx, st.sc, mergeSource{slot: st.merge, text: st.sql}, values, true, false)
+			return s.execMerge(ctx, st.sc, mergeSource{slot: merge, text: text}, values, true, false)
 		}
 		return s.execWriteEverywhere(ctx, st.sc, rt, values, false)
 	}
@@ -205,10 +249,13 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 		ordered[k] = params[i]
 	}
 	s.noteInsertID(rt)
-	return s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered, rt.InsertID)
+	return s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered, rt.InsertID, st.sessionValues)
 }
 
-func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param, insertID uint64) error {
+// executePrepared runs sql as a prepared statement on shard's connection;
+// oneOff deallocates it there afterwards (a text holding one execution's
+// values).
+func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param, insertID uint64, oneOff bool) error {
 	c, err := s.acquire(ctx, st.sc, shard, read)
 	if err != nil {
 		return err
@@ -231,6 +278,9 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
+	if oneOff {
+		c.ForgetStmt(sql)
+	}
 	s.release(c, warnings)
 	return err
 }

@@ -137,3 +137,16 @@ func TestReexecuteWithoutTypes(t *testing.T) {
 		t.Fatalf("re-execute without types = %q, want eight", got)
 	}
 }
+
+// On a pass-through schema too, a prepared SELECT LAST_INSERT_ID() reads
+// the session's last id at each execution.
+func TestPreparedLastInsertID(t *testing.T) {
+	_, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	preparedLastInsertID(t, conn, "INSERT INTO ai (v) VALUES (1)")
+}

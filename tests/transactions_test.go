@@ -183,6 +183,30 @@ func TestAutoIncrementIDs(t *testing.T) {
 	if err := conn.QueryRowContext(t.Context(), "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil || lid != pid {
 		t.Fatalf("LAST_INSERT_ID() = %d (%v), OK packet said %d", lid, err, pid)
 	}
+	preparedLastInsertID(t, conn, "INSERT INTO users (name) VALUES ('again')")
+}
+
+// preparedLastInsertID checks that a prepared SELECT LAST_INSERT_ID() answers
+// each execution with the id of the insert just before it, not the one
+// before its prepare.
+func preparedLastInsertID(t *testing.T, conn *sql.Conn, insert string) {
+	t.Helper()
+	stmt, err := conn.PrepareContext(t.Context(), "SELECT LAST_INSERT_ID()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	for range 3 {
+		r, err := conn.ExecContext(t.Context(), insert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := r.LastInsertId()
+		var lid int64
+		if err := stmt.QueryRowContext(t.Context()).Scan(&lid); err != nil || lid != id {
+			t.Fatalf("prepared LAST_INSERT_ID() = %d (%v), the insert before it got %d", lid, err, id)
+		}
+	}
 }
 
 // TestIDsUniqueAcrossProxies: clients of two proxies sharing the backends
