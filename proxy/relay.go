@@ -77,6 +77,7 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 			if ok.LastInsertID != 0 {
 				s.lastInsertID = ok.LastInsertID
 			}
+			s.rowCount = int64(ok.AffectedRows)
 			backendMore := ok.Status&wire.StatusMoreResults != 0
 			ok.Status = s.patchStatus(ok.Status, opt.more || backendMore)
 			if err := s.write(wire.AppendOK(s.scratch[:0], ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
@@ -109,6 +110,7 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 
 // relayResultSet streams column definitions and rows after the column count.
 func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical []byte, opt relayOptions) (uint16, bool, error) {
+	s.rowCount = -1
 	n, defsFollow, err := c.ColumnCount(countPacket)
 	if err != nil {
 		return 0, false, err

@@ -23,7 +23,7 @@ type rewriter struct {
 	rewriting  bool
 	needed     bool
 	infoSchema bool // reads information_schema: literals naming the schema are translated
-	sessionFns bool // uses DATABASE(), CONNECTION_ID(), LAST_INSERT_ID() or @@warning_count
+	sessionFns bool // uses DATABASE(), CONNECTION_ID(), LAST_INSERT_ID(), ROW_COUNT() or @@warning_count
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool
 }
@@ -141,6 +141,8 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		if len(f.Args) == 0 {
 			return r.s.lastInsertID, true
 		}
+	case "row_count":
+		return r.s.rowCount, true
 	}
 	return nil, false
 }

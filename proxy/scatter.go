@@ -183,6 +183,7 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 
 // writeFields sends a result's column count and definitions.
 func (s *Session) writeFields(fields []wire.Field) error {
+	s.rowCount = -1
 	if err := s.write(s.appendColumnCount(s.scratch[:0], len(fields), true)); err != nil {
 		return err
 	}

@@ -136,6 +136,7 @@ func nullable(s string) []byte {
 
 // writeRows sends a result set the proxy built itself (text columns).
 func (s *Session) writeRows(columns []string, rows [][][]byte, more bool) error {
+	s.rowCount = -1
 	b := s.appendColumnCount(s.scratch[:0], len(columns), true)
 	if err := s.write(b); err != nil {
 		return err

@@ -81,6 +81,7 @@ func (s *Session) keepWarnings(w *diagnostics) {
 // as MariaDB lists an error in SHOW WARNINGS and SHOW ERRORS.
 func (s *Session) keepError(e *wire.Error) {
 	s.forgetWarnings()
+	s.rowCount = -1
 	row := [][]byte{[]byte("Error"), strconv.AppendUint(nil, uint64(e.Code), 10), []byte(e.Message)}
 	s.diagnostics = &diagnostics{count: 1, rows: [][][]byte{row}, limit: 1}
 }
