@@ -33,7 +33,8 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 		return err
 	}
 	read := isRead(st) && !hasPrimaryHint(text)
-	if !rw.needed && sc.passThrough() && sc.schemaOf(s) {
+	calc := calcsFoundRows(st)
+	if !rw.needed && !calc && sc.passThrough() && sc.schemaOf(s) {
 		c := &cachedPlan{read: read, ddl: isDDL(st)}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
@@ -44,6 +45,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{
 		more: more, logical: sc.name, physical: sc.shards[shard].db, translate: rw.infoSchema,
+		calcFoundRows: calc,
 	})
 }
 
@@ -63,6 +65,9 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	sent := s.packetsOut
 	opt.query = sql
 	warnings, err := s.relay(ctx, c, opt)
+	if err == nil && opt.calcFoundRows {
+		s.readFoundRows(ctx, c)
+	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
 		// The replica died under the statement before answering anything:
@@ -164,7 +169,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	// since its plan depends on the session.
 	rw := newRewriter(s, sc, "")
 	st.Accept(rw)
-	cacheable := !rw.needsSessionValues()
+	cacheable := !rw.needsSessionValues() && !calcsFoundRows(st)
 	if !cacheable {
 		rw.rewriting = true
 		rw.functionsOnly = true

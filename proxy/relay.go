@@ -36,6 +36,9 @@ type relayOptions struct {
 	// hideInternal drops rows whose first value names one of the proxy's
 	// own tables (SHOW TABLES): they are not the application's.
 	hideInternal bool
+	// calcFoundRows: a SELECT SQL_CALC_FOUND_ROWS, whose count the backend
+	// connection that ran it holds for FOUND_ROWS().
+	calcFoundRows bool
 }
 
 // internalTablePrefix starts the names of the tables the proxy keeps on
@@ -176,10 +179,12 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 	var values [][]byte
 	// Rows that need no rewriting go over in bulk from the read buffer.
 	asIs := !opt.hideInternal && !(opt.translate && len(physical) > 0)
+	var rows uint64
 	for {
 		if asIs {
 			n, err := c.RelayRows(s.io)
 			s.packetsOut += uint64(n)
+			rows += uint64(n)
 			if err != nil {
 				c.MarkBroken()
 				return 0, false, clientGone{err}
@@ -190,6 +195,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 			return 0, false, err
 		}
 		if wire.IsEOF(p) {
+			s.foundRows = rows
 			warnings, status := wire.EOFStatus(p)
 			return warnings, status&wire.StatusMoreResults != 0, s.relayEOF(c, p, opt.more)
 		}
@@ -214,6 +220,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 				p = wire.AppendTextRow(s.scratch[:0], values)
 			}
 		}
+		rows++
 		if err := s.write(p); err != nil {
 			c.MarkBroken()
 			return 0, false, err

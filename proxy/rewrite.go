@@ -23,7 +23,7 @@ type rewriter struct {
 	rewriting  bool
 	needed     bool
 	infoSchema bool // reads information_schema: literals naming the schema are translated
-	sessionFns bool // uses DATABASE(), CONNECTION_ID(), LAST_INSERT_ID(), ROW_COUNT() or @@warning_count
+	sessionFns bool // uses DATABASE(), LAST_INSERT_ID(), FOUND_ROWS(), @@warning_count, ...
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool
 }
@@ -143,6 +143,8 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		}
 	case "row_count":
 		return r.s.rowCount, true
+	case "found_rows":
+		return r.s.foundRows, true
 	}
 	return nil, false
 }

@@ -95,11 +95,13 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	if err := s.writeFields(fields); err != nil {
 		return err
 	}
+	sent := uint64(0)
 	for {
 		row, err := rows.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		sent++
 		if err != nil {
 			// An error packet may replace the next row: the client sees
 			// the statement fail, never a result cut short.
@@ -118,12 +120,13 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 			return err
 		}
 	}
-	return s.endMerged(shards, more)
+	return s.endMerged(shards, sent, more)
 }
 
-// endMerged sends the EOF that ends a merged result, with the warnings
-// the shards reported.
-func (s *Session) endMerged(ss *shardSet, more bool) error {
+// endMerged sends the EOF that ends a merged result of rows rows, with the
+// warnings the shards reported.
+func (s *Session) endMerged(ss *shardSet, rows uint64, more bool) error {
+	s.foundRows = rows
 	s.keepWarnings(ss.warnings)
 	return s.write(wire.AppendEOF(s.scratch[:0], ss.warnings.total(), s.patchStatus(0, more)))
 }
@@ -157,8 +160,10 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 	if err := s.writeFields(fields); err != nil {
 		return err
 	}
+	sent := uint64(0)
 	for live := n; live > 0; {
 		b := <-ss.fanIn
+		sent += uint64(len(b.ends))
 		start := 0
 		for _, end := range b.ends {
 			if err := s.write(b.buf[start:end]); err != nil {
@@ -178,7 +183,7 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 			return err
 		}
 	}
-	return s.endMerged(ss, more)
+	return s.endMerged(ss, sent, more)
 }
 
 // writeFields sends a result's column count and definitions.

@@ -83,6 +83,7 @@ type Session struct {
 	diagnostics      *diagnostics  // kept after an error, or a multi-shard statement's warnings, likewise
 	lastWarnings     uint16        // the warning count of the last statement one connection answered
 	rowCount         int64         // ROW_COUNT(): the last statement's affected rows, -1 after a result
+	foundRows        uint64        // FOUND_ROWS(): the last result's rows, or what SQL_CALC_FOUND_ROWS counted
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
