@@ -101,12 +101,12 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		sent++
 		if err != nil {
 			// An error packet may replace the next row: the client sees
 			// the statement fail, never a result cut short.
 			return err
 		}
+		sent++
 		var p []byte
 		if binary {
 			if p, err = wire.AppendBinaryRow(s.scratch[:0], fields, row); err != nil {
