@@ -150,3 +150,26 @@ func TestPreparedLastInsertID(t *testing.T) {
 	defer conn.Close()
 	preparedLastInsertID(t, conn, "INSERT INTO ai (v) VALUES (1)")
 }
+
+// A prepared SELECT SQL_CALC_FOUND_ROWS leaves its count for FOUND_ROWS().
+func TestPreparedCalcFoundRows(t *testing.T) {
+	_, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE cf (id INT PRIMARY KEY)")
+	mustExec(t, db, "INSERT INTO cf VALUES (1), (2), (3), (4)")
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(t.Context(), "SELECT SQL_CALC_FOUND_ROWS id FROM cf WHERE id > ? LIMIT 1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	var found int
+	if err := conn.QueryRowContext(t.Context(), "SELECT FOUND_ROWS()").Scan(&found); err != nil || found != 4 {
+		t.Fatalf("FOUND_ROWS() after a prepared SQL_CALC_FOUND_ROWS of 4 rows: %d (%v)", found, err)
+	}
+}
