@@ -86,6 +86,19 @@ func (s *Session) keepError(e *wire.Error) {
 	s.diagnostics = &diagnostics{count: 1, rows: [][][]byte{row}, limit: 1}
 }
 
+// list returns the kept messages, or only the errors among them.
+func (d *diagnostics) list(errorsOnly bool) [][][]byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var rows [][][]byte
+	for _, r := range d.rows {
+		if !errorsOnly || string(r[0]) == "Error" {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
 // diagnosticCounts are the last statement's @@warning_count and
 // @@error_count.
 func (s *Session) diagnosticCounts() (warnings, errors int) {
@@ -93,18 +106,14 @@ func (s *Session) diagnosticCounts() (warnings, errors int) {
 	if d == nil {
 		return int(s.lastWarnings), 0
 	}
+	errors = len(d.list(true))
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, r := range d.rows {
-		if string(r[0]) == "Error" {
-			errors++
-		}
-	}
 	return d.count, errors
 }
 
 // showDiagnostics answers SHOW WARNINGS / SHOW ERRORS (and their COUNT(*)
-// forms) from what a multi-shard statement left, or nothing.
+// forms) from what an error or a multi-shard statement left, or nothing.
 func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	errorsOnly := st.Tp == ast.ShowErrors
 	if st.CountWarningsOrErrors {
@@ -117,13 +126,7 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	}
 	var rows [][][]byte
 	if d := s.diagnostics; d != nil {
-		d.mu.Lock()
-		for _, r := range d.rows {
-			if !errorsOnly || string(r[0]) == "Error" {
-				rows = append(rows, r)
-			}
-		}
-		d.mu.Unlock()
+		rows = d.list(errorsOnly)
 	}
 	return s.writeRows([]string{"Level", "Code", "Message"}, rows, more)
 }
