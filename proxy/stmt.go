@@ -222,11 +222,9 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 		if err != nil {
 			return err
 		}
+		// Planned for this execution only: no slot keeps its merge plan.
 		if plan, merge, err = s.planFor(st.sc, node, withValues, false); err != nil {
 			return err
-		}
-		if merge == nil {
-			merge = &mergeSlot{}
 		}
 		text = withValues
 	}
