@@ -22,12 +22,47 @@ func TestAppendShape(t *testing.T) {
 		{"SELECT 1; DROP TABLE t2", "SELECT ?; DROP TABLE t2", true},
 		{"SELECT _utf8mb4'x', X'aa', -3", "SELECT _utf8mb4?, X?, -?", true},
 		{"SELECT a FROM db1.t1", "SELECT a FROM db1.t1", false},
+		{"SELECT a-1, a/2, b#3\nFROM t9 WHERE c=--4\n5", "SELECT a-?, a/?, b#3\nFROM t9 WHERE c=--?\n?", true},
+		{"SELECT 1", "SELECT ?", true},
+		{"7", "?", true},
+		{"x1 1x1 .5 $1 @2 é3", "x1 1x1 .? $1 @2 é3", true},
 	} {
 		got, replaced := AppendShape(nil, c.sql)
 		if string(got) != c.want || replaced != c.replaced {
 			t.Errorf("%q: got %q %v, want %q %v", c.sql, got, replaced, c.want, c.replaced)
 		}
 	}
+}
+
+// FuzzAppendShapeRuns: copying ordinary text in runs gives the shape that
+// looking at every byte as a possible token start gives.
+func FuzzAppendShapeRuns(f *testing.F) {
+	f.Add("SELECT c FROM sbtest1 WHERE id=5023 AND b IN ('x', 2.5e3) -- 1\n/* 2 */ #3")
+	f.Fuzz(func(t *testing.T, sql string) {
+		want, wantReplaced := shapeTokenByToken(sql)
+		got, replaced := AppendShape(nil, sql)
+		if string(got) != string(want) || replaced != wantReplaced {
+			t.Fatalf("%q: got %q %v, want %q %v", sql, got, replaced, want, wantReplaced)
+		}
+	})
+}
+
+// shapeTokenByToken is AppendShape without runs: the oracle for the fuzzer.
+func shapeTokenByToken(sql string) ([]byte, bool) {
+	var b []byte
+	replaced := false
+	for i := 0; i < len(sql); {
+		kind, end := nextSpan(sql, i)
+		if kind == spanString && sql[i] == '\'' {
+			b, replaced = append(b, '?'), true
+		} else if n := numberEnd(sql, i); kind == spanCode && isDigit(sql[i]) && (i == 0 || !isIdentByte(sql[i-1])) && n > i {
+			b, replaced, end = append(b, '?'), true, n
+		} else {
+			b = append(b, sql[i:end]...)
+		}
+		i = end
+	}
+	return b, replaced
 }
 
 func BenchmarkAppendShape(b *testing.B) {
