@@ -282,13 +282,20 @@ func (s *Session) write(p []byte) error {
 // logicalField rewrites a column definition so that it names the logical
 // schema instead of the shard's database.
 func (s *Session) logicalField(p []byte, physical []byte, opt relayOptions) []byte {
+	// Equal names need no rewrite (a pass-through schema named like its
+	// database): the packet relays as it is, and only its schema is read.
+	schema, ok := wire.FieldSchema(p)
+	if !ok {
+		return p
+	}
+	schemaHit := bytes.EqualFold(schema, physical) && string(schema) != opt.logical
+	if !schemaHit && !opt.translate {
+		return p
+	}
 	f, ok := wire.ParseField(p)
 	if !ok {
 		return p
 	}
-	// Equal names need no rewrite (a pass-through schema named like its
-	// database): the packet relays as it is.
-	schemaHit := bytes.EqualFold(f.Schema, physical) && string(f.Schema) != opt.logical
 	nameHit := opt.translate && bytes.Contains(f.Name, physical)
 	if !schemaHit && !nameHit {
 		return p

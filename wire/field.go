@@ -89,6 +89,17 @@ func ParseField(p []byte) (Field, bool) {
 	return f, true
 }
 
+// FieldSchema returns a column definition's schema, decoding nothing else:
+// a relay that only maps schema names decides on it alone.
+func FieldSchema(p []byte) ([]byte, bool) {
+	_, _, n, ok := ReadLenEncString(p)
+	if !ok {
+		return nil, false
+	}
+	schema, _, _, ok := ReadLenEncString(p[n:])
+	return schema, ok
+}
+
 // AppendField encodes a column definition.
 func AppendField(b []byte, f *Field) []byte {
 	catalog := f.Catalog

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -43,6 +44,29 @@ func FuzzReadPacket(f *testing.F) {
 				t.Fatalf("packet of %d bytes beyond the %d bound", len(pkt), p.MaxPacket)
 			}
 			p.SetSeq(p.Seq())
+		}
+	})
+}
+
+// FuzzReadPacketArrival: packets read from whole buffers (the fast path)
+// are those read when the bytes arrive one by one (the general path).
+func FuzzReadPacketArrival(f *testing.F) {
+	f.Add([]byte{1, 0, 0, 0, 0x0e, 2, 0, 0, 1, 'a', 'b', 0, 0, 0, 2})
+	f.Add([]byte{3, 0, 0, 0, 1, 2, 3, 4, 0, 0, 1, 1})
+	f.Add([]byte{1, 0, 0, 9, 0x0e})
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		whole := NewPacketIO(&pipeConn{r: bytes.NewReader(stream)})
+		byByte := NewPacketIO(&pipeConn{r: iotest.OneByteReader(bytes.NewReader(stream))})
+		whole.MaxPacket, byByte.MaxPacket = 6, 6
+		for i := 0; i < 64; i++ {
+			a, errA := whole.ReadPacket()
+			b, errB := byByte.ReadPacket()
+			if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
+				t.Fatalf("packet %d: whole %x %v, byte by byte %x %v", i, a, errA, b, errB)
+			}
+			if errA != nil {
+				return
+			}
 		}
 	})
 }
