@@ -380,45 +380,61 @@ func (p *PacketIO) awaitStep(fd uintptr) bool {
 func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
 	copied := 0
 	for {
-		b := p.rbuf[p.r:p.w]
-		if len(b) < 5 {
+		if dst.wbuf == nil {
+			dst.wbuf = writeBufs.Get().(*[]byte)
+		}
+		buf := *dst.wbuf
+		// The rows that fit go over in one copy, renumbered in dst's buffer:
+		// a copy per row cost more than the rest of a 100-row relay.
+		end, rows, more := p.wholeRows(cap(buf) - len(buf))
+		if rows > 0 {
+			at := len(buf)
+			buf = append(buf, p.rbuf[p.r:end]...)
+			for i := at; i < len(buf); i += 4 + (int(buf[i]) | int(buf[i+1])<<8 | int(buf[i+2])<<16) {
+				buf[i+3] = dst.seq
+				dst.seq++
+			}
+			*dst.wbuf = buf
+			p.r = end
+			p.seq += uint8(rows)
+			copied += rows
+		}
+		if !more || len(buf) == 0 {
 			return copied, nil
 		}
-		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
-		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != p.seq {
-			return copied, nil
-		}
-		if first := b[4]; first == ErrHeader || (first == EOFHeader && n < 9) {
-			return copied, nil
-		}
-		if err := dst.bufferRaw(b[:4+n]); err != nil {
+		// The next row does not fit what is left of the write buffer.
+		if err := dst.sendEarly(buf); err != nil {
 			return copied, err
 		}
-		p.r += 4 + n
-		p.seq++
-		copied++
+		*dst.wbuf = buf[:0]
 	}
 }
 
-// bufferRaw appends one framed packet, giving it the next sequence id.
-// The packet fits an empty buffer: it came from a read buffer no larger.
-func (p *PacketIO) bufferRaw(packet []byte) error {
-	if p.wbuf == nil {
-		p.wbuf = writeBufs.Get().(*[]byte)
-	}
-	buf := *p.wbuf
-	if len(buf)+len(packet) > cap(buf) && len(buf) > 0 {
-		if err := p.sendEarly(buf); err != nil {
-			return err
+// wholeRows scans, from the read position, the row packets that arrived
+// whole and fit in room bytes. It returns where they end, how many there
+// are, and whether another whole row follows that did not fit.
+func (p *PacketIO) wholeRows(room int) (end, rows int, more bool) {
+	end, seq := p.r, p.seq
+	for {
+		b := p.rbuf[end:p.w]
+		if len(b) < 5 {
+			return end, rows, false
 		}
-		buf = buf[:0]
+		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != seq {
+			return end, rows, false
+		}
+		if first := b[4]; first == ErrHeader || (first == EOFHeader && n < 9) {
+			return end, rows, false
+		}
+		if 4+n > room {
+			return end, rows, true
+		}
+		room -= 4 + n
+		end += 4 + n
+		seq++
+		rows++
 	}
-	at := len(buf)
-	buf = append(buf, packet...)
-	buf[at+3] = p.seq
-	p.seq++
-	*p.wbuf = buf
-	return nil
 }
 
 // Buffered reports how many bytes wait to be flushed.
