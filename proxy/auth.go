@@ -181,7 +181,7 @@ func (s *sniffConn) plugin() (name string, authLen int) {
 	if len(b) < 4 {
 		return "", 0
 	}
-	n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+	n := wire.PayloadLen(b)
 	if len(b) < 4+n || n < 32 {
 		return "", 0
 	}

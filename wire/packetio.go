@@ -156,6 +156,11 @@ func (p *PacketIO) readFull(dst []byte) error {
 	return nil
 }
 
+// PayloadLen reads the payload length from a packet header (3 bytes or more).
+func PayloadLen(header []byte) int {
+	return int(header[0]) | int(header[1])<<8 | int(header[2])<<16
+}
+
 // Conn returns the underlying connection.
 func (p *PacketIO) Conn() net.Conn { return p.conn }
 
@@ -171,7 +176,7 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 	// Most packets are short and arrived whole: one copy out of the read
 	// buffer, without the general loop below (it showed in profiles).
 	if b := p.rbuf[p.r:p.w]; len(b) >= 4 {
-		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+		n := PayloadLen(b)
 		if 4+n <= len(b) && n < MaxPayload && b[3] == p.seq && (p.MaxPacket == 0 || n <= p.MaxPacket) {
 			p.seq++
 			p.r += 4 + n
@@ -184,7 +189,7 @@ func (p *PacketIO) ReadPacket() ([]byte, error) {
 		if err := p.readFull(p.hdr[:]); err != nil {
 			return nil, err
 		}
-		n := int(p.hdr[0]) | int(p.hdr[1])<<8 | int(p.hdr[2])<<16
+		n := PayloadLen(p.hdr[:])
 		if p.hdr[3] != p.seq {
 			return nil, fmt.Errorf("packet sequence %d, expected %d", p.hdr[3], p.seq)
 		}
@@ -390,7 +395,7 @@ func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
 		if rows > 0 {
 			at := len(buf)
 			buf = append(buf, p.rbuf[p.r:end]...)
-			for i := at; i < len(buf); i += 4 + (int(buf[i]) | int(buf[i+1])<<8 | int(buf[i+2])<<16) {
+			for i := at; i < len(buf); i += 4 + PayloadLen(buf[i:]) {
 				buf[i+3] = dst.seq
 				dst.seq++
 			}
@@ -420,7 +425,7 @@ func (p *PacketIO) wholeRows(room int) (end, rows int, more bool) {
 		if len(b) < 5 {
 			return end, rows, false
 		}
-		n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+		n := PayloadLen(b)
 		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != seq {
 			return end, rows, false
 		}
