@@ -389,19 +389,15 @@ func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
 			dst.wbuf = writeBufs.Get().(*[]byte)
 		}
 		buf := *dst.wbuf
-		// The rows that fit go over in one copy, renumbered in dst's buffer:
-		// a copy per row cost more than the rest of a 100-row relay.
-		end, rows, more := p.wholeRows(cap(buf) - len(buf))
+		// The rows that fit go over in one copy: a copy per row cost more
+		// than the rest of a 100-row relay.
+		end, rows, more := p.takeRows(cap(buf)-len(buf), dst.seq)
 		if rows > 0 {
-			at := len(buf)
 			buf = append(buf, p.rbuf[p.r:end]...)
-			for i := at; i < len(buf); i += 4 + PayloadLen(buf[i:]) {
-				buf[i+3] = dst.seq
-				dst.seq++
-			}
 			*dst.wbuf = buf
 			p.r = end
 			p.seq += uint8(rows)
+			dst.seq += uint8(rows)
 			copied += rows
 		}
 		if !more || len(buf) == 0 {
@@ -415,18 +411,20 @@ func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
 	}
 }
 
-// wholeRows scans, from the read position, the row packets that arrived
-// whole and fit in room bytes. It returns where they end, how many there
-// are, and whether another whole row follows that did not fit.
-func (p *PacketIO) wholeRows(room int) (end, rows int, more bool) {
-	end, seq := p.r, p.seq
+// takeRows finds, from the read position, the row packets that arrived
+// whole and fit in room bytes, and numbers them in place from seq: they
+// are read, and relayed, only as RelayRows copies them. It returns where
+// they end, how many there are, and whether another whole row follows that
+// did not fit.
+func (p *PacketIO) takeRows(room int, seq uint8) (end, rows int, more bool) {
+	end, want := p.r, p.seq
 	for {
 		b := p.rbuf[end:p.w]
 		if len(b) < 5 {
 			return end, rows, false
 		}
 		n := PayloadLen(b)
-		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != seq {
+		if n == 0 || n >= MaxPayload || 4+n > len(b) || b[3] != want {
 			return end, rows, false
 		}
 		if first := b[4]; first == ErrHeader || (first == EOFHeader && n < 9) {
@@ -435,8 +433,10 @@ func (p *PacketIO) wholeRows(room int) (end, rows int, more bool) {
 		if 4+n > room {
 			return end, rows, true
 		}
+		b[3] = seq
 		room -= 4 + n
 		end += 4 + n
+		want++
 		seq++
 		rows++
 	}
