@@ -412,10 +412,10 @@ func (p *PacketIO) RelayRows(dst *PacketIO) (int, error) {
 }
 
 // takeRows finds, from the read position, the row packets that arrived
-// whole and fit in room bytes, and numbers them in place from seq: they
-// are read, and relayed, only as RelayRows copies them. It returns where
-// they end, how many there are, and whether another whole row follows that
-// did not fit.
+// whole and fit in room bytes, and gives them the sequence ids from seq on
+// in the read buffer itself (RelayRows consumes them at once). It returns
+// where they end, how many there are, and whether another whole row
+// follows that did not fit.
 func (p *PacketIO) takeRows(room int, seq uint8) (end, rows int, more bool) {
 	end, want := p.r, p.seq
 	for {
