@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -204,4 +205,24 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		return err
 	}
 	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text})
+}
+
+// calcsFoundRows reports a SELECT SQL_CALC_FOUND_ROWS.
+func calcsFoundRows(st ast.StmtNode) bool {
+	sel, ok := st.(*ast.SelectStmt)
+	return ok && sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows
+}
+
+// readFoundRows asks the connection that just ran a SELECT
+// SQL_CALC_FOUND_ROWS for its count, before it serves anyone else. The
+// client has its whole answer already: a failure cannot be reported, and
+// FOUND_ROWS() then counts the rows sent.
+func (s *Session) readFoundRows(ctx context.Context, c *backend.Conn) {
+	res, err := c.Exec(ctx, "SELECT FOUND_ROWS()")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return
+	}
+	if n, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil {
+		s.foundRows = n
+	}
 }
