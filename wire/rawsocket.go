@@ -107,13 +107,16 @@ func (s *RawSocket) writeSome(fd uintptr) bool {
 	return true
 }
 
-// rawRead and rawWrite must only be used on non-blocking descriptors.
+// rawRead and rawWrite must only be used on non-blocking sockets. They are
+// recvfrom and sendto rather than read and write: the socket calls skip the
+// file layer (its write and access hooks), which cost about half a
+// microsecond per statement over the four calls of a relayed statement.
 func rawRead(fd uintptr, b []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
 	return int(n), errno
 }
 
 func rawWrite(fd uintptr, b []byte) (int, syscall.Errno) {
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0, 0, 0)
 	return int(n), errno
 }

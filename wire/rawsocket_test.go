@@ -11,12 +11,19 @@ import (
 )
 
 // A write larger than the socket buffers must wait for the peer to read
-// (EAGAIN, then the poller) and still deliver every byte in order.
+// (EAGAIN, then the poller) and still deliver every byte in order, on TCP
+// and on Unix sockets (a backend address may be a socket path).
 func TestRawSocketLargeTransfer(t *testing.T) {
-	a, b := tcpPair(t)
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) { testRawSocketLargeTransfer(t, network) })
+	}
+}
+
+func testRawSocketLargeTransfer(t *testing.T, network string) {
+	a, b := socketPair(t, network)
 	sa, sb := NewRawSocket(a), NewRawSocket(b)
 	if sa == nil || sb == nil {
-		t.Fatal("TCP connections expose their descriptor")
+		t.Fatalf("%s connections expose their descriptor", network)
 	}
 	want := make([]byte, 8<<20)
 	for i := range want {
