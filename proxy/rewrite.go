@@ -6,6 +6,8 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
+
+	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
 // restoreFlags keep string literals byte-exact when a statement is rewritten.
@@ -71,11 +73,10 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 			}
 		}
 	case *ast.SelectField:
-		if r.rewriting && n.AsName.O == "" && n.Expr != nil {
-			if _, ok := r.sessionFunc(n.Expr); ok {
-				// Keep the column name the client would see from MySQL.
-				n.AsName = ast.NewCIStr(strings.TrimSpace(n.Text()))
-			}
+		// Restoring respells expressions, and with them the names of
+		// their result columns: keep the names MySQL gives the client's text.
+		if alias, ok := sqlparse.ColumnAlias(n); r.rewriting && ok {
+			n.AsName = ast.NewCIStr(alias)
 		}
 	case *ast.FuncCallExpr, *ast.VariableExpr:
 		if _, ok := r.sessionFunc(n); ok {

@@ -78,27 +78,40 @@ func (t *slotter) schemaHole(name *ast.CIStr) {
 	}
 }
 
-// keepName aliases an unnamed expression in a select list with its
-// original text: MySQL names the result column after that text, which the
-// restored spelling (COUNT(1) for count(*)) would change. Columns and
-// string literals are named by their name and value, which restoring keeps.
+// keepName aliases an unnamed expression in a select list so that its
+// result column keeps its name once restored (ColumnAlias).
 func (t *slotter) keepName(f *ast.SelectField) {
-	switch x := f.Expr.(type) {
-	case nil, *ast.ColumnNameExpr:
-		return
-	case *test_driver.ValueExpr:
-		if k := x.Kind(); k == test_driver.KindString || k == test_driver.KindBytes {
-			return
-		}
-	}
-	if f.AsName.L != "" {
-		return
-	}
-	if text := f.Text(); text != "" && len(text) <= 256 {
-		f.AsName = ast.NewCIStr(text)
+	if alias, ok := ColumnAlias(f); ok {
+		f.AsName = ast.NewCIStr(alias)
 		t.undo = append(t.undo, func() { f.AsName = ast.CIStr{} })
 	}
 }
+
+// ColumnAlias returns the alias that keeps a select-list expression's
+// result column name when its statement is restored: MySQL names an
+// unnamed expression after its text as written, which the restored
+// spelling changes (COUNT(1) for count(*), backquotes, spacing). ok is false
+// where restoring keeps the name anyway (aliased fields, columns, which are
+// named by their name, and string literals, by their value) and for texts
+// longer than an alias may be.
+func ColumnAlias(f *ast.SelectField) (alias string, ok bool) {
+	switch x := f.Expr.(type) {
+	case nil, *ast.ColumnNameExpr:
+		return "", false
+	case *test_driver.ValueExpr:
+		if k := x.Kind(); k == test_driver.KindString || k == test_driver.KindBytes {
+			return "", false
+		}
+	}
+	if f.AsName.L != "" {
+		return "", false
+	}
+	text := f.Text()
+	return text, text != "" && len(text) <= maxAliasLen
+}
+
+// maxAliasLen is the longest alias MariaDB accepts.
+const maxAliasLen = 256
 
 func (t *slotter) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {

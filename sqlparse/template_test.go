@@ -152,3 +152,20 @@ func TestBuilderSplit(t *testing.T) {
 		t.Errorf("Split: %q %q %v", qs[0].SQL, got, err)
 	}
 }
+
+func TestColumnAlias(t *testing.T) {
+	long := "1" + strings.Repeat(" + 1", 70)
+	stmt := mustParse(t, "SELECT count( * ), `a` + 1, a, t.b, 'x', 7, -2, c AS named, *, DATABASE(), "+long+" FROM t")
+	var got []string
+	for _, f := range stmt.(*ast.SelectStmt).Fields.Fields {
+		alias, ok := ColumnAlias(f)
+		if !ok {
+			alias = "-"
+		}
+		got = append(got, alias)
+	}
+	want := []string{"count( * )", "`a` + 1", "-", "-", "-", "7", "-2", "-", "-", "DATABASE()", "-"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("aliases\n got: %q\nwant: %q", got, want)
+	}
+}

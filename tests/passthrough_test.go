@@ -146,6 +146,52 @@ func TestLogicalSchemaNames(t *testing.T) {
 	}
 }
 
+// TestRewrittenStatementsKeepColumnNames: a statement the proxy rewrites
+// (schema names, information_schema, session functions) answers with the
+// column names MariaDB gives the client's own text, and the same rows.
+func TestRewrittenStatementsKeepColumnNames(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE t1 (id INT PRIMARY KEY, v VARCHAR(10))")
+	mustExec(t, db, "INSERT INTO t1 VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+	physical := queryOne(t, direct, "SELECT DATABASE()")
+	cases := []struct{ proxy, direct string }{
+		{"SELECT COUNT(*), MAX(table_name) FROM information_schema.tables WHERE table_schema = DATABASE()",
+			"SELECT COUNT(*), MAX(table_name) FROM information_schema.tables WHERE table_schema = DATABASE()"},
+		{"select id+1, UPPER( v ), v, 'lit', 7, count(*) from ptdb.t1 group by id, v order by id",
+			"select id+1, UPPER( v ), v, 'lit', 7, count(*) from " + physical + ".t1 group by id, v order by id"},
+		{"SELECT id * 2 FROM ptdb.t1 UNION ALL SELECT 0 ORDER BY 1",
+			"SELECT id * 2 FROM " + physical + ".t1 UNION ALL SELECT 0 ORDER BY 1"},
+		{"SELECT (SELECT MAX(id) FROM t1), id FROM ptdb.t1 WHERE id = 2",
+			"SELECT (SELECT MAX(id) FROM t1), id FROM " + physical + ".t1 WHERE id = 2"},
+		{"SELECT CONNECTION_ID() > 0, DATABASE() IS NOT NULL, id FROM t1 WHERE id = 1",
+			"SELECT CONNECTION_ID() > 0, DATABASE() IS NOT NULL, id FROM t1 WHERE id = 1"},
+	}
+	for _, tc := range cases {
+		gotCols, gotRows := columnsAndRows(t, db, tc.proxy)
+		wantCols, wantRows := columnsAndRows(t, direct, tc.direct)
+		if fmt.Sprint(gotCols) != fmt.Sprint(wantCols) {
+			t.Errorf("%s\ncolumns through the proxy: %q\ndirect: %q", tc.proxy, gotCols, wantCols)
+		}
+		if fmt.Sprint(gotRows) != fmt.Sprint(wantRows) {
+			t.Errorf("%s\nrows through the proxy: %v\ndirect: %v", tc.proxy, gotRows, wantRows)
+		}
+	}
+}
+
+func columnsAndRows(t *testing.T, db *sql.DB, query string) ([]string, [][]string) {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return cols, queryStrings(t, db, query)
+}
+
 func TestSessionStateFollowsTheSession(t *testing.T) {
 	p, _, _ := passThrough(t)
 	// Many sessions with different state over a small pool: every statement
