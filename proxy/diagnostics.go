@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -127,6 +128,11 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	var rows [][][]byte
 	if d := s.diagnostics; d != nil {
 		rows = d.list(errorsOnly)
+	}
+	if st.Limit != nil {
+		offset, count, _ := sqlparse.LimitBounds(st.Limit)
+		rows = rows[min(offset, uint64(len(rows))):]
+		rows = rows[:min(count, uint64(len(rows)))]
 	}
 	return s.writeRows([]string{"Level", "Code", "Message"}, rows, more)
 }

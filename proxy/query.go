@@ -45,6 +45,11 @@ func (s *Session) handleQuery(sql string) error {
 func (s *Session) handleParsed(sql string) error {
 	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
+		if show, ok := sqlparse.ParseDiagnosticsLimit(sql); ok {
+			// Never left to any backend connection: a pooled one's
+			// warnings are another statement's, perhaps another client's.
+			return s.runStatement(show, sql, false)
+		}
 		return s.unparsed(sql, err)
 	}
 	if len(stmts) == 0 {

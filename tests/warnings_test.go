@@ -125,3 +125,92 @@ func rowsAsText(r *mysql.Result) []string {
 	slices.Sort(rows)
 	return rows
 }
+
+// TestShowWarningsLimit: SHOW WARNINGS|ERRORS LIMIT, which the SQL parser
+// does not know, answers from the session's diagnostics. Rows may come in
+// another order than the oracle's after a scatter (shard order), so each
+// answer is checked for its size and for rows the oracle also lists.
+func TestShowWarningsLimit(t *testing.T) {
+	oc := newOracleCluster(t)
+	proxy, err := client.Connect(oc.proxyAddr, appUser, appPassword, "scat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	oracle, err := client.Connect(nodes[0].Primary.Addr, "root", "", oc.oracleName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer oracle.Close()
+	statements := []string{
+		"SELECT id, CAST(name AS SIGNED) FROM users WHERE id <= 12", // scatter, one warning per row
+		"SELECT CAST(name AS SIGNED) FROM users WHERE id = 7",       // one shard
+		"SELECT nosuchcol FROM users",                               // an error
+	}
+	shows := []string{"SHOW WARNINGS LIMIT 1", "show warnings limit 2, 3", "SHOW WARNINGS LIMIT 0",
+		"SHOW WARNINGS LIMIT 2 OFFSET 100", "SHOW ERRORS LIMIT 1", "SHOW /* c */ ERRORS LIMIT 0, 5;"}
+	for _, sql := range statements {
+		for _, c := range []*client.Conn{proxy, oracle} {
+			c.Execute(sql) // the error of the third is the point
+		}
+		all := sortedRows(t, oracle, "SHOW WARNINGS")
+		if len(all) == 0 {
+			t.Fatalf("%s: the oracle has no diagnostics to list", sql)
+		}
+		for _, show := range shows {
+			got, want := sortedRows(t, proxy, show), sortedRows(t, oracle, show)
+			if len(got) != len(want) {
+				t.Errorf("after %s, %s: %d rows through the proxy, %d on the oracle\nproxy:  %q\noracle: %q", sql, show, len(got), len(want), got, want)
+			}
+			for _, row := range got {
+				if !slices.Contains(all, row) {
+					t.Errorf("after %s, %s: the proxy lists %q, which the oracle does not", sql, show, row)
+				}
+			}
+		}
+	}
+}
+
+// TestShowWarningsLimitIsTheSessions: on a pass-through schema the
+// statement used to go to any pooled backend connection and list the
+// warnings of whatever ran there last, another client's included.
+func TestShowWarningsLimitIsTheSessions(t *testing.T) {
+	_, db, _ := passThrough(t)
+	ctx := t.Context()
+	first, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	// A warning, then a statement that returns its backend connection to
+	// the pool: MariaDB keeps the warning there past a SELECT without tables.
+	for _, q := range []string{"SELECT CAST('secret' AS SIGNED)", "SELECT 1"} {
+		if _, err := first.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, show := range []string{"SHOW WARNINGS LIMIT 5", "SHOW ERRORS LIMIT 5"} {
+		rows, err := second.QueryContext(ctx, show)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var leaked []string
+		for rows.Next() {
+			var level, msg string
+			var code int
+			if err := rows.Scan(&level, &code, &msg); err != nil {
+				t.Fatal(err)
+			}
+			leaked = append(leaked, msg)
+		}
+		rows.Close()
+		if len(leaked) > 0 {
+			t.Errorf("%s on a new session lists %q", show, leaked)
+		}
+	}
+}
