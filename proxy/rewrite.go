@@ -120,6 +120,8 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 			return uint64(warnings), true
 		case "error_count":
 			return uint64(errors), true
+		case "identity", "last_insert_id": // MariaDB's names for LAST_INSERT_ID()
+			return r.s.lastInsertID, true
 		}
 		return nil, false
 	}

@@ -387,3 +387,53 @@ func TestPassThroughLargeStatements(t *testing.T) {
 		t.Fatalf("%s rows, want %d", got, clients*statements)
 	}
 }
+
+// TestLastInsertIDVariables: @@identity and @@last_insert_id are MariaDB's
+// names for LAST_INSERT_ID(), the session's own. With two sessions
+// inserting in turn, each reads its own id, as on MariaDB.
+func TestLastInsertIDVariables(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE seqd (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	ctx := t.Context()
+	var sessions [2]*sql.Conn
+	for i := range sessions {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sessions[i] = c
+	}
+	var ids [2]string
+	for i, c := range sessions {
+		if _, err := c.ExecContext(ctx, "INSERT INTO seqd (v) VALUES (?)", i); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = queryOneConn(t, c, "SELECT LAST_INSERT_ID()")
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("both sessions got id %s", ids[0])
+	}
+	const q = "SELECT @@identity, @@last_insert_id, @@session.identity, LAST_INSERT_ID()"
+	for i, c := range sessions {
+		rows, err := c.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		var got [4]string
+		for rows.Next() {
+			if err := rows.Scan(&got[0], &got[1], &got[2], &got[3]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows.Close()
+		if want := [4]string{ids[i], ids[i], ids[i], ids[i]}; got != want {
+			t.Errorf("session %d: %s = %v, want %v", i, q, got, want)
+		}
+		wantCols, _ := columnsAndRows(t, direct, q)
+		if fmt.Sprint(cols) != fmt.Sprint(wantCols) {
+			t.Errorf("columns %q, MariaDB names them %q", cols, wantCols)
+		}
+	}
+}
