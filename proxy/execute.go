@@ -34,8 +34,8 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 		return err
 	}
 	read := isRead(st) && !hasPrimaryHint(text)
-	calc := calcsFoundRows(st)
-	if !rw.needed && !calc && sc.passThrough() && sc.schemaOf(s) {
+	leaves := valuesLeftOnBackend(st)
+	if !rw.needed && !leaves.any() && sc.passThrough() && sc.schemaOf(s) {
 		c := &cachedPlan{read: read, ddl: isDDL(st)}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
@@ -46,7 +46,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{
 		more: more, logical: sc.name, physical: sc.shards[shard].db, translate: rw.infoSchema,
-		calcFoundRows: calc,
+		leaves: leaves,
 	})
 }
 
@@ -66,8 +66,8 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	sent := s.packetsOut
 	opt.query = sql
 	warnings, err := s.relay(ctx, c, opt)
-	if err == nil && opt.calcFoundRows {
-		s.readFoundRows(ctx, c)
+	if err == nil && opt.leaves.any() {
+		s.readBackendValues(ctx, c, opt.leaves)
 	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
@@ -170,7 +170,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	// since its plan depends on the session.
 	rw := newRewriter(s, sc, "")
 	st.Accept(rw)
-	cacheable := !rw.needsSessionValues() && !calcsFoundRows(st)
+	cacheable := !rw.needsSessionValues() && !valuesLeftOnBackend(st).any()
 	if !cacheable {
 		rw.rewriting = true
 		rw.functionsOnly = true
@@ -207,22 +207,47 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text})
 }
 
-// calcsFoundRows reports a SELECT SQL_CALC_FOUND_ROWS.
-func calcsFoundRows(st ast.StmtNode) bool {
-	sel, ok := st.(*ast.SelectStmt)
-	return ok && sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows
+// backendValues are session values a statement leaves on the backend
+// connection that ran it, where no OK packet carries them: the session
+// reads them from there before the connection serves anyone else.
+type backendValues struct {
+	foundRows bool // SELECT SQL_CALC_FOUND_ROWS: the count FOUND_ROWS() returns
+	insertID  bool // a result set that called LAST_INSERT_ID(expr): the id it set
 }
 
-// readFoundRows asks the connection that just ran a SELECT
-// SQL_CALC_FOUND_ROWS for its count, before it serves anyone else. The
-// client has its whole answer already: a failure cannot be reported, and
-// FOUND_ROWS() then counts the rows sent.
-func (s *Session) readFoundRows(ctx context.Context, c *backend.Conn) {
-	res, err := c.Exec(ctx, "SELECT FOUND_ROWS()")
-	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+func (v backendValues) any() bool { return v.foundRows || v.insertID }
+
+// valuesLeftOnBackend tells what st leaves on its backend connection. An
+// UPDATE's LAST_INSERT_ID(expr) reaches the session through its OK packet.
+func valuesLeftOnBackend(st ast.StmtNode) backendValues {
+	var v backendValues
+	switch st := st.(type) {
+	case *ast.SelectStmt:
+		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
+	case *ast.SetOprStmt:
+	default:
+		return v
+	}
+	v.insertID = sqlparse.Contains(st, func(n ast.Node) bool {
+		f, ok := n.(*ast.FuncCallExpr)
+		return ok && f.FnName.L == "last_insert_id" && len(f.Args) > 0
+	})
+	return v
+}
+
+// readBackendValues asks the connection that just ran a statement for the
+// values it left (valuesLeftOnBackend). The client has its whole answer
+// already: a failure cannot be reported, and the session keeps its values
+// (FOUND_ROWS() then counts the rows sent).
+func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v backendValues) {
+	res, err := c.Exec(ctx, "SELECT FOUND_ROWS(), LAST_INSERT_ID()")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 2 {
 		return
 	}
-	if n, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil {
+	if n, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v.foundRows {
 		s.foundRows = n
+	}
+	if n, err := strconv.ParseUint(string(res.Rows[0][1]), 10, 64); err == nil && v.insertID {
+		s.lastInsertID = n
 	}
 }

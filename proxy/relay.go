@@ -36,9 +36,9 @@ type relayOptions struct {
 	// hideInternal drops rows whose first value names one of the proxy's
 	// own tables (SHOW TABLES): they are not the application's.
 	hideInternal bool
-	// calcFoundRows: a SELECT SQL_CALC_FOUND_ROWS, whose count the backend
-	// connection that ran it holds for FOUND_ROWS().
-	calcFoundRows bool
+	// leaves: values the statement leaves on the backend connection,
+	// read from it after the answer.
+	leaves backendValues
 }
 
 // internalTablePrefix starts the names of the tables the proxy keeps on

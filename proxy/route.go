@@ -93,7 +93,7 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		s.noteInsertID(rt)
 		return s.execOnShardOpts(ctx, sc, t.Shard, sql, read, relayOptions{
 			more: more, logical: sc.name, physical: sc.shards[t.Shard].db, insertID: rt.InsertID,
-			calcFoundRows: src.stmt != nil && calcsFoundRows(src.stmt),
+			leaves: valuesLeftOnBackend(src.stmt),
 		})
 	}
 	if rt.Kind == router.KindSelect && !rt.Broadcast {

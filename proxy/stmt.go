@@ -35,7 +35,7 @@ type clientStmt struct {
 	// session (LAST_INSERT_ID(), @@warning_count), whose values change
 	// between executions.
 	sessionValues bool
-	calcFoundRows bool // SELECT SQL_CALC_FOUND_ROWS: FOUND_ROWS() asks the backend
+	leaves        backendValues // read from the backend after each execution
 }
 
 const erUnsupportedPS = 1295
@@ -106,7 +106,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			return nil, err
 		}
 		st.sessionValues = rw.needsSessionValues()
-		st.calcFoundRows = calcsFoundRows(node)
+		st.leaves = valuesLeftOnBackend(node)
 		st.read = isRead(node) && !hasPrimaryHint(sql)
 		st.infoSchema = rw.infoSchema
 		if !sc.passThrough() && !st.infoSchema {
@@ -278,8 +278,8 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
-	if err == nil && st.calcFoundRows {
-		s.readFoundRows(ctx, c)
+	if err == nil && st.leaves.any() {
+		s.readBackendValues(ctx, c, st.leaves)
 	}
 	if oneOff {
 		c.ForgetStmt(sql)

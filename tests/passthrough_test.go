@@ -437,3 +437,60 @@ func TestLastInsertIDVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestLastInsertIDWithValue: LAST_INSERT_ID(expr) in a SELECT sets the
+// session's id, which no OK packet carries; text and prepared statements,
+// each answer compared with MariaDB's for the same sequence.
+func TestLastInsertIDWithValue(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE lid (id INT PRIMARY KEY)")
+	mustExec(t, db, "INSERT INTO lid VALUES (10), (20)")
+	steps := []struct {
+		sql  string
+		args []any // a prepared statement when set
+	}{
+		{"SELECT LAST_INSERT_ID(42)", nil},
+		{"SELECT LAST_INSERT_ID(), @@identity", nil},
+		{"SELECT LAST_INSERT_ID(id + 5) FROM lid ORDER BY id", nil},
+		{"SELECT LAST_INSERT_ID()", nil},
+		{"SELECT LAST_INSERT_ID(?)", []any{77}},
+		{"SELECT LAST_INSERT_ID()", nil},
+		{"SELECT 1 UNION SELECT LAST_INSERT_ID(9)", nil},
+		{"SELECT LAST_INSERT_ID()", nil},
+	}
+	answers := func(d *sql.DB) []string {
+		c, err := d.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out []string
+		for _, st := range steps {
+			rows, err := c.QueryContext(t.Context(), st.sql, st.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", st.sql, err)
+			}
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			for i := range vals {
+				vals[i] = new(sql.NullString)
+			}
+			answer := st.sql + ":"
+			for rows.Next() {
+				if err := rows.Scan(vals...); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range vals {
+					answer += " " + v.(*sql.NullString).String
+				}
+			}
+			rows.Close()
+			out = append(out, answer)
+		}
+		return out
+	}
+	got, want := answers(db), answers(direct)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
