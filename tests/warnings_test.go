@@ -16,17 +16,7 @@ import (
 // each answer carries and what SHOW WARNINGS, SHOW ERRORS and SHOW
 // COUNT(*) WARNINGS say next must be the same.
 func TestWarningsMatchOracle(t *testing.T) {
-	oc := newOracleCluster(t)
-	proxy, err := client.Connect(oc.proxyAddr, appUser, appPassword, "scat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	oracle, err := client.Connect(nodes[0].Primary.Addr, "root", "", oc.oracleName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oracle.Close()
+	proxy, oracle := oracleConns(t)
 
 	cases := []struct {
 		name string
@@ -74,6 +64,24 @@ func TestWarningsMatchOracle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// oracleConns connects one session to the proxy's four-shard schema and
+// one to the oracle database holding the same rows.
+func oracleConns(t *testing.T) (proxy, oracle *client.Conn) {
+	t.Helper()
+	oc := newOracleCluster(t)
+	proxy, err := client.Connect(oc.proxyAddr, appUser, appPassword, "scat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	oracle, err = client.Connect(nodes[0].Primary.Addr, "root", "", oc.oracleName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { oracle.Close() })
+	return proxy, oracle
 }
 
 // warningsAfter runs one statement and returns the warning count of its
@@ -131,17 +139,7 @@ func rowsAsText(r *mysql.Result) []string {
 // another order than the oracle's after a scatter (shard order), so each
 // answer is checked for its size and for rows the oracle also lists.
 func TestShowWarningsLimit(t *testing.T) {
-	oc := newOracleCluster(t)
-	proxy, err := client.Connect(oc.proxyAddr, appUser, appPassword, "scat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	oracle, err := client.Connect(nodes[0].Primary.Addr, "root", "", oc.oracleName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer oracle.Close()
+	proxy, oracle := oracleConns(t)
 	statements := []string{
 		"SELECT id, CAST(name AS SIGNED) FROM users WHERE id <= 12", // scatter, one warning per row
 		"SELECT CAST(name AS SIGNED) FROM users WHERE id = 7",       // one shard
