@@ -146,12 +146,8 @@ func countOf(e ast.ExprNode) (Count, error) {
 	if i, ok := sqlparse.ParamIndex(e); ok {
 		return Count{Param: i}, nil
 	}
-	v, ok := sqlparse.Literal(e)
-	switch {
-	case ok && v.Kind() == sqlparse.KindInt && v.Int() >= 0:
-		return Count{N: uint64(v.Int()), Param: -1}, nil
-	case ok && v.Kind() == sqlparse.KindUint:
-		return Count{N: v.Uint(), Param: -1}, nil
+	if n, ok := sqlparse.LimitNumber(e); ok {
+		return Count{N: n, Param: -1}, nil
 	}
 	return Count{}, errorf(ErWrongArguments, "Incorrect arguments to LIMIT")
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // ParseDiagnosticsLimit recognises `SHOW WARNINGS|ERRORS LIMIT [offset,]
@@ -39,29 +38,6 @@ func ParseDiagnosticsLimit(sql string) (*ast.ShowStmt, bool) {
 	}
 	st.Limit = sel.Limit
 	return st, true
-}
-
-// LimitBounds reads a LIMIT clause of literal numbers: rows skipped, and
-// rows kept after them.
-func LimitBounds(l *ast.Limit) (offset, count uint64, ok bool) {
-	if count, ok = limitValue(l.Count); !ok {
-		return 0, 0, false
-	}
-	if l.Offset != nil {
-		if offset, ok = limitValue(l.Offset); !ok {
-			return 0, 0, false
-		}
-	}
-	return offset, count, true
-}
-
-func limitValue(e ast.ExprNode) (uint64, bool) {
-	v, ok := e.(*test_driver.ValueExpr)
-	if !ok {
-		return 0, false
-	}
-	n, ok := v.GetValue().(uint64)
-	return n, ok
 }
 
 // nextWord skips blanks and comments from i and returns the run of letters

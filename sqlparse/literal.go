@@ -179,3 +179,29 @@ func isDecimalText(s string) bool {
 	}
 	return i == len(s)
 }
+
+// LimitBounds reads a LIMIT clause of literal numbers: rows skipped, and
+// rows kept after them.
+func LimitBounds(l *ast.Limit) (offset, count uint64, ok bool) {
+	if count, ok = LimitNumber(l.Count); !ok {
+		return 0, 0, false
+	}
+	if l.Offset != nil {
+		if offset, ok = LimitNumber(l.Offset); !ok {
+			return 0, 0, false
+		}
+	}
+	return offset, count, true
+}
+
+// LimitNumber reads a LIMIT count or offset written as a number.
+func LimitNumber(e ast.ExprNode) (uint64, bool) {
+	v, ok := Literal(e)
+	switch {
+	case ok && v.Kind() == KindUint:
+		return v.Uint(), true
+	case ok && v.Kind() == KindInt && v.Int() >= 0:
+		return uint64(v.Int()), true
+	}
+	return 0, false
+}
