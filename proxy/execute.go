@@ -224,7 +224,7 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
-	case *ast.SetOprStmt:
+	case *ast.SetOprStmt: // a UNION's selects may call LAST_INSERT_ID(expr)
 	default:
 		return v
 	}

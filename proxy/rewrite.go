@@ -75,7 +75,10 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.SelectField:
 		// Restoring respells expressions, and with them the names of
 		// their result columns: keep the names MySQL gives the client's text.
-		if alias, ok := sqlparse.ColumnAlias(n); r.rewriting && ok {
+		if !r.rewriting {
+			break
+		}
+		if alias, ok := sqlparse.ColumnAlias(n); ok {
 			n.AsName = ast.NewCIStr(alias)
 		}
 	case *ast.FuncCallExpr, *ast.VariableExpr:
