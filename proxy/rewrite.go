@@ -125,6 +125,10 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 			return uint64(errors), true
 		case "identity", "last_insert_id": // MariaDB's names for LAST_INSERT_ID()
 			return r.s.lastInsertID, true
+		case "autocommit": // kept by the proxy: backends always run with 1
+			return flagValue(r.s.autocommit), true
+		case "in_transaction": // backends see a transaction only once it reaches them
+			return flagValue(r.s.inTx), true
 		}
 		return nil, false
 	}
@@ -258,4 +262,12 @@ func hasPrimaryHint(sql string) bool {
 		}
 	}
 	return false
+}
+
+// flagValue is how MariaDB shows a boolean system variable.
+func flagValue(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -445,19 +445,44 @@ func TestLastInsertIDWithValue(t *testing.T) {
 	_, db, direct := passThrough(t)
 	mustExec(t, db, "CREATE TABLE lid (id INT PRIMARY KEY)")
 	mustExec(t, db, "INSERT INTO lid VALUES (10), (20)")
-	steps := []struct {
-		sql  string
-		args []any // a prepared statement when set
-	}{
-		{"SELECT LAST_INSERT_ID(42)", nil},
-		{"SELECT LAST_INSERT_ID(), @@identity", nil},
-		{"SELECT LAST_INSERT_ID(id + 5) FROM lid ORDER BY id", nil},
-		{"SELECT LAST_INSERT_ID()", nil},
-		{"SELECT LAST_INSERT_ID(?)", []any{77}},
-		{"SELECT LAST_INSERT_ID()", nil},
-		{"SELECT 1 UNION SELECT LAST_INSERT_ID(9)", nil},
-		{"SELECT LAST_INSERT_ID()", nil},
+	steps := []sessionStep{
+		{sql: "SELECT LAST_INSERT_ID(42)"},
+		{sql: "SELECT LAST_INSERT_ID(), @@identity"},
+		{sql: "SELECT LAST_INSERT_ID(id + 5) FROM lid ORDER BY id"},
+		{sql: "SELECT LAST_INSERT_ID()"},
+		{sql: "SELECT LAST_INSERT_ID(?)", args: []any{77}},
+		{sql: "SELECT LAST_INSERT_ID()"},
+		{sql: "SELECT 1 UNION SELECT LAST_INSERT_ID(9)"},
+		{sql: "SELECT LAST_INSERT_ID()"},
 	}
+	compareSessions(t, db, direct, steps)
+}
+
+// TestTransactionVariables: @@autocommit and @@in_transaction say what the
+// session's own state is, which the proxy keeps (backends run with
+// autocommit on and see a transaction only once it reaches them). Each
+// answer of the sequence is compared with MariaDB's.
+func TestTransactionVariables(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE txv (id INT PRIMARY KEY)")
+	show := sessionStep{sql: "SELECT @@autocommit, @@session.autocommit, @@in_transaction"}
+	steps := []sessionStep{
+		show, {sql: "SET autocommit = 0"}, show, {sql: "SELECT COUNT(*) FROM txv"}, show, {sql: "COMMIT"},
+		{sql: "SET autocommit = 1"}, show, {sql: "BEGIN"}, {sql: "SELECT COUNT(*) FROM txv"}, show, {sql: "ROLLBACK"}, show,
+	}
+	compareSessions(t, db, direct, steps)
+}
+
+// sessionStep is one statement of a session; a prepared one when args are set.
+type sessionStep struct {
+	sql  string
+	args []any
+}
+
+// compareSessions runs steps in one session through the proxy and in one
+// on MariaDB, and compares every answer: column names and values.
+func compareSessions(t *testing.T, proxy, mariadb *sql.DB, steps []sessionStep) {
+	t.Helper()
 	answers := func(d *sql.DB) []string {
 		c, err := d.Conn(t.Context())
 		if err != nil {
@@ -471,11 +496,11 @@ func TestLastInsertIDWithValue(t *testing.T) {
 				t.Fatalf("%s: %v", st.sql, err)
 			}
 			cols, _ := rows.Columns()
+			answer := fmt.Sprintf("%s %q:", st.sql, cols)
 			vals := make([]any, len(cols))
 			for i := range vals {
 				vals[i] = new(sql.NullString)
 			}
-			answer := st.sql + ":"
 			for rows.Next() {
 				if err := rows.Scan(vals...); err != nil {
 					t.Fatal(err)
@@ -489,8 +514,7 @@ func TestLastInsertIDWithValue(t *testing.T) {
 		}
 		return out
 	}
-	got, want := answers(db), answers(direct)
-	if fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := answers(proxy), answers(mariadb); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
