@@ -185,11 +185,10 @@ func columnsAndRows(t *testing.T, db *sql.DB, query string) ([]string, [][]strin
 		t.Fatalf("%s: %v", query, err)
 	}
 	cols, err := rows.Columns()
-	rows.Close()
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-	return cols, queryStrings(t, db, query)
+	return cols, rowsToStrings(t, rows, query)
 }
 
 func TestSessionStateFollowsTheSession(t *testing.T) {
@@ -421,14 +420,8 @@ func TestLastInsertIDVariables(t *testing.T) {
 			t.Fatal(err)
 		}
 		cols, _ := rows.Columns()
-		var got [4]string
-		for rows.Next() {
-			if err := rows.Scan(&got[0], &got[1], &got[2], &got[3]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rows.Close()
-		if want := [4]string{ids[i], ids[i], ids[i], ids[i]}; got != want {
+		got := rowsToStrings(t, rows, q)
+		if want := [][]string{{ids[i], ids[i], ids[i], ids[i]}}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("session %d: %s = %v, want %v", i, q, got, want)
 		}
 		wantCols, _ := columnsAndRows(t, direct, q)
@@ -496,21 +489,7 @@ func compareSessions(t *testing.T, proxy, mariadb *sql.DB, steps []sessionStep) 
 				t.Fatalf("%s: %v", st.sql, err)
 			}
 			cols, _ := rows.Columns()
-			answer := fmt.Sprintf("%s %q:", st.sql, cols)
-			vals := make([]any, len(cols))
-			for i := range vals {
-				vals[i] = new(sql.NullString)
-			}
-			for rows.Next() {
-				if err := rows.Scan(vals...); err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range vals {
-					answer += " " + v.(*sql.NullString).String
-				}
-			}
-			rows.Close()
-			out = append(out, answer)
+			out = append(out, fmt.Sprintf("%s %q: %v", st.sql, cols, rowsToStrings(t, rows, st.sql)))
 		}
 		return out
 	}
