@@ -197,17 +197,7 @@ func TestShowWarningsLimitIsTheSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var leaked []string
-		for rows.Next() {
-			var level, msg string
-			var code int
-			if err := rows.Scan(&level, &code, &msg); err != nil {
-				t.Fatal(err)
-			}
-			leaked = append(leaked, msg)
-		}
-		rows.Close()
-		if len(leaked) > 0 {
+		if leaked := rowsToStrings(t, rows, show); len(leaked) > 0 {
 			t.Errorf("%s on a new session lists %q", show, leaked)
 		}
 	}
