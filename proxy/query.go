@@ -43,6 +43,9 @@ func (s *Session) handleQuery(sql string) error {
 
 // handleParsed parses a COM_QUERY text and runs its statements.
 func (s *Session) handleParsed(sql string) error {
+	if st := s.srv.control.get(sql); st != nil {
+		return s.runStatement(st, sql, false)
+	}
 	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
 		if show, ok := sqlparse.ParseDiagnosticsLimit(sql); ok {
@@ -64,6 +67,7 @@ func (s *Session) handleParsed(sql string) error {
 		text := st.Text()
 		if len(stmts) == 1 {
 			text = sql
+			s.srv.control.remember(sql, st)
 		}
 		if err := s.runStatement(st, text, more); err != nil {
 			return err

@@ -49,6 +49,7 @@ type Server struct {
 	metrics   *metrics.Metrics
 	admin     *admin.Server
 	primaries sync.Map // *backend.Node → bool: did the primary answer its last check
+	control   controlCache
 }
 
 // New prepares a server for cfg; Listen binds it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"unique"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -36,6 +37,11 @@ type clientStmt struct {
 	// between executions.
 	sessionValues bool
 	leaves        backendValues // read from the backend after each execution
+	// backendText keeps backendSQL interned while the statement lives:
+	// sessions preparing the same text then share one string, and a backend
+	// connection's lookup of its prepared statement (backend.Conn.Prepare)
+	// compares pointers instead of the whole text.
+	backendText unique.Handle[string]
 }
 
 const erUnsupportedPS = 1295
@@ -130,6 +136,8 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			st.table = insertTable(fresh)
 		}
 	}
+	st.backendText = unique.Make(st.backendSQL)
+	st.backendSQL = st.backendText.Value()
 	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
 	if err != nil {
 		return nil, err
