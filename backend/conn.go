@@ -52,12 +52,16 @@ type Conn struct {
 
 	broken   bool
 	idleFrom time.Time
+	// ahead is a statement that goes out in the same write as the next
+	// command (SendAhead); its reply is read before that command's.
+	ahead string
 	// serverIdleLimit is the connection's wait_timeout (0: unknown): the
 	// server closes it after that long idle. serverWaitTimeout is the
 	// server's own, learnt at dial; a session's SET overrides it.
 	serverIdleLimit   time.Duration
 	serverWaitTimeout time.Duration
 	scratch           []byte
+	scratchAhead      []byte // SendAhead's packet: scratch may hold the command
 	// cacheMetadata: the server skips column definitions of prepared
 	// statements' results that did not change (MariaDB's extended
 	// capability, negotiated at dial).
@@ -322,9 +326,29 @@ func (c *Conn) SendCommandString(cmd byte, payload string) error {
 // here as it would from ReadPacket.
 func (c *Conn) WriteRaw(packet []byte) error { return c.send(packet, true) }
 
+// SendAhead makes sql, a statement whose reply is an OK packet, go out in
+// the same write as the next command: the server runs the two in turn, and
+// the round trip of its own is saved. It is for START TRANSACTION on a
+// connection the pool just handed out. Its error comes back from that
+// next command's send, with the connection broken; the command may have
+// run by then, outside the transaction, so only statements that fail on a
+// working connection only when the command after them would fail too
+// belong here.
+func (c *Conn) SendAhead(sql string) { c.ahead = sql }
+
 func (c *Conn) send(packet []byte, awaitReply bool) error {
 	c.beginIO()
 	defer c.endIO()
+	ahead := c.ahead
+	if ahead != "" {
+		c.ahead = ""
+		c.io.SetSeq(0)
+		c.scratchAhead = append(append(c.scratchAhead[:0], ComQuery), ahead...)
+		if err := c.io.WritePacket(c.scratchAhead); err != nil {
+			c.broken = true
+			return err
+		}
+	}
 	c.io.SetSeq(0)
 	if err := c.io.WritePacket(packet); err != nil {
 		c.broken = true
@@ -335,11 +359,31 @@ func (c *Conn) send(packet []byte, awaitReply bool) error {
 			c.broken = true
 			return err
 		}
-		return nil
-	}
-	if err := c.io.FlushAwaitReply(); err != nil {
+	} else if err := c.io.FlushAwaitReply(); err != nil {
 		return c.readFailed(err)
 	}
+	if ahead != "" {
+		return c.readAheadReply()
+	}
+	return nil
+}
+
+// readAheadReply reads the reply to the statement sent ahead, leaving the
+// command's reply to be read next.
+func (c *Conn) readAheadReply() error {
+	p, err := c.io.ReadPacket()
+	if err != nil {
+		return c.readFailed(err)
+	}
+	if p[0] != wire.OKHeader {
+		c.broken = true
+		if p[0] == wire.ErrHeader {
+			return wire.ParseError(p)
+		}
+		return fmt.Errorf("backend %s: unexpected reply to a statement sent ahead", c.addr)
+	}
+	// The command's reply is numbered from 1, as if sent alone.
+	c.io.SetSeq(1)
 	return nil
 }
 

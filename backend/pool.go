@@ -186,6 +186,7 @@ func (p *Pool) tryAcquire(f int) bool {
 // max_idle dial a connection for most statements.
 func (p *Pool) Put(c *Conn) {
 	p.inUse.Add(-1)
+	c.ahead = "" // never sent: nothing to undo
 	if c.broken {
 		p.discard(c)
 		return

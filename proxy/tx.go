@@ -67,19 +67,23 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		}
 	}
 	b := &branch{conn: c, node: sh.node.Name, xa: sc.multiNode && !s.txReadOnly, wrote: !read}
-	begin := "START TRANSACTION"
 	switch {
 	case b.xa:
 		if s.gtrid == "" {
 			s.gtrid, s.txSchema = newGtrid(sc.name), sc
 		}
-		begin = "XA START " + xid(s.gtrid, b.node)
+		// Not sent ahead: XA START fails on a working connection (a
+		// duplicate xid), and the statement would then run outside it.
+		if _, err := c.Exec(ctx, "XA START "+xid(s.gtrid, b.node)); err != nil {
+			pool.Put(c)
+			return nil, err
+		}
 	case s.txReadOnly:
-		begin += " READ ONLY"
-	}
-	if _, err := c.Exec(ctx, begin); err != nil {
-		pool.Put(c)
-		return nil, err
+		c.SendAhead("START TRANSACTION READ ONLY")
+	default:
+		// On a connection fresh from the pool START TRANSACTION fails
+		// only when the connection does: it goes with the statement.
+		c.SendAhead("START TRANSACTION")
 	}
 	s.branches[pool] = b
 	s.setInTx(true)
