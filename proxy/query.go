@@ -72,7 +72,7 @@ func (s *Session) handleParsed(sql string) error {
 		if err := s.runStatement(st, text, more); err != nil {
 			return err
 		}
-		if s.lastFailed {
+		if s.lastFailed || s.closeAfterReply {
 			break
 		}
 	}
@@ -163,16 +163,12 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 	case *ast.BeginStmt:
 		return s.execBegin(ctx, st, more)
 	case *ast.CommitStmt:
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
-		return s.okPacket(wire.OK{}, more)
+		return s.finishTx(ctx, s.commit, st.CompletionType, text, more)
 	case *ast.RollbackStmt:
 		if st.SavepointName != "" {
 			return s.execOnTxConns(ctx, text, more)
 		}
-		s.rollback(ctx)
-		return s.okPacket(wire.OK{}, more)
+		return s.finishTx(ctx, func(ctx context.Context) error { s.rollback(ctx); return nil }, st.CompletionType, text, more)
 	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
 		return s.execOnTxConns(ctx, text, more)
 	case *ast.ShowStmt:

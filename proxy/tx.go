@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"go.uber.org/zap"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -118,8 +120,59 @@ func (s *Session) commit(ctx context.Context) error {
 	return s.commitTwoPhase(ctx, written)
 }
 
+// finishTx answers COMMIT or ROLLBACK: end ends the transaction, and the
+// statement's completion (or the session's completion_type) says what
+// follows. AND CHAIN begins the next transaction with the same access mode
+// and isolation level; RELEASE closes the client's connection after the
+// reply. Neither follows a failed end, as on MariaDB.
+func (s *Session) finishTx(ctx context.Context, end func(context.Context) error, ct ast.CompletionType, text string, more bool) error {
+	chain, release := ct == ast.CompletionTypeChain, ct == ast.CompletionTypeRelease
+	if !chain && !release {
+		if mode := s.completionType(); mode != "" {
+			explicit := sqlparse.CompletionOf(text)
+			chain = mode == "CHAIN" && !explicit.NoChain
+			release = mode == "RELEASE" && !explicit.NoRelease
+		}
+	}
+	readOnly, isolation := s.txReadOnly, s.pendingIsolation
+	if err := end(ctx); err != nil {
+		return err
+	}
+	if chain {
+		s.setInTx(true)
+		s.txReadOnly, s.pendingIsolation = readOnly, isolation
+	}
+	s.closeAfterReply = release
+	return s.okPacket(wire.OK{}, more)
+}
+
+// completionType is the session's completion_type when it is not NO_CHAIN:
+// "CHAIN" or "RELEASE". The SET went to a backend, which read it back.
+func (s *Session) completionType() string {
+	v, ok := s.state.Get("@@completion_type")
+	if !ok {
+		return ""
+	}
+	switch strings.ToUpper(strings.Trim(v, "'")) {
+	case "CHAIN", "1":
+		return "CHAIN"
+	case "RELEASE", "2":
+		return "RELEASE"
+	}
+	return ""
+}
+
+// Backends get COMMIT and ROLLBACK with their completion spelt out: the
+// session's completion_type is replayed on its connections, and there a
+// bare COMMIT would chain a transaction the proxy does not know of, or
+// close the connection.
+const (
+	backendCommit   = "COMMIT AND NO CHAIN NO RELEASE"
+	backendRollback = "ROLLBACK AND NO CHAIN NO RELEASE"
+)
+
 func (b *branch) commitOnePhase(ctx context.Context, gtrid string) error {
-	sql := "COMMIT"
+	sql := backendCommit
 	if b.xa {
 		x := xid(gtrid, b.node)
 		sql = "XA END " + x + "; XA COMMIT " + x + " ONE PHASE"
@@ -132,7 +185,7 @@ func (b *branch) commitOnePhase(ctx context.Context, gtrid string) error {
 }
 
 func (b *branch) rollback(ctx context.Context, gtrid string, prepared bool) {
-	sql := "ROLLBACK"
+	sql := backendRollback
 	if b.xa {
 		x := xid(gtrid, b.node)
 		sql = "XA END " + x + "; XA ROLLBACK " + x

@@ -466,6 +466,105 @@ func TestTransactionVariables(t *testing.T) {
 	compareSessions(t, db, direct, steps)
 }
 
+// TestTransactionCompletion: COMMIT and ROLLBACK AND CHAIN begin the next
+// transaction (with the same access mode), as does a bare COMMIT under
+// completion_type = CHAIN unless it says AND NO CHAIN. Rows written after
+// the chain are rolled back with it. Each answer is compared with
+// MariaDB's.
+func TestTransactionCompletion(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE chained (id INT PRIMARY KEY)")
+	show := sessionStep{sql: "SELECT @@in_transaction, (SELECT GROUP_CONCAT(id ORDER BY id) FROM chained)"}
+	steps := []sessionStep{
+		{sql: "DELETE FROM chained"},
+		{sql: "BEGIN"}, {sql: "INSERT INTO chained VALUES (1)"}, {sql: "COMMIT AND CHAIN"}, show,
+		{sql: "INSERT INTO chained VALUES (2)"}, {sql: "ROLLBACK AND CHAIN"}, show,
+		{sql: "INSERT INTO chained VALUES (3)"}, {sql: "ROLLBACK"}, show,
+		{sql: "SET completion_type = CHAIN"},
+		{sql: "BEGIN"}, {sql: "INSERT INTO chained VALUES (4)"}, {sql: "COMMIT"}, show,
+		{sql: "INSERT INTO chained VALUES (5)"}, {sql: "ROLLBACK"}, show,
+		{sql: "INSERT INTO chained VALUES (6)"}, {sql: "COMMIT AND NO CHAIN"}, show,
+		{sql: "INSERT INTO chained VALUES (7)"}, {sql: "ROLLBACK"}, show,
+		{sql: "SET completion_type = NO_CHAIN"},
+		{sql: "START TRANSACTION READ ONLY"}, {sql: "COMMIT AND CHAIN"}, show,
+		{sql: "SELECT COUNT(*) FROM chained"}, {sql: "COMMIT"}, show,
+	}
+	compareSessions(t, db, direct, steps)
+
+	// The chained transaction kept READ ONLY: the write is refused.
+	for name, d := range map[string]*sql.DB{"proxy": db, "MariaDB": direct} {
+		c, err := d.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"START TRANSACTION READ ONLY", "COMMIT AND CHAIN"} {
+			if _, err := c.ExecContext(t.Context(), q); err != nil {
+				t.Fatalf("%s: %s: %v", name, q, err)
+			}
+		}
+		_, err = c.ExecContext(t.Context(), "INSERT INTO chained VALUES (8)")
+		if mysqlCode(err) != 1792 {
+			t.Errorf("%s: INSERT in the chained READ ONLY transaction: %v, want error 1792", name, err)
+		}
+		c.Close()
+	}
+}
+
+// TestCommitRelease: COMMIT RELEASE (or a bare COMMIT under
+// completion_type = RELEASE) commits, answers, then closes the client's
+// connection, and the next statement on it fails as on MariaDB.
+func TestCommitRelease(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE released (id INT PRIMARY KEY)")
+	for name, d := range map[string]*sql.DB{"proxy": db, "MariaDB": direct} {
+		for i, ending := range [][]string{{"COMMIT RELEASE"}, {"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT"}} {
+			c, err := d.Conn(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := fmt.Sprint(i + 1)
+			steps := append([]string{"BEGIN", "DELETE FROM released WHERE id = " + id, "INSERT INTO released VALUES (" + id + ")"}, ending...)
+			for _, q := range steps {
+				if _, err := c.ExecContext(t.Context(), q); err != nil {
+					t.Fatalf("%s: %s: %v", name, q, err)
+				}
+			}
+			var one int
+			if err := c.QueryRowContext(t.Context(), "SELECT 1").Scan(&one); err == nil {
+				t.Errorf("%s: after %q the connection still answers", name, ending)
+			}
+			c.Close()
+			if got := queryOne(t, direct, "SELECT COUNT(*) FROM released WHERE id = "+id); got != "1" {
+				t.Errorf("%s: the row written before %q is not committed", name, ending)
+			}
+		}
+	}
+}
+
+// TestChainedBackendTransactionNotPooled: under completion_type = CHAIN the
+// proxy's own COMMIT on a backend must not chain there: the connection
+// would go back to the pool inside a transaction, and the next client's
+// autocommit writes on it would never commit.
+func TestChainedBackendTransactionNotPooled(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, db, "CREATE TABLE pooled (id INT PRIMARY KEY)")
+	a, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, q := range []string{"SET completion_type = CHAIN", "BEGIN", "INSERT INTO pooled VALUES (1)", "COMMIT", "ROLLBACK"} {
+		if _, err := a.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Most likely on the backend connection the first session just gave back.
+	mustExec(t, db, "INSERT INTO pooled VALUES (2)")
+	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM pooled"); got != "1,2" {
+		t.Fatalf("committed rows seen on MariaDB: %q, want 1,2", got)
+	}
+}
+
 // sessionStep is one statement of a session; a prepared one when args are set.
 type sessionStep struct {
 	sql  string
