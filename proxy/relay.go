@@ -81,6 +81,7 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 				s.lastInsertID = ok.LastInsertID
 			}
 			s.rowCount = int64(ok.AffectedRows)
+			s.followBackendTx(c, ok.Status)
 			backendMore := ok.Status&wire.StatusMoreResults != 0
 			ok.Status = s.patchStatus(ok.Status, opt.more || backendMore)
 			if err := s.write(wire.AppendOK(s.scratch[:0], ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
@@ -231,6 +232,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 // relayEOF forwards an EOF packet with the session's status flags.
 func (s *Session) relayEOF(c *backend.Conn, p []byte, more bool) error {
 	_, status := wire.EOFStatus(p)
+	s.followBackendTx(c, status)
 	wire.SetEOFStatus(p, s.patchStatus(status, more || status&wire.StatusMoreResults != 0))
 	if err := s.write(p); err != nil {
 		c.MarkBroken()

@@ -92,6 +92,25 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 	return c, nil
 }
 
+// followBackendTx takes in a transaction a backend began by itself (a
+// procedure ran START TRANSACTION, or a statement the proxy passed through
+// unparsed did) as the session's, on c: the client's COMMIT or ROLLBACK
+// then ends it, as on MariaDB, and c does not go back to the pool inside
+// it, where other clients' writes would join it and never commit.
+func (s *Session) followBackendTx(c *backend.Conn, status uint16) {
+	if status&wire.StatusInTrans == 0 || (s.inTx && s.isTxConn(c)) {
+		return
+	}
+	if _, taken := s.branches[c.Pool()]; taken {
+		// The transaction has its connection on this node already: this
+		// one's cannot join it. Closing rolls it back.
+		c.MarkBroken()
+		return
+	}
+	s.branches[c.Pool()] = &branch{conn: c, wrote: true}
+	s.setInTx(true)
+}
+
 func (s *Session) isTxConn(c *backend.Conn) bool {
 	b, ok := s.branches[c.Pool()]
 	return ok && b.conn == c

@@ -565,6 +565,38 @@ func TestChainedBackendTransactionNotPooled(t *testing.T) {
 	}
 }
 
+// TestTransactionBegunByBackend: a procedure that runs START TRANSACTION
+// leaves the session in that transaction, as on MariaDB: ROLLBACK undoes
+// its row, COMMIT keeps it, and meanwhile the backend connection does not
+// go back to the pool, where another client's autocommit write would join
+// the transaction and never commit.
+func TestTransactionBegunByBackend(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE begun (id INT PRIMARY KEY)")
+	mustExec(t, direct, "CREATE PROCEDURE begin_and_insert(v INT) BEGIN START TRANSACTION; INSERT INTO begun VALUES (v); END")
+	show := sessionStep{sql: "SELECT @@in_transaction, (SELECT GROUP_CONCAT(id ORDER BY id) FROM begun)"}
+	steps := []sessionStep{
+		{sql: "DELETE FROM begun"},
+		{sql: "CALL begin_and_insert(1)"}, show, {sql: "ROLLBACK"}, show,
+		{sql: "CALL begin_and_insert(2)"}, {sql: "COMMIT"}, show,
+		{sql: "CALL begin_and_insert(?)", args: []any{3}}, show, {sql: "ROLLBACK"}, show,
+	}
+	compareSessions(t, db, direct, steps)
+
+	a, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.ExecContext(t.Context(), "CALL begin_and_insert(4)"); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "INSERT INTO begun VALUES (5)")
+	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM begun"); got != "2,5" {
+		t.Fatalf("committed rows seen on MariaDB: %q, want 2,5 (4 is in the first client's transaction)", got)
+	}
+}
+
 // sessionStep is one statement of a session; a prepared one when args are set.
 type sessionStep struct {
 	sql  string
