@@ -33,9 +33,9 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	if err != nil {
 		return err
 	}
-	read := isRead(st) && !hasPrimaryHint(text)
 	leaves := valuesLeftOnBackend(st)
-	if !rw.needed && !leaves.any() && sc.passThrough() && sc.schemaOf(s) {
+	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
+	if !rw.needed && !leaves.any() && !leaves.pins && sc.passThrough() && sc.schemaOf(s) {
 		c := &cachedPlan{read: read, ddl: isDDL(st)}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
@@ -69,6 +69,9 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	if err == nil && opt.leaves.any() {
 		s.readBackendValues(ctx, c, opt.leaves)
 	}
+	if opt.leaves.pins {
+		s.pin(c)
+	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
 		// The replica died under the statement before answering anything:
@@ -88,6 +91,19 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 		c, err := s.txConn(ctx, sc, sh, read)
 		if err != nil {
 			return nil, err
+		}
+		if err := c.ApplyState(ctx, &s.state); err != nil {
+			return nil, err
+		}
+		if err := c.UseDB(ctx, sh.db); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	if c := s.pinnedConn(sh.node.Primary); c != nil {
+		if c.Broken() {
+			s.losePinned()
+			return nil, errorf(erUnknown, "the backend connection holding this session's temporary tables, locks or prepared statements was lost; connect again")
 		}
 		if err := c.ApplyState(ctx, &s.state); err != nil {
 			return nil, err
@@ -128,7 +144,10 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 // stay pinned; one that produced warnings is kept for SHOW WARNINGS.
 func (s *Session) release(c *backend.Conn, warnings uint16) {
 	s.lastWarnings = warnings
-	if s.isTxConn(c) {
+	if s.keeps(c) {
+		if c.Broken() && s.pinnedConn(c.Pool()) == c {
+			s.losePinned()
+		}
 		return
 	}
 	if warnings > 0 && !c.Broken() {
@@ -170,7 +189,8 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	// since its plan depends on the session.
 	rw := newRewriter(s, sc, "")
 	st.Accept(rw)
-	cacheable := !rw.needsSessionValues() && !valuesLeftOnBackend(st).any()
+	leaves := valuesLeftOnBackend(st)
+	cacheable := !rw.needsSessionValues() && !leaves.any()
 	if !cacheable {
 		rw.rewriting = true
 		rw.functionsOnly = true
@@ -188,7 +208,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	} else if ok {
 		text = listed
 	}
-	plan, slot, err := s.planFor(sc, st, text, cacheable)
+	plan, slot, err := s.planFor(sc, st, text, cacheable && !leaves.pins)
 	if err != nil {
 		return err
 	}
@@ -197,7 +217,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		sc.columns.forget()
 		defer sc.columns.forget()
 	}
-	if cacheable && !more {
+	if cacheable && !leaves.pins && !more {
 		s.rememberShape(sc, text)
 	}
 	rt, err := s.bind(ctx, sc, plan, insertTable(st), nil)
@@ -212,9 +232,13 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 // reads them from there before the connection serves anyone else.
 type backendValues struct {
 	foundRows bool // SELECT SQL_CALC_FOUND_ROWS: the count FOUND_ROWS() returns
-	insertID  bool // a result set that called LAST_INSERT_ID(expr): the id it set
+	insertID  bool // a statement that called LAST_INSERT_ID(expr): the id it set
+	// pins: state only the connection holds (pin.go); the statement runs on
+	// the primary, and the session keeps its connection.
+	pins bool
 }
 
+// any reports whether values are to be read back after the statement.
 func (v backendValues) any() bool { return v.foundRows || v.insertID }
 
 // valuesLeftOnBackend tells what st leaves on its backend connection. An
@@ -224,13 +248,29 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
-	case *ast.SetOprStmt: // a UNION's selects may call LAST_INSERT_ID(expr)
+	case *ast.SetOprStmt, *ast.DoStmt: // a UNION's selects, DO: they may call functions
+	case *ast.CreateTableStmt:
+		v.pins = st.TemporaryKeyword != ast.TemporaryNone
+		return v
+	case *ast.PrepareStmt, *ast.LockTablesStmt:
+		v.pins = true
+		return v
+	case *ast.FlushStmt:
+		v.pins = st.Tp == ast.FlushTables && st.ReadLock
+		return v
 	default:
 		return v
 	}
-	v.insertID = sqlparse.Contains(st, func(n ast.Node) bool {
-		f, ok := n.(*ast.FuncCallExpr)
-		return ok && f.FnName.L == "last_insert_id" && len(f.Args) > 0
+	sqlparse.Contains(st, func(n ast.Node) bool {
+		if f, ok := n.(*ast.FuncCallExpr); ok {
+			switch f.FnName.L {
+			case "last_insert_id":
+				v.insertID = v.insertID || len(f.Args) > 0
+			case "get_lock":
+				v.pins = true
+			}
+		}
+		return v.insertID && v.pins
 	})
 	return v
 }

@@ -78,13 +78,14 @@ type Session struct {
 	scratch          []byte    // reused for packets the proxy re-encodes
 	shape            []byte    // reused for statement shapes (plan cache keys)
 	shapeValues      []router.Value
-	packetsOut       uint64        // packets written to the client: is a retry safe?
-	pendingIsolation string        // SET TRANSACTION without SESSION: the next transaction only
-	warnConn         *backend.Conn // kept after a statement with warnings, for SHOW WARNINGS
-	diagnostics      *diagnostics  // kept after an error, or a multi-shard statement's warnings, likewise
-	lastWarnings     uint16        // the warning count of the last statement one connection answered
-	rowCount         int64         // ROW_COUNT(): the last statement's affected rows, -1 after a result
-	foundRows        uint64        // FOUND_ROWS(): the last result's rows, or what SQL_CALC_FOUND_ROWS counted
+	packetsOut       uint64                          // packets written to the client: is a retry safe?
+	pendingIsolation string                          // SET TRANSACTION without SESSION: the next transaction only
+	warnConn         *backend.Conn                   // kept after a statement with warnings, for SHOW WARNINGS
+	pinned           map[*backend.Pool]*backend.Conn // connections holding session state (pin.go)
+	diagnostics      *diagnostics                    // kept after an error, or a multi-shard statement's warnings, likewise
+	lastWarnings     uint16                          // the warning count of the last statement one connection answered
+	rowCount         int64                           // ROW_COUNT(): the last statement's affected rows, -1 after a result
+	foundRows        uint64                          // FOUND_ROWS(): the last result's rows, or what SQL_CALC_FOUND_ROWS counted
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
@@ -329,6 +330,7 @@ func (s *Session) currentSchema() (*schema, *wire.Error) {
 func (s *Session) resetSession() {
 	s.rollbackAll()
 	s.forgetWarnings()
+	s.closePinned()
 	s.state.Reset()
 	s.setHandshakeCharset()
 	s.autocommit = true
@@ -420,6 +422,7 @@ func (s *Session) killSession(id uint32, queryOnly bool) error {
 func (s *Session) cleanup() {
 	s.rollbackAll()
 	s.forgetWarnings()
+	s.closePinned()
 }
 
 // forgetWarnings drops the last statement's warnings: a new one begins.

@@ -75,7 +75,11 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 		return err
 	}
 	defer s.release(c, 0)
-	if _, err := c.Exec(ctx, sql); err != nil {
+	_, err = c.Exec(ctx, sql)
+	if setsLock(vars) {
+		s.pin(c) // SET @held = GET_LOCK(...)
+	}
+	if err != nil {
 		return err
 	}
 	var keys, exprs []string
@@ -122,6 +126,20 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	}
 	c.AdoptState(&s.state)
 	return nil
+}
+
+// setsLock reports whether an assignment takes a named lock, which only
+// its connection then holds (pin.go).
+func setsLock(vars []*ast.VariableAssignment) bool {
+	for _, v := range vars {
+		if v.Value != nil && sqlparse.Contains(v.Value, func(n ast.Node) bool {
+			f, ok := n.(*ast.FuncCallExpr)
+			return ok && f.FnName.L == "get_lock"
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // anySchema is the session's schema, or the first the user may use.

@@ -358,7 +358,7 @@ func (ss *shardSet) startStream(ctx context.Context, c *backend.Conn, shard int)
 		return nil, err
 	}
 	st := &shardStream{
-		c: c, fields: fields, warnings: ss.warnings, pinned: s.isTxConn(c),
+		c: c, fields: fields, warnings: ss.warnings, pinned: s.keeps(c),
 		batches: make(chan *rowBatch, batchesPerShard),
 		free:    make(chan *rowBatch, batchesPerShard),
 		done:    make(chan struct{}),

@@ -113,7 +113,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		}
 		st.sessionValues = rw.needsSessionValues()
 		st.leaves = valuesLeftOnBackend(node)
-		st.read = isRead(node) && !hasPrimaryHint(sql)
+		st.read = isRead(node) && !hasPrimaryHint(sql) && !st.leaves.pins
 		st.infoSchema = rw.infoSchema
 		if !sc.passThrough() && !st.infoSchema {
 			// Plan from a fresh parse: the rewriter changed this AST.
@@ -288,6 +288,9 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 	})
 	if err == nil && st.leaves.any() {
 		s.readBackendValues(ctx, c, st.leaves)
+	}
+	if st.leaves.pins {
+		s.pin(c)
 	}
 	if oneOff {
 		c.ForgetStmt(sql)

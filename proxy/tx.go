@@ -53,18 +53,21 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		b.wrote = b.wrote || !read
 		return b.conn, nil
 	}
-	c, err := pool.Get(ctx, s.capability&wire.ClientFoundRows != 0)
-	if err != nil {
-		return nil, err
+	c := s.pinnedConn(pool)
+	if c == nil {
+		var err error
+		if c, err = pool.Get(ctx, s.capability&wire.ClientFoundRows != 0); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.ApplyState(ctx, &s.state); err != nil {
 		c.MarkBroken()
-		pool.Put(c)
+		s.putUnlessPinned(c)
 		return nil, err
 	}
 	if s.pendingIsolation != "" {
 		if _, err := c.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL "+s.pendingIsolation); err != nil {
-			pool.Put(c)
+			s.putUnlessPinned(c)
 			return nil, err
 		}
 	}
@@ -77,7 +80,7 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		// Not sent ahead: XA START fails on a working connection (a
 		// duplicate xid), and the statement would then run outside it.
 		if _, err := c.Exec(ctx, "XA START "+xid(s.gtrid, b.node)); err != nil {
-			pool.Put(c)
+			s.putUnlessPinned(c)
 			return nil, err
 		}
 	case s.txReadOnly:
@@ -297,7 +300,7 @@ func (s *Session) rollback(ctx context.Context) {
 func (s *Session) putBranches() {
 	for pool, b := range s.branches {
 		delete(s.branches, pool)
-		pool.Put(b.conn)
+		s.putUnlessPinned(b.conn)
 	}
 }
 

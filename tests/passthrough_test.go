@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"testing"
@@ -597,6 +598,67 @@ func TestTransactionBegunByBackend(t *testing.T) {
 	}
 }
 
+// TestSessionStateOnBackendConnection: temporary tables, named locks,
+// table locks and SQL prepared statements belong to the session that made
+// them, as on MariaDB: another client sees none of them, and they go when
+// the session ends. Each answer is compared with MariaDB's.
+func TestSessionStateOnBackendConnection(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE locked (id INT PRIMARY KEY)")
+	mustExec(t, direct, "INSERT INTO locked VALUES (1)")
+	a := func(sql string, args ...any) clientStep { return clientStep{0, sessionStep{sql, args}} }
+	b := func(sql string, args ...any) clientStep { return clientStep{1, sessionStep{sql, args}} }
+	c := func(sql string, args ...any) clientStep { return clientStep{2, sessionStep{sql, args}} }
+	steps := []clientStep{
+		a("CREATE TEMPORARY TABLE scratch (v INT)"), a("INSERT INTO scratch VALUES (7)"),
+		b("SELECT v FROM scratch"), a("SELECT v FROM scratch"),
+		a("PREPARE mine FROM 'SELECT 40 + 2'"), b("EXECUTE mine"), a("EXECUTE mine"),
+		a("SELECT GET_LOCK('held', 0)"), b("SELECT GET_LOCK('held', 0)"), b("SELECT RELEASE_LOCK('held')"),
+		a("DO GET_LOCK('done', 0)"), b("SELECT IS_FREE_LOCK('done')"),
+		a("SET @got = GET_LOCK('set', 0)"), b("SELECT IS_FREE_LOCK('set')"),
+		a("SELECT GET_LOCK(?, 0)", "prepared"), b("SELECT IS_FREE_LOCK(?)", "prepared"),
+		a("SELECT RELEASE_LOCK('held')"), b("SELECT GET_LOCK('held', 0)"),
+		// The same text, cached or not, takes the lock for the second
+		// client too.
+		c("SELECT GET_LOCK('held', 0)"),
+		a("LOCK TABLES locked WRITE"), b("SET SESSION lock_wait_timeout = 1"), b("SELECT COUNT(*) FROM locked"),
+		a("UNLOCK TABLES"), b("SELECT COUNT(*) FROM locked"),
+		// The first client is gone: its table and locks with it (the
+		// server frees them a moment after the connection closes).
+		b("SELECT GET_LOCK('done', 10), GET_LOCK('set', 10), GET_LOCK('prepared', 10)"),
+		b("SELECT RELEASE_LOCK('held')"), c("SELECT GET_LOCK('held', 0)"), c("SELECT v FROM scratch"),
+	}
+	compareClients(t, db, direct, steps)
+}
+
+// TestSessionStateLostWithItsConnection: when the backend connection that
+// holds a session's temporary table dies, the session ends with it, as a
+// MariaDB client's does, instead of going on without the table.
+func TestSessionStateLostWithItsConnection(t *testing.T) {
+	_, db, direct := passThrough(t)
+	c, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(t.Context(), "CREATE TEMPORARY TABLE scratch (v INT)"); err != nil {
+		t.Fatal(err)
+	}
+	var backendID string
+	if err := c.QueryRowContext(t.Context(), "SELECT @@pseudo_thread_id").Scan(&backendID); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, direct, "KILL "+backendID)
+	if _, err := c.ExecContext(t.Context(), "INSERT INTO scratch VALUES (1)"); err == nil {
+		t.Fatal("the insert succeeded after the temporary table's connection was killed")
+	}
+	var n int
+	err = c.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM scratch").Scan(&n)
+	if err == nil || mysqlCode(err) > 0 {
+		t.Fatalf("the session went on after losing its temporary table: %v", err)
+	}
+}
+
 // sessionStep is one statement of a session; a prepared one when args are set.
 type sessionStep struct {
 	sql  string
@@ -604,7 +666,8 @@ type sessionStep struct {
 }
 
 // compareSessions runs steps in one session through the proxy and in one
-// on MariaDB, and compares every answer: column names and values.
+// on MariaDB, and compares every answer: column names and values. Every
+// step must succeed.
 func compareSessions(t *testing.T, proxy, mariadb *sql.DB, steps []sessionStep) {
 	t.Helper()
 	answers := func(d *sql.DB) []string {
@@ -615,16 +678,75 @@ func compareSessions(t *testing.T, proxy, mariadb *sql.DB, steps []sessionStep) 
 		defer c.Close()
 		var out []string
 		for _, st := range steps {
-			rows, err := c.QueryContext(t.Context(), st.sql, st.args...)
+			a, err := answer(t, c, st)
 			if err != nil {
 				t.Fatalf("%s: %v", st.sql, err)
 			}
-			cols, _ := rows.Columns()
-			out = append(out, fmt.Sprintf("%s %q: %v", st.sql, cols, rowsToStrings(t, rows, st.sql)))
+			out = append(out, a)
 		}
 		return out
 	}
 	if got, want := answers(proxy), answers(mariadb); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// clientStep is a step of one of several clients, numbered from 0.
+type clientStep struct {
+	client int
+	sessionStep
+}
+
+// compareClients runs steps, each in its client's session, through the
+// proxy and on MariaDB, and compares every answer, errors (by code)
+// included. Each client's session is closed once its last step is done.
+func compareClients(t *testing.T, proxy, mariadb *sql.DB, steps []clientStep) {
+	t.Helper()
+	answers := func(d *sql.DB) []string {
+		last := map[int]int{}
+		for i, st := range steps {
+			last[st.client] = i
+		}
+		conns := map[int]*sql.Conn{}
+		var out []string
+		for i, st := range steps {
+			c := conns[st.client]
+			if c == nil {
+				var err error
+				if c, err = d.Conn(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				conns[st.client] = c
+			}
+			a, err := answer(t, c, st.sessionStep)
+			if err != nil {
+				a = fmt.Sprintf("%s: error %d", st.sql, mysqlCode(err))
+			}
+			out = append(out, fmt.Sprintf("client %d: %s", st.client, a))
+			if last[st.client] == i {
+				endSession(c)
+			}
+		}
+		return out
+	}
+	if got, want := answers(proxy), answers(mariadb); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// endSession closes c's connection rather than leaving it in the pool, so
+// that its session ends.
+func endSession(c *sql.Conn) {
+	_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	c.Close()
+}
+
+// answer runs one step on c: its column names and rows, as text.
+func answer(t *testing.T, c *sql.Conn, st sessionStep) (string, error) {
+	rows, err := c.QueryContext(t.Context(), st.sql, st.args...)
+	if err != nil {
+		return "", err
+	}
+	cols, _ := rows.Columns()
+	return fmt.Sprintf("%s %q: %v", st.sql, cols, rowsToStrings(t, rows, st.sql)), nil
 }
