@@ -448,6 +448,8 @@ func TestLastInsertIDWithValue(t *testing.T) {
 		{sql: "SELECT LAST_INSERT_ID()"},
 		{sql: "SELECT 1 UNION SELECT LAST_INSERT_ID(9)"},
 		{sql: "SELECT LAST_INSERT_ID()"},
+		{sql: "DO LAST_INSERT_ID(55)"},
+		{sql: "SELECT LAST_INSERT_ID()"},
 	}
 	compareSessions(t, db, direct, steps)
 }
