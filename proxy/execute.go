@@ -81,38 +81,46 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	return err
 }
 
-// acquire returns the connection a statement on shard uses: the transaction's
-// pinned primary connection, or a pooled one with the session's state applied.
+// acquire returns the connection a statement on shard uses, with the
+// session's state applied: the transaction's on that node, the one the
+// session keeps there (pin.go), or a pooled one.
 func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool) (*backend.Conn, error) {
 	s.forgetWarnings()
 	s.noteShard(shard)
 	sh := sc.shards[shard]
-	if s.inTx || !s.autocommit {
-		c, err := s.txConn(ctx, sc, sh, read)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.ApplyState(ctx, &s.state); err != nil {
-			return nil, err
-		}
-		if err := c.UseDB(ctx, sh.db); err != nil {
-			return nil, err
-		}
-		return c, nil
+	var c *backend.Conn
+	var err error
+	switch pinned := s.pinnedConn(sh.node.Primary); {
+	case s.inTx || !s.autocommit:
+		c, err = s.txConn(ctx, sc, sh, read)
+	case pinned != nil && pinned.Broken():
+		s.losePinned()
+		err = errorf(erUnknown, "the backend connection holding this session's temporary tables, locks or prepared statements was lost; connect again")
+	case pinned != nil:
+		c = pinned
+	default:
+		c, err = s.pooledConn(ctx, sc, sh, read)
 	}
-	if c := s.pinnedConn(sh.node.Primary); c != nil {
-		if c.Broken() {
-			s.losePinned()
-			return nil, errorf(erUnknown, "the backend connection holding this session's temporary tables, locks or prepared statements was lost; connect again")
-		}
-		if err := c.ApplyState(ctx, &s.state); err != nil {
-			return nil, err
-		}
-		if err := c.UseDB(ctx, sh.db); err != nil {
-			return nil, err
-		}
-		return c, nil
+	if err != nil {
+		return nil, err
 	}
+	if err := c.ApplyState(ctx, &s.state); err != nil {
+		if !s.keeps(c) {
+			c.MarkBroken() // its state is half applied
+			c.Pool().Put(c)
+		}
+		return nil, err
+	}
+	if err := c.UseDB(ctx, sh.db); err != nil {
+		s.giveBack(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+// pooledConn takes a connection from the shard's primary, or from a
+// replica for a read when the schema reads from replicas.
+func (s *Session) pooledConn(ctx context.Context, sc *schema, sh shard, read bool) (*backend.Conn, error) {
 	pool := sh.node.Primary
 	if read && sc.readFromReplica {
 		pool = sh.node.ReadPool()
@@ -122,22 +130,9 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 	if err != nil && pool != sh.node.Primary {
 		// A replica that went down since its last health check: the
 		// primary answers instead of the client seeing an error.
-		pool = sh.node.Primary
-		c, err = pool.GetIn(ctx, foundRows, sh.db)
+		c, err = sh.node.Primary.GetIn(ctx, foundRows, sh.db)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := c.ApplyState(ctx, &s.state); err != nil {
-		c.MarkBroken()
-		pool.Put(c)
-		return nil, err
-	}
-	if err := c.UseDB(ctx, sh.db); err != nil {
-		pool.Put(c)
-		return nil, err
-	}
-	return c, nil
+	return c, err
 }
 
 // release returns a connection after a statement. Transaction connections

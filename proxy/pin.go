@@ -30,7 +30,7 @@ func (s *Session) pinnedConn(pool *backend.Pool) *backend.Conn {
 // keeps reports whether c stays with the session after a statement: a
 // transaction's or a pinned connection.
 func (s *Session) keeps(c *backend.Conn) bool {
-	return s.isTxConn(c) || (s.pinned != nil && s.pinned[c.Pool()] == c)
+	return s.isTxConn(c) || s.pinnedConn(c.Pool()) == c
 }
 
 // closePinned closes the kept connections, and their state with them.
@@ -42,9 +42,9 @@ func (s *Session) closePinned() {
 	}
 }
 
-// putUnlessPinned gives c back to its pool unless the session keeps it.
-func (s *Session) putUnlessPinned(c *backend.Conn) {
-	if s.pinnedConn(c.Pool()) != c {
+// giveBack returns c to its pool unless the session keeps it.
+func (s *Session) giveBack(c *backend.Conn) {
+	if !s.keeps(c) {
 		c.Pool().Put(c)
 	}
 }

@@ -62,12 +62,12 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 	}
 	if err := c.ApplyState(ctx, &s.state); err != nil {
 		c.MarkBroken()
-		s.putUnlessPinned(c)
+		s.giveBack(c)
 		return nil, err
 	}
 	if s.pendingIsolation != "" {
 		if _, err := c.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL "+s.pendingIsolation); err != nil {
-			s.putUnlessPinned(c)
+			s.giveBack(c)
 			return nil, err
 		}
 	}
@@ -80,7 +80,7 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		// Not sent ahead: XA START fails on a working connection (a
 		// duplicate xid), and the statement would then run outside it.
 		if _, err := c.Exec(ctx, "XA START "+xid(s.gtrid, b.node)); err != nil {
-			s.putUnlessPinned(c)
+			s.giveBack(c)
 			return nil, err
 		}
 	case s.txReadOnly:
@@ -300,7 +300,7 @@ func (s *Session) rollback(ctx context.Context) {
 func (s *Session) putBranches() {
 	for pool, b := range s.branches {
 		delete(s.branches, pool)
-		s.putUnlessPinned(b.conn)
+		s.giveBack(b.conn)
 	}
 }
 
