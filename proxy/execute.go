@@ -243,7 +243,7 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
-	case *ast.SetOprStmt, *ast.DoStmt: // a UNION's selects, DO: they may call functions
+	case *ast.SetOprStmt, *ast.DoStmt, *ast.SetStmt: // a UNION's selects, DO, SET: they may call functions
 	case *ast.CreateTableStmt:
 		v.pins = st.TemporaryKeyword != ast.TemporaryNone
 		return v

@@ -74,7 +74,7 @@ type Session struct {
 	errCode          uint16    // first error code sent for the running command, 0 for none
 	shardsHit        []int     // shards the running statement reached, for the slow-query log
 	lastFailed       bool      // the last statement answered with an error
-	closeAfterReply  bool      // COMMIT RELEASE: the connection ends once answered
+	closeAfterReply  bool      // COMMIT RELEASE, or a kept connection lost: the connection ends once answered
 	scratch          []byte    // reused for packets the proxy re-encodes
 	shape            []byte    // reused for statement shapes (plan cache keys)
 	shapeValues      []router.Value

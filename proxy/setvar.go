@@ -75,12 +75,18 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 		return err
 	}
 	defer s.release(c, 0)
+	// SET @id = LAST_INSERT_ID(7) sets the id, SET @held = GET_LOCK(...)
+	// takes a lock: what such a statement leaves, too, is the session's.
+	leaves := valuesLeftOnBackend(&ast.SetStmt{Variables: vars})
 	_, err = c.Exec(ctx, sql)
-	if setsLock(vars) {
-		s.pin(c) // SET @held = GET_LOCK(...)
+	if leaves.pins {
+		s.pin(c)
 	}
 	if err != nil {
 		return err
+	}
+	if leaves.any() {
+		s.readBackendValues(ctx, c, leaves)
 	}
 	var keys, exprs []string
 	for _, v := range vars {
@@ -126,20 +132,6 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	}
 	c.AdoptState(&s.state)
 	return nil
-}
-
-// setsLock reports whether an assignment takes a named lock, which only
-// its connection then holds (pin.go).
-func setsLock(vars []*ast.VariableAssignment) bool {
-	for _, v := range vars {
-		if v.Value != nil && sqlparse.Contains(v.Value, func(n ast.Node) bool {
-			f, ok := n.(*ast.FuncCallExpr)
-			return ok && f.FnName.L == "get_lock"
-		}) {
-			return true
-		}
-	}
-	return false
 }
 
 // anySchema is the session's schema, or the first the user may use.

@@ -450,6 +450,8 @@ func TestLastInsertIDWithValue(t *testing.T) {
 		{sql: "SELECT LAST_INSERT_ID()"},
 		{sql: "DO LAST_INSERT_ID(55)"},
 		{sql: "SELECT LAST_INSERT_ID()"},
+		{sql: "SET @id = LAST_INSERT_ID(66)"},
+		{sql: "SELECT LAST_INSERT_ID(), @id"},
 	}
 	compareSessions(t, db, direct, steps)
 }
