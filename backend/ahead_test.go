@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shardproxy/shardproxy/wire"
 )
@@ -14,14 +13,8 @@ import (
 // the same write, and leaves that command's reply to be read as usual,
 // whether the command waits for its reply or not.
 func TestSendAhead(t *testing.T) {
-	srv := startServer(t)
-	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
-	defer p.Close()
+	p, c := poolOfOne(t)
 	ctx := context.Background()
-	c, err := p.Get(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer p.Put(c)
 	for _, q := range []string{"CREATE DATABASE ahead", "CREATE TABLE ahead.t (id INT PRIMARY KEY) ENGINE=InnoDB"} {
 		if _, err := c.Exec(ctx, q); err != nil {
@@ -72,16 +65,10 @@ func TestSendAhead(t *testing.T) {
 // TestSendAheadFailure: the error of a statement sent ahead comes back from
 // the command after it, and the connection is not reused.
 func TestSendAheadFailure(t *testing.T) {
-	srv := startServer(t)
-	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
-	defer p.Close()
+	p, c := poolOfOne(t)
 	ctx := context.Background()
-	c, err := p.Get(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.SendAhead("DO no_such_function()")
-	_, err = c.Exec(ctx, "SELECT 1")
+	_, err := c.Exec(ctx, "SELECT 1")
 	var we *wire.Error
 	if !errors.As(err, &we) || !strings.Contains(we.Message, "no_such_function") {
 		t.Fatalf("error %v, want the failure of the statement sent ahead", err)
@@ -98,17 +85,11 @@ func TestSendAheadFailure(t *testing.T) {
 // TestSendAheadNotSentIsForgotten: a connection given back before its next
 // command does not carry the statement to its next user.
 func TestSendAheadNotSentIsForgotten(t *testing.T) {
-	srv := startServer(t)
-	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
-	defer p.Close()
+	p, c := poolOfOne(t)
 	ctx := context.Background()
-	c, err := p.Get(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.SendAhead("START TRANSACTION")
 	p.Put(c)
-	c, err = p.Get(ctx, false)
+	c, err := p.Get(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/shardproxy/shardproxy/wire"
 )
@@ -46,14 +45,8 @@ func readExecuteAnswer(t *testing.T, c *Conn) (defsFollow bool, defs, rows int) 
 // once the connection has them: the proxy negotiates that at dial, and the
 // answer then still has the EOF that ends the (skipped) definitions.
 func TestMetadataCachingNegotiated(t *testing.T) {
-	srv := startServer(t)
-	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
-	defer p.Close()
+	p, c := poolOfOne(t)
 	ctx := context.Background()
-	c, err := p.Get(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer p.Put(c)
 	if !c.CachesMetadata() {
 		t.Fatal("MariaDB offers metadata caching; the connection did not negotiate it")

@@ -22,6 +22,20 @@ func startServer(t *testing.T, args ...string) *mariadbtest.Server {
 	return srv
 }
 
+// poolOfOne starts a server and returns a pool of one connection, closed
+// with the test, and that connection, taken from it.
+func poolOfOne(t *testing.T) (*Pool, *Conn) {
+	t.Helper()
+	srv := startServer(t)
+	p := NewPool(PoolConfig{Addr: srv.Addr, User: "root", MaxOpen: 1, IdleTimeout: time.Hour})
+	t.Cleanup(p.Close)
+	c, err := p.Get(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, c
+}
+
 // TestPoolWaiterGetsReturnedConn: a caller waiting for a full pool gets the
 // connection another puts back, at once (a returned connection keeps its
 // slot, so waiting only for a free slot would stall until idle_timeout).

@@ -166,6 +166,23 @@ func mustExec(t testing.TB, db interface {
 	return res
 }
 
+// sessionAfter opens a session (one connection) on db and runs stmts in it;
+// the caller closes it.
+func sessionAfter(t testing.TB, db *sql.DB, stmts ...string) *sql.Conn {
+	t.Helper()
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range stmts {
+		if _, err := c.ExecContext(context.Background(), q); err != nil {
+			c.Close()
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return c
+}
+
 // queryStrings runs a query and returns every row as strings ("NULL" for NULL).
 func queryStrings(t testing.TB, db interface {
 	Query(string, ...any) (*sql.Rows, error)

@@ -287,16 +287,8 @@ func TestTransactions(t *testing.T) {
 		t.Fatalf("rollback left %s", v)
 	}
 
-	conn, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := sessionAfter(t, db, "SET autocommit = 0", "UPDATE acct SET bal = 1 WHERE id = 1", "COMMIT", "UPDATE acct SET bal = 2 WHERE id = 2", "ROLLBACK", "SET autocommit = 1")
 	defer conn.Close()
-	for _, q := range []string{"SET autocommit = 0", "UPDATE acct SET bal = 1 WHERE id = 1", "COMMIT", "UPDATE acct SET bal = 2 WHERE id = 2", "ROLLBACK", "SET autocommit = 1"} {
-		if _, err := conn.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	if got := queryStrings(t, direct, "SELECT bal FROM acct ORDER BY id"); fmt.Sprint(got) != "[[1] [100]]" {
 		t.Fatalf("autocommit=0 commit/rollback gave %v", got)
 	}
@@ -498,16 +490,8 @@ func TestTransactionCompletion(t *testing.T) {
 
 	// The chained transaction kept READ ONLY: the write is refused.
 	for name, d := range map[string]*sql.DB{"proxy": db, "MariaDB": direct} {
-		c, err := d.Conn(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range []string{"START TRANSACTION READ ONLY", "COMMIT AND CHAIN"} {
-			if _, err := c.ExecContext(t.Context(), q); err != nil {
-				t.Fatalf("%s: %s: %v", name, q, err)
-			}
-		}
-		_, err = c.ExecContext(t.Context(), "INSERT INTO chained VALUES (8)")
+		c := sessionAfter(t, d, "START TRANSACTION READ ONLY", "COMMIT AND CHAIN")
+		_, err := c.ExecContext(t.Context(), "INSERT INTO chained VALUES (8)")
 		if mysqlCode(err) != 1792 {
 			t.Errorf("%s: INSERT in the chained READ ONLY transaction: %v, want error 1792", name, err)
 		}
@@ -523,17 +507,8 @@ func TestCommitRelease(t *testing.T) {
 	mustExec(t, db, "CREATE TABLE released (id INT PRIMARY KEY)")
 	for name, d := range map[string]*sql.DB{"proxy": db, "MariaDB": direct} {
 		for i, ending := range [][]string{{"COMMIT RELEASE"}, {"SET completion_type = 'RELEASE'", "BEGIN", "COMMIT"}} {
-			c, err := d.Conn(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
 			id := fmt.Sprint(i + 1)
-			steps := append([]string{"BEGIN", "DELETE FROM released WHERE id = " + id, "INSERT INTO released VALUES (" + id + ")"}, ending...)
-			for _, q := range steps {
-				if _, err := c.ExecContext(t.Context(), q); err != nil {
-					t.Fatalf("%s: %s: %v", name, q, err)
-				}
-			}
+			c := sessionAfter(t, d, append([]string{"BEGIN", "DELETE FROM released WHERE id = " + id, "INSERT INTO released VALUES (" + id + ")"}, ending...)...)
 			var one int
 			if err := c.QueryRowContext(t.Context(), "SELECT 1").Scan(&one); err == nil {
 				t.Errorf("%s: after %q the connection still answers", name, ending)
@@ -553,16 +528,8 @@ func TestCommitRelease(t *testing.T) {
 func TestChainedBackendTransactionNotPooled(t *testing.T) {
 	_, db, direct := passThrough(t)
 	mustExec(t, db, "CREATE TABLE pooled (id INT PRIMARY KEY)")
-	a, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := sessionAfter(t, db, "SET completion_type = CHAIN", "BEGIN", "INSERT INTO pooled VALUES (1)", "COMMIT", "ROLLBACK")
 	defer a.Close()
-	for _, q := range []string{"SET completion_type = CHAIN", "BEGIN", "INSERT INTO pooled VALUES (1)", "COMMIT", "ROLLBACK"} {
-		if _, err := a.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// Most likely on the backend connection the first session just gave back.
 	mustExec(t, db, "INSERT INTO pooled VALUES (2)")
 	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM pooled"); got != "1,2" {
@@ -588,14 +555,8 @@ func TestTransactionBegunByBackend(t *testing.T) {
 	}
 	compareSessions(t, db, direct, steps)
 
-	a, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := sessionAfter(t, db, "CALL begin_and_insert(4)")
 	defer a.Close()
-	if _, err := a.ExecContext(t.Context(), "CALL begin_and_insert(4)"); err != nil {
-		t.Fatal(err)
-	}
 	mustExec(t, db, "INSERT INTO begun VALUES (5)")
 	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM begun"); got != "2,5" {
 		t.Fatalf("committed rows seen on MariaDB: %q, want 2,5 (4 is in the first client's transaction)", got)
@@ -640,14 +601,8 @@ func TestSessionStateOnBackendConnection(t *testing.T) {
 // MariaDB client's does, instead of going on without the table.
 func TestSessionStateLostWithItsConnection(t *testing.T) {
 	_, db, direct := passThrough(t)
-	c, err := db.Conn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := sessionAfter(t, db, "CREATE TEMPORARY TABLE scratch (v INT)")
 	defer c.Close()
-	if _, err := c.ExecContext(t.Context(), "CREATE TEMPORARY TABLE scratch (v INT)"); err != nil {
-		t.Fatal(err)
-	}
 	var backendID string
 	if err := c.QueryRowContext(t.Context(), "SELECT @@pseudo_thread_id").Scan(&backendID); err != nil {
 		t.Fatal(err)
@@ -657,7 +612,7 @@ func TestSessionStateLostWithItsConnection(t *testing.T) {
 		t.Fatal("the insert succeeded after the temporary table's connection was killed")
 	}
 	var n int
-	err = c.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM scratch").Scan(&n)
+	err := c.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM scratch").Scan(&n)
 	if err == nil || mysqlCode(err) > 0 {
 		t.Fatalf("the session went on after losing its temporary table: %v", err)
 	}
