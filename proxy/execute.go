@@ -36,7 +36,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	leaves := valuesLeftOnBackend(st)
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
 	if !rw.needed && !leaves.any() && !leaves.pins && sc.passThrough() && sc.schemaOf(s) {
-		c := &cachedPlan{read: read, ddl: isDDL(st)}
+		c := &cachedPlan{read: read, ddl: isDDL(st), txUnsure: leaves.txUnsure}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
 			sc.plans.putShape(s.shape, c)
@@ -50,11 +50,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	})
 }
 
-// execOnShard runs sql on one shard and relays the answer.
-func (s *Session) execOnShard(ctx context.Context, sc *schema, shard int, sql string, read, more bool) error {
-	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{more: more, logical: sc.name, physical: sc.shards[shard].db})
-}
-
+// execOnShardOpts runs sql on one shard and relays the answer.
 func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sql string, read bool, opt relayOptions) error {
 	if s.route == routeNone {
 		s.route = routeSingle
@@ -71,6 +67,9 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	}
 	if opt.leaves.pins {
 		s.pin(c)
+	}
+	if err == errRelayed && opt.leaves.txUnsure {
+		s.askBackendTx(ctx, c)
 	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
@@ -231,6 +230,9 @@ type backendValues struct {
 	// pins: state only the connection holds (pin.go); the statement runs on
 	// the primary, and the session keeps its connection.
 	pins bool
+	// txUnsure: a CALL, or a text the parser rejected, may begin a
+	// transaction and then fail; its error packet does not tell.
+	txUnsure bool
 }
 
 // any reports whether values are to be read back after the statement.
@@ -244,6 +246,8 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	case *ast.SelectStmt:
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
 	case *ast.SetOprStmt, *ast.DoStmt, *ast.SetStmt: // a UNION's selects, DO, SET: they may call functions
+	case *ast.CallStmt:
+		v.txUnsure = true
 	case *ast.CreateTableStmt:
 		v.pins = st.TemporaryKeyword != ast.TemporaryNone
 		return v

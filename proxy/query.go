@@ -131,7 +131,9 @@ func (s *Session) unparsed(sql string, perr error) error {
 	if sc, werr := s.currentSchema(); werr == nil && sc.passThrough() {
 		ctx := s.beginStatement(sql)
 		defer s.endStatement()
-		err := s.execOnShard(ctx, sc, sc.defaultShard, sql, !s.inTx && sc.readFromReplica && false, false)
+		err := s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
+			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{txUnsure: true},
+		})
 		if err != nil {
 			var gone clientGone
 			if errors.As(err, &gone) {

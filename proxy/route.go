@@ -41,7 +41,9 @@ func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, tex
 		}
 	}
 	if c.plan == nil {
-		return s.execOnShard(ctx, sc, sc.defaultShard, text, c.read, false)
+		return s.execOnShardOpts(ctx, sc, sc.defaultShard, text, c.read, relayOptions{
+			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{txUnsure: c.txUnsure},
+		})
 	}
 	rt, err := s.bind(ctx, sc, c.plan, c.table, nil)
 	if err != nil {

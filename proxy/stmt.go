@@ -292,6 +292,9 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 	if st.leaves.pins {
 		s.pin(c)
 	}
+	if err == errRelayed && st.leaves.txUnsure {
+		s.askBackendTx(ctx, c)
+	}
 	if oneOff {
 		c.ForgetStmt(sql)
 	}

@@ -114,6 +114,23 @@ func (s *Session) followBackendTx(c *backend.Conn, status uint16) {
 	s.setInTx(true)
 }
 
+// askBackendTx asks c, after a statement that failed, whether it left a
+// transaction open there (followBackendTx reads that from replies, and an
+// error packet has no status). A connection that cannot tell is not reused.
+func (s *Session) askBackendTx(ctx context.Context, c *backend.Conn) {
+	if s.isTxConn(c) {
+		return
+	}
+	res, err := c.Exec(ctx, "SELECT @@in_transaction")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		c.MarkBroken()
+		return
+	}
+	if string(res.Rows[0][0]) == "1" {
+		s.followBackendTx(c, wire.StatusInTrans)
+	}
+}
+
 func (s *Session) isTxConn(c *backend.Conn) bool {
 	b, ok := s.branches[c.Pool()]
 	return ok && b.conn == c

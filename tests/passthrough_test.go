@@ -563,6 +563,37 @@ func TestTransactionBegunByBackend(t *testing.T) {
 	}
 }
 
+// TestTransactionBegunByFailingStatement: a procedure that begins a
+// transaction, writes, then fails leaves the session in the transaction,
+// as on MariaDB, though its error packet does not say so; the same CALL
+// again (from the plan cache) too. Another client's write meanwhile
+// commits.
+func TestTransactionBegunByFailingStatement(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE failing (id INT PRIMARY KEY)")
+	mustExec(t, direct, "CREATE PROCEDURE begin_insert_fail(v INT) BEGIN START TRANSACTION; INSERT INTO failing VALUES (v); SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'after the insert'; END")
+	show := clientStep{0, sessionStep{sql: "SELECT @@in_transaction, (SELECT GROUP_CONCAT(id ORDER BY id) FROM failing)"}}
+	call := clientStep{0, sessionStep{sql: "CALL begin_insert_fail(1)"}}
+	rollback := clientStep{0, sessionStep{sql: "ROLLBACK"}}
+	steps := []clientStep{
+		{0, sessionStep{sql: "DELETE FROM failing"}},
+		call, show, rollback, show,
+		call, show, rollback, show,
+		{0, sessionStep{sql: "CALL begin_insert_fail(?)", args: []any{2}}}, show, rollback, show,
+	}
+	compareClients(t, db, direct, steps)
+
+	a := sessionAfter(t, db)
+	defer a.Close()
+	if _, err := a.ExecContext(t.Context(), "CALL begin_insert_fail(3)"); mysqlCode(err) != 1644 {
+		t.Fatalf("CALL: %v, want error 1644", err)
+	}
+	mustExec(t, db, "INSERT INTO failing VALUES (4)")
+	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM failing"); got != "4" {
+		t.Fatalf("committed rows seen on MariaDB: %q, want 4 (3 is in the first client's transaction)", got)
+	}
+}
+
 // TestSessionStateOnBackendConnection: temporary tables, named locks,
 // table locks and SQL prepared statements belong to the session that made
 // them, as on MariaDB: another client sees none of them, and they go when
