@@ -531,9 +531,18 @@ func TestChainedBackendTransactionNotPooled(t *testing.T) {
 	a := sessionAfter(t, db, "SET completion_type = CHAIN", "BEGIN", "INSERT INTO pooled VALUES (1)", "COMMIT", "ROLLBACK")
 	defer a.Close()
 	// Most likely on the backend connection the first session just gave back.
-	mustExec(t, db, "INSERT INTO pooled VALUES (2)")
-	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM pooled"); got != "1,2" {
-		t.Fatalf("committed rows seen on MariaDB: %q, want 1,2", got)
+	checkWriteCommits(t, db, direct, "pooled", 2, "1,2")
+}
+
+// checkWriteCommits inserts id into table through the proxy, as a client
+// other than the one the test holds, and checks the ids MariaDB then has
+// committed: want, as GROUP_CONCAT lists them. A pooled connection left in
+// a transaction would take the insert and never commit it.
+func checkWriteCommits(t *testing.T, db, direct *sql.DB, table string, id int, want string) {
+	t.Helper()
+	mustExec(t, db, fmt.Sprintf("INSERT INTO %s VALUES (%d)", table, id))
+	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM "+table); got != want {
+		t.Fatalf("committed rows seen on MariaDB: %q, want %s", got, want)
 	}
 }
 
@@ -557,10 +566,7 @@ func TestTransactionBegunByBackend(t *testing.T) {
 
 	a := sessionAfter(t, db, "CALL begin_and_insert(4)")
 	defer a.Close()
-	mustExec(t, db, "INSERT INTO begun VALUES (5)")
-	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM begun"); got != "2,5" {
-		t.Fatalf("committed rows seen on MariaDB: %q, want 2,5 (4 is in the first client's transaction)", got)
-	}
+	checkWriteCommits(t, db, direct, "begun", 5, "2,5") // 4 is in the first client's transaction
 }
 
 // TestTransactionBegunByFailingStatement: a procedure that begins a
@@ -588,10 +594,7 @@ func TestTransactionBegunByFailingStatement(t *testing.T) {
 	if _, err := a.ExecContext(t.Context(), "CALL begin_insert_fail(3)"); mysqlCode(err) != 1644 {
 		t.Fatalf("CALL: %v, want error 1644", err)
 	}
-	mustExec(t, db, "INSERT INTO failing VALUES (4)")
-	if got := queryOne(t, direct, "SELECT GROUP_CONCAT(id ORDER BY id) FROM failing"); got != "4" {
-		t.Fatalf("committed rows seen on MariaDB: %q, want 4 (3 is in the first client's transaction)", got)
-	}
+	checkWriteCommits(t, db, direct, "failing", 4, "4") // 3 is in the first client's transaction
 }
 
 // TestSessionStateOnBackendConnection: temporary tables, named locks,
