@@ -233,10 +233,13 @@ type backendValues struct {
 	// txUnsure: a CALL, or a text the parser rejected, may begin a
 	// transaction and then fail; its error packet does not tell.
 	txUnsure bool
+	// userVars: user variables the statement assigns (@v := expr); their
+	// values join the session's state.
+	userVars []string
 }
 
 // any reports whether values are to be read back after the statement.
-func (v backendValues) any() bool { return v.foundRows || v.insertID }
+func (v backendValues) any() bool { return v.foundRows || v.insertID || len(v.userVars) > 0 }
 
 // valuesLeftOnBackend tells what st leaves on its backend connection. An
 // UPDATE's LAST_INSERT_ID(expr) reaches the session through its OK packet.
@@ -261,15 +264,20 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 		return v
 	}
 	sqlparse.Contains(st, func(n ast.Node) bool {
-		if f, ok := n.(*ast.FuncCallExpr); ok {
-			switch f.FnName.L {
+		switch n := n.(type) {
+		case *ast.FuncCallExpr:
+			switch n.FnName.L {
 			case "last_insert_id":
-				v.insertID = v.insertID || len(f.Args) > 0
+				v.insertID = v.insertID || len(n.Args) > 0
 			case "get_lock":
 				v.pins = true
 			}
+		case *ast.VariableExpr:
+			if !n.IsSystem && n.Value != nil {
+				v.userVars = append(v.userVars, n.Name)
+			}
 		}
-		return v.insertID && v.pins
+		return false
 	})
 	return v
 }
@@ -279,9 +287,19 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 // already: a failure cannot be reported, and the session keeps its values
 // (FOUND_ROWS() then counts the rows sent).
 func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v backendValues) {
-	res, err := c.Exec(ctx, "SELECT FOUND_ROWS(), LAST_INSERT_ID()")
-	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 2 {
+	q := "SELECT FOUND_ROWS(), LAST_INSERT_ID()"
+	for _, name := range v.userVars {
+		q += ", " + userVarKey(name)
+	}
+	res, err := c.Exec(ctx, q)
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 2+len(v.userVars) {
 		return
+	}
+	for i, name := range v.userVars {
+		s.recordVar(userVarKey(name), &res.Fields[2+i], res.Rows[0][2+i])
+	}
+	if len(v.userVars) > 0 {
+		c.AdoptState(&s.state)
 	}
 	if n, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v.foundRows {
 		s.foundRows = n

@@ -104,8 +104,7 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 			keys = append(keys, "@@"+n)
 			exprs = append(exprs, "@@session."+n)
 		default:
-			n := strings.ToLower(v.Name)
-			keys = append(keys, "@`"+strings.ReplaceAll(n, "`", "``")+"`")
+			keys = append(keys, userVarKey(v.Name))
 			exprs = append(exprs, keys[len(keys)-1])
 		}
 	}
@@ -124,14 +123,26 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 			i++
 			continue
 		}
-		if row[i] == nil && !strings.HasPrefix(keys[i], "@@") {
-			s.state.Unset(keys[i])
-			continue
-		}
-		s.state.Set(keys[i], sqlLiteral(&res.Fields[i], row[i]))
+		s.recordVar(keys[i], &res.Fields[i], row[i])
 	}
 	c.AdoptState(&s.state)
 	return nil
+}
+
+// userVarKey names a user variable in the session's state, as SQL: user
+// variable names are case-insensitive.
+func userVarKey(name string) string {
+	return "@`" + strings.ReplaceAll(strings.ToLower(name), "`", "``") + "`"
+}
+
+// recordVar keeps in the session's state a variable's value as a backend
+// reported it. A user variable that is NULL is dropped: unset reads NULL.
+func (s *Session) recordVar(key string, f *wire.Field, v []byte) {
+	if v == nil && !strings.HasPrefix(key, "@@") {
+		s.state.Unset(key)
+		return
+	}
+	s.state.Set(key, sqlLiteral(f, v))
 }
 
 // anySchema is the session's schema, or the first the user may use.

@@ -608,6 +608,8 @@ func TestSessionStateOnBackendConnection(t *testing.T) {
 	a := func(sql string, args ...any) clientStep { return clientStep{0, sessionStep{sql, args}} }
 	b := func(sql string, args ...any) clientStep { return clientStep{1, sessionStep{sql, args}} }
 	c := func(sql string, args ...any) clientStep { return clientStep{2, sessionStep{sql, args}} }
+	d := func(sql string) clientStep { return clientStep{3, sessionStep{sql: sql}} }
+	e := func(sql string) clientStep { return clientStep{4, sessionStep{sql: sql}} }
 	steps := []clientStep{
 		a("CREATE TEMPORARY TABLE scratch (v INT)"), a("INSERT INTO scratch VALUES (7)"),
 		b("SELECT v FROM scratch"), a("SELECT v FROM scratch"),
@@ -626,6 +628,10 @@ func TestSessionStateOnBackendConnection(t *testing.T) {
 		// server frees them a moment after the connection closes).
 		b("SELECT GET_LOCK('done', 10), GET_LOCK('set', 10), GET_LOCK('prepared', 10)"),
 		b("SELECT RELEASE_LOCK('held')"), c("SELECT GET_LOCK('held', 0)"), c("SELECT v FROM scratch"),
+		// User variables a statement assigns are the session's too (two
+		// clients that pinned nothing, whose statements share the pool).
+		d("SELECT @assigned := 7"), e("SELECT @assigned"), d("SELECT @assigned"),
+		d("SET @rank = 0"), d("SELECT @rank := @rank + 1 FROM locked"), e("SELECT @rank"), d("SELECT @rank"),
 	}
 	compareClients(t, db, direct, steps)
 }
