@@ -67,6 +67,16 @@ func (s *State) Key() string { return s.key }
 
 func (s *State) vars() map[string]string { return s.assign }
 
+// AppendUserVars appends the names ("@name") of the user variables set.
+func (s *State) AppendUserVars(names []string) []string {
+	for name := range s.assign {
+		if strings.HasPrefix(name, "@") && !strings.HasPrefix(name, "@@") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
 func (s *State) rekey() {
 	if len(s.assign) == 0 {
 		s.key = ""

@@ -2,7 +2,10 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -36,7 +39,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	leaves := valuesLeftOnBackend(st)
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
 	if !rw.needed && !leaves.any() && !leaves.pins && sc.passThrough() && sc.schemaOf(s) {
-		c := &cachedPlan{read: read, ddl: isDDL(st), txUnsure: leaves.txUnsure}
+		c := &cachedPlan{read: read, ddl: isDDL(st)}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
 			sc.plans.putShape(s.shape, c)
@@ -62,15 +65,7 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	sent := s.packetsOut
 	opt.query = sql
 	warnings, err := s.relay(ctx, c, opt)
-	if err == nil && opt.leaves.any() {
-		s.readBackendValues(ctx, c, opt.leaves)
-	}
-	if opt.leaves.pins {
-		s.pin(c)
-	}
-	if err == errRelayed && opt.leaves.txUnsure {
-		s.askBackendTx(ctx, c)
-	}
+	s.takeBackendValues(ctx, c, opt.leaves, err)
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
 		// The replica died under the statement before answering anything:
@@ -230,16 +225,20 @@ type backendValues struct {
 	// pins: state only the connection holds (pin.go); the statement runs on
 	// the primary, and the session keeps its connection.
 	pins bool
-	// txUnsure: a CALL, or a text the parser rejected, may begin a
-	// transaction and then fail; its error packet does not tell.
-	txUnsure bool
+	// opaque: a CALL, or a text the parser rejected: what it leaves is
+	// unknown. It may assign any user variable, set the insert id or the
+	// found rows, and begin a transaction and then fail (its error packet
+	// does not tell).
+	opaque bool
 	// userVars: user variables the statement assigns (@v := expr); their
 	// values join the session's state.
 	userVars []string
 }
 
 // any reports whether values are to be read back after the statement.
-func (v backendValues) any() bool { return v.foundRows || v.insertID || len(v.userVars) > 0 }
+func (v backendValues) any() bool {
+	return v.foundRows || v.insertID || len(v.userVars) > 0 || v.opaque
+}
 
 // valuesLeftOnBackend tells what st leaves on its backend connection. An
 // UPDATE's LAST_INSERT_ID(expr) reaches the session through its OK packet.
@@ -250,7 +249,7 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
 	case *ast.SetOprStmt, *ast.DoStmt, *ast.SetStmt: // a UNION's selects, DO, SET: they may call functions
 	case *ast.CallStmt:
-		v.txUnsure = true
+		v.opaque = true
 	case *ast.CreateTableStmt:
 		v.pins = st.TemporaryKeyword != ast.TemporaryNone
 		return v
@@ -282,29 +281,87 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	return v
 }
 
+// takeBackendValues makes what a statement left on c, which ran it and
+// answered err, the session's (valuesLeftOnBackend).
+func (s *Session) takeBackendValues(ctx context.Context, c *backend.Conn, v backendValues, err error) {
+	if v.opaque && err == errRelayed {
+		// A procedure fails after it began a transaction or set variables.
+		s.askBackendTx(ctx, c)
+	}
+	if v.any() && (err == nil || v.opaque && err == errRelayed && !c.Broken()) {
+		s.readBackendValues(ctx, c, v)
+	}
+	if v.pins {
+		s.pin(c)
+	}
+}
+
 // readBackendValues asks the connection that just ran a statement for the
 // values it left (valuesLeftOnBackend). The client has its whole answer
 // already: a failure cannot be reported, and the session keeps its values
 // (FOUND_ROWS() then counts the rows sent).
 func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v backendValues) {
-	q := "SELECT FOUND_ROWS(), LAST_INSERT_ID()"
+	keys := make([]string, 0, len(v.userVars))
 	for _, name := range v.userVars {
-		q += ", " + userVarKey(name)
+		keys = append(keys, userVarKey(name))
+	}
+	q := "SELECT FOUND_ROWS(), LAST_INSERT_ID()"
+	if v.opaque {
+		// The session's own variables are read with the rest; the
+		// statement's new ones are named by the last column (MariaDB's
+		// USER_VARIABLES, read after FOUND_ROWS(), which a subquery resets).
+		keys = s.state.AppendUserVars(keys)
+	}
+	for _, key := range keys {
+		q += ", " + key
+	}
+	if v.opaque {
+		q += ", (SELECT JSON_ARRAYAGG(VARIABLE_NAME) FROM information_schema.USER_VARIABLES WHERE VARIABLE_VALUE IS NOT NULL)"
 	}
 	res, err := c.Exec(ctx, q)
-	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 2+len(v.userVars) {
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) < 2+len(keys) {
 		return
 	}
-	for i, name := range v.userVars {
-		s.recordVar(userVarKey(name), &res.Fields[2+i], res.Rows[0][2+i])
+	row := res.Rows[0]
+	for i, key := range keys {
+		s.recordVar(key, &res.Fields[2+i], row[2+i])
 	}
-	if len(v.userVars) > 0 {
+	if v.opaque && len(row) == 3+len(keys) {
+		s.readNewUserVars(ctx, c, keys, row[2+len(keys)])
+	}
+	if len(keys) > 0 || v.opaque {
 		c.AdoptState(&s.state)
 	}
-	if n, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v.foundRows {
+	if n, err := strconv.ParseUint(string(row[0]), 10, 64); err == nil && (v.foundRows || v.opaque) {
 		s.foundRows = n
 	}
-	if n, err := strconv.ParseUint(string(res.Rows[0][1]), 10, 64); err == nil && v.insertID {
+	if n, err := strconv.ParseUint(string(row[1]), 10, 64); err == nil && (v.insertID || v.opaque) {
 		s.lastInsertID = n
+	}
+}
+
+// readNewUserVars records the user variables that names (a JSON array of
+// the connection's variable names) lists beyond known: those an opaque
+// statement created.
+func (s *Session) readNewUserVars(ctx context.Context, c *backend.Conn, known []string, names []byte) {
+	var all []string
+	if names == nil || json.Unmarshal(names, &all) != nil {
+		return
+	}
+	var fresh []string
+	for _, name := range all {
+		if key := userVarKey(name); !slices.Contains(known, key) {
+			fresh = append(fresh, key)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	res, err := c.Exec(ctx, "SELECT "+strings.Join(fresh, ", "))
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != len(fresh) {
+		return
+	}
+	for i, key := range fresh {
+		s.recordVar(key, &res.Fields[i], res.Rows[0][i])
 	}
 }

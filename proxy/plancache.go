@@ -18,10 +18,7 @@ type cachedPlan struct {
 	table string       // an INSERT's table, for its id sequence
 	read  bool
 	ddl   bool
-	// txUnsure: a CALL, which may begin a transaction and fail
-	// (backendValues).
-	txUnsure bool
-	merge    mergeSlot // a SELECT reaching several shards: how rows merge
+	merge mergeSlot // a SELECT reaching several shards: how rows merge
 	// shaped: plan was made from the statement's shape (literals as `?`);
 	// an execution binds the literals read from its text. With a nil plan
 	// the shape is known not to plan that way: parse the text.

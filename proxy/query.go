@@ -132,7 +132,7 @@ func (s *Session) unparsed(sql string, perr error) error {
 		ctx := s.beginStatement(sql)
 		defer s.endStatement()
 		err := s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
-			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{txUnsure: true},
+			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{opaque: true, pins: sqlparse.IsHandler(sql)},
 		})
 		if err != nil {
 			var gone clientGone

@@ -42,7 +42,7 @@ func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, tex
 	}
 	if c.plan == nil {
 		return s.execOnShardOpts(ctx, sc, sc.defaultShard, text, c.read, relayOptions{
-			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{txUnsure: c.txUnsure},
+			logical: sc.name, physical: sc.shards[sc.defaultShard].db,
 		})
 	}
 	rt, err := s.bind(ctx, sc, c.plan, c.table, nil)

@@ -286,15 +286,7 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
-	if err == nil && st.leaves.any() {
-		s.readBackendValues(ctx, c, st.leaves)
-	}
-	if st.leaves.pins {
-		s.pin(c)
-	}
-	if err == errRelayed && st.leaves.txUnsure {
-		s.askBackendTx(ctx, c)
-	}
+	s.takeBackendValues(ctx, c, st.leaves, err)
 	if oneOff {
 		c.ForgetStmt(sql)
 	}

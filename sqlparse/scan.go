@@ -76,3 +76,11 @@ func HasPrimaryHint(sql string) bool {
 	}
 	return false
 }
+
+// IsHandler reports whether sql is a HANDLER statement (MariaDB's direct
+// table reads, which the parser does not know): an open handler is state
+// of the connection that ran HANDLER ... OPEN.
+func IsHandler(sql string) bool {
+	w, _ := nextWord(sql, 0)
+	return strings.EqualFold(w, "handler")
+}

@@ -29,3 +29,18 @@ func TestHasPrimaryHint(t *testing.T) {
 		}
 	}
 }
+
+func TestIsHandler(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"HANDLER t OPEN":                   true,
+		"  /* why */ handler t READ FIRST": true,
+		"HANDLERS":                         false,
+		"SELECT 'HANDLER t OPEN'":          false,
+		"/* HANDLER */ SELECT 1":           false,
+		"":                                 false,
+	} {
+		if got := IsHandler(sql); got != want {
+			t.Errorf("IsHandler(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -636,6 +636,33 @@ func TestSessionStateOnBackendConnection(t *testing.T) {
 	compareClients(t, db, direct, steps)
 }
 
+// TestSessionStateLeftByOpaqueStatements: what a CALL or a statement the
+// parser does not know (SELECT ... INTO @var, HANDLER) leaves on its
+// backend connection is the session's, never the next client's there.
+func TestSessionStateLeftByOpaqueStatements(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE handled (id INT PRIMARY KEY)")
+	mustExec(t, direct, "INSERT INTO handled VALUES (1), (2)")
+	mustExec(t, direct, "CREATE PROCEDURE give(OUT r INT) SET r = 41")
+	mustExec(t, direct, "CREATE PROCEDURE side() BEGIN SET @side = 9; DO LAST_INSERT_ID(77); END")
+	mustExec(t, direct, "CREATE PROCEDURE side_fails() BEGIN SET @failed = 3; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END")
+	a := func(sql string) clientStep { return clientStep{0, sessionStep{sql: sql}} }
+	b := func(sql string) clientStep { return clientStep{1, sessionStep{sql: sql}} }
+	c := func(sql string) clientStep { return clientStep{2, sessionStep{sql: sql}} }
+	steps := []clientStep{
+		// OUT parameters through user variables, as connectors call
+		// procedures over the text protocol.
+		a("SET @out = 0"), a("CALL give(@out)"), b("SELECT @out"), a("SELECT @out"),
+		a("CALL side()"), b("SELECT @side, LAST_INSERT_ID()"), a("SELECT @side, LAST_INSERT_ID()"),
+		a("CALL side_fails()"), b("SELECT @failed"), a("SELECT @failed"),
+		a("SELECT 5 INTO @into"), b("SELECT @into"), a("SELECT @into, @out, @side"),
+		a("SELECT id FROM handled ORDER BY id DESC LIMIT 1 INTO @last"), b("SELECT @last"), a("SELECT @last"),
+		c("HANDLER handled OPEN"), b("HANDLER handled READ FIRST"), c("HANDLER handled READ FIRST"),
+		c("HANDLER handled READ NEXT"), c("HANDLER handled CLOSE"),
+	}
+	compareClients(t, db, direct, steps)
+}
+
 // TestSessionStateLostWithItsConnection: when the backend connection that
 // holds a session's temporary table dies, the session ends with it, as a
 // MariaDB client's does, instead of going on without the table.
