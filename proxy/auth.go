@@ -106,6 +106,7 @@ type sniffConn struct {
 	seen    []byte
 	done    bool
 	greeted bool
+	seed    []byte // the greeting's, which COM_CHANGE_USER scrambles too
 }
 
 // Capabilities the greeting must offer beyond go-mysql's fixed set: clients
@@ -121,6 +122,7 @@ func (s *sniffConn) Write(p []byte) (int, error) {
 	if !s.greeted {
 		s.greeted = true
 		patchGreeting(p)
+		s.seed, _ = wire.GreetingSeed(p)
 	}
 	return s.Conn.Write(p)
 }

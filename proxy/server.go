@@ -234,6 +234,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	_, secure := transport.(*tls.Conn)
 	sess := newSession(s, sc.ConnectionID(), transport, sc.Capability(), creds.user, byte(sc.Charset()))
 	sess.cacheMetadata = sniff.extendedCaps()&wire.MariaDBCacheMetadata != 0
+	sess.seed = sniff.seed
 	if topo.cfg.RequireSecureTransport && !secure {
 		sess.writeError(errorf(erSecureTransport, "Connections using insecure transport are prohibited while require_secure_transport is on; connect with TLS"))
 		_ = sess.io.Flush()

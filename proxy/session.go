@@ -58,6 +58,7 @@ type Session struct {
 	// every column count it gets carries the "definitions follow" byte.
 	cacheMetadata bool
 	user          string
+	seed          []byte // the greeting's, for COM_CHANGE_USER
 	schemaName    string // current logical schema, "" for none
 	charset       byte
 
@@ -240,6 +241,8 @@ func (s *Session) dispatch(pkt []byte) error {
 	case comResetConnection:
 		s.resetSession()
 		return s.writeOK(wire.OK{})
+	case comChangeUser:
+		return s.handleChangeUser(data)
 	case comProcessKill:
 		if len(data) >= 4 {
 			id := uint32(data[0]) | uint32(data[1])<<8 | uint32(data[2])<<16 | uint32(data[3])<<24

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests run besides Go, from Debian's packages, when it is
 # missing: MariaDB (the tests start their own servers from it) and the
-# Flask + SQLAlchemy + PyMySQL stack of the example microservice test.
+# Flask + SQLAlchemy + PyMySQL stack of the example microservice test, and
+# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test.
 set -euo pipefail
 missing=()
 if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
@@ -9,6 +10,9 @@ if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
 fi
 if ! /usr/bin/python3 -c 'import flask_sqlalchemy, pymysql' 2>/dev/null; then
 	missing+=(python3-flask-sqlalchemy python3-pymysql)
+fi
+if ! /usr/bin/python3 -c 'import MySQLdb' 2>/dev/null; then
+	missing+=(python3-mysqldb)
 fi
 if ((${#missing[@]} == 0)); then
 	exit 0

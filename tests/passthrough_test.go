@@ -6,9 +6,14 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"net"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // passThrough starts a proxy with one pass-through schema "ptdb" and returns
@@ -775,4 +780,100 @@ func answer(t *testing.T, c *sql.Conn, st sessionStep) (string, error) {
 	}
 	cols, _ := rows.Columns()
 	return fmt.Sprintf("%s %q: %v", st.sql, cols, rowsToStrings(t, rows, st.sql)), nil
+}
+
+// TestChangeUser: COM_CHANGE_USER from a real connector (libmariadb, via
+// Python's MySQLdb) resets the session, logs in as the new user with its
+// schema, and refuses a wrong password or a schema the user may not use,
+// each as MariaDB does.
+func TestChangeUser(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import MySQLdb").Run(); err != nil {
+		t.Fatalf("python3-mysqldb is needed (scripts/ensure-deps.sh installs it): %v", err)
+	}
+	cfg := baseConfig()
+	passThroughSchema(cfg, "cu_a")
+	passThroughSchema(cfg, "cu_b")
+	cfg.Users = append(cfg.Users, confUser("cu_alice", "pa", []string{"cu_a", "cu_b"}), confUser("cu_bob", "pb", []string{"cu_b"}))
+	p := startProxy(t, cfg)
+
+	dbA, dbB := uniqueName("cua"), uniqueName("cub")
+	root, err := nodes[0].Primary.DB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	for _, q := range []string{
+		"CREATE DATABASE " + dbA, "CREATE DATABASE " + dbB,
+		"CREATE USER cu_alice@'127.0.0.1' IDENTIFIED BY 'pa'", "CREATE USER cu_bob@'127.0.0.1' IDENTIFIED BY 'pb'",
+		"GRANT ALL ON " + dbA + ".* TO cu_alice@'127.0.0.1'", "GRANT ALL ON " + dbB + ".* TO cu_alice@'127.0.0.1'",
+		"GRANT ALL ON " + dbB + ".* TO cu_bob@'127.0.0.1'",
+	} {
+		mustExec(t, root, q)
+	}
+	t.Cleanup(func() {
+		for _, q := range []string{"DROP USER cu_alice@'127.0.0.1'", "DROP USER cu_bob@'127.0.0.1'", "DROP DATABASE " + dbA, "DROP DATABASE " + dbB} {
+			_, _ = root.Exec(q)
+		}
+	})
+	run := func(addr, a, b string) string {
+		host, port, _ := net.SplitHostPort(addr)
+		out, err := exec.Command("/usr/bin/python3", "testdata/change_user.py", host, port, "cu_alice", "pa", a, "cu_bob", "pb", b).CombinedOutput()
+		if err != nil {
+			t.Fatalf("change_user.py against %s: %v\n%s", addr, err, out)
+		}
+		return string(out)
+	}
+	got, want := run(p.addr, "cu_a", "cu_b"), run(nodes[0].Primary.Addr, dbA, dbB)
+	if got != want {
+		t.Errorf("through the proxy:\n%son MariaDB:\n%s", got, want)
+	}
+	if !strings.Contains(want, "to B ok schema B") || !strings.Contains(want, "wrong password error 1045") {
+		t.Fatalf("the script did not change users on MariaDB:\n%s", want)
+	}
+	// A client that scrambled with caching_sha2_password is asked again
+	// in mysql_native_password.
+	if got, want := changeUserSwitched(t, p.addr, "cu_a", "cu_b"), changeUserSwitched(t, nodes[0].Primary.Addr, dbA, dbB); got != want {
+		t.Errorf("caching_sha2_password client: through the proxy %q, on MariaDB %q", got, want)
+	}
+}
+
+// changeUserSwitched sends COM_CHANGE_USER (cu_alice to cu_bob) scrambled
+// as caching_sha2_password, answers the switch request it expects, and
+// tells what it saw.
+func changeUserSwitched(t *testing.T, addr, schemaA, schemaB string) string {
+	c, err := client.Connect(addr, "cu_alice", "pa", schemaA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pkt := []byte{0, 0, 0, 0, 0x11}
+	pkt = append(pkt, "cu_bob\x00"...)
+	pkt = append(pkt, 32)
+	pkt = append(pkt, make([]byte, 32)...)
+	pkt = append(pkt, schemaB+"\x00"...)
+	pkt = append(pkt, 45, 0)
+	pkt = append(pkt, "caching_sha2_password\x00"...)
+	pkt = append(pkt, 0) // no connection attributes
+	c.ResetSequence()
+	if err := c.WritePacket(pkt); err != nil {
+		t.Fatal(err)
+	}
+	req, err := c.ReadPacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin, seed, ok := bytes.Cut(req[min(1, len(req)):], []byte{0})
+	if len(req) == 0 || req[0] != 0xfe || !ok {
+		return fmt.Sprintf("no switch request: %q", req)
+	}
+	seed = bytes.TrimSuffix(seed, []byte{0})
+	resp := append([]byte{0, 0, 0, 0}, mysql.CalcNativePassword(seed, []byte("pb"))...)
+	if err := c.WritePacket(resp); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ReadPacket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("switch to %s with a %d-byte seed, then %#x", plugin, len(seed), res[0])
 }

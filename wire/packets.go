@@ -86,6 +86,19 @@ func GreetingCaps(p []byte) (low, high, ext int, ok bool) {
 	return low, high, ext, true
 }
 
+// GreetingSeed returns the 20-byte seed a greeting packet (header
+// included) asks the client to scramble its password with: 8 bytes before
+// the lower capability flags, 12 after the reserved bytes.
+func GreetingSeed(p []byte) ([]byte, bool) {
+	low, _, ext, ok := GreetingCaps(p)
+	if !ok || len(p) < ext+4+12 {
+		return nil, false
+	}
+	seed := make([]byte, 0, 20)
+	seed = append(seed, p[low-1-8:low-1]...)
+	return append(seed, p[ext+4:ext+4+12]...), true
+}
+
 // OK is a decoded OK packet.
 type OK struct {
 	AffectedRows uint64
