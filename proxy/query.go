@@ -128,28 +128,45 @@ func (s *Session) interrupted(ctx context.Context, err error) error {
 // schema the backend has the last word (MariaDB-only syntax); elsewhere the
 // proxy cannot route what it cannot read.
 func (s *Session) unparsed(sql string, perr error) error {
-	if sc, werr := s.currentSchema(); werr == nil && sc.passThrough() {
-		ctx := s.beginStatement(sql)
-		defer s.endStatement()
-		err := s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
+	sc, werr := s.currentSchema()
+	if werr != nil {
+		msg := perr.Error()
+		if strings.Contains(strings.ToLower(msg), "syntax") || strings.Contains(msg, "line ") {
+			return s.writeError(errorf(erParse, "You have an error in your SQL syntax: %s", msg))
+		}
+		return s.writeError(errorf(erParse, "%s", msg))
+	}
+	return s.answer(sql, func(ctx context.Context) error {
+		if !sc.passThrough() {
+			return s.unroutable(ctx, sc, sql, perr)
+		}
+		return s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
 			logical: sc.name, physical: sc.shards[sc.defaultShard].db, leaves: backendValues{opaque: true, pins: sqlparse.IsHandler(sql)},
 		})
-		if err != nil {
-			var gone clientGone
-			if errors.As(err, &gone) {
-				return err
-			}
-			if err != errRelayed {
-				return s.writeError(toWireError(s.interrupted(ctx, err)))
-			}
-		}
-		return nil
+	})
+}
+
+// unroutable answers a text the parser rejects on a sharded schema. MariaDB
+// judges its syntax by preparing it on a shard, which runs nothing: its own
+// syntax error goes to the client as is, and a text it accepts is syntax
+// only MariaDB knows, which the proxy cannot route.
+func (s *Session) unroutable(ctx context.Context, sc *schema, sql string, perr error) error {
+	c, err := s.acquire(ctx, sc, sc.defaultShard, false)
+	if err != nil {
+		return err
 	}
-	msg := perr.Error()
-	if strings.Contains(strings.ToLower(msg), "syntax") || strings.Contains(msg, "line ") {
-		return s.writeError(errorf(erParse, "You have an error in your SQL syntax: %s", msg))
+	if _, err = c.Prepare(ctx, sql); err == nil {
+		c.ForgetStmt(sql)
 	}
-	return s.writeError(errorf(erParse, "%s", msg))
+	s.release(c, 0)
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we) && we.Code == erParse:
+		return we
+	case err != nil && we == nil:
+		return err // the backend failed
+	}
+	return errorf(erNotSupported, "shardproxy cannot parse this statement (%s), so it cannot route it in sharded schema '%s': write it in MySQL syntax, or run it in a pass-through schema", perr, sc.name)
 }
 
 // execStmt executes one parsed statement.

@@ -243,3 +243,24 @@ func withAutoIncrement(c *shardedCluster) *conf.Config {
 	}
 	return &cfg
 }
+
+// TestUnparsedOnShardedSchema: a text the SQL parser rejects, on a sharded
+// schema, gets MariaDB's own syntax error when MariaDB rejects it too, and
+// 1235 naming the schema when it is syntax only MariaDB knows.
+func TestUnparsedOnShardedSchema(t *testing.T) {
+	c := newShardedCluster(t)
+	mustExec(t, c.db, "CREATE TABLE users (id BIGINT PRIMARY KEY, name VARCHAR(20))")
+	const typo = "SELEC id FROM users"
+	_, got := c.db.Exec(typo)
+	_, want := c.shards[0].Exec(typo)
+	if got == nil || want == nil || got.Error() != want.Error() {
+		t.Errorf("%s: through the proxy %v, on MariaDB %v", typo, got, want)
+	}
+	_, err := c.db.Exec("SELECT name INTO @name FROM users WHERE id = 1")
+	if mysqlCode(err) != 1235 || !strings.Contains(err.Error(), "'shop'") {
+		t.Errorf("SELECT ... INTO @var on a sharded schema: %v, want 1235 naming the schema", err)
+	}
+	if v := queryOne(t, c.db, "SELECT COUNT(*) FROM users"); v != "0" {
+		t.Errorf("after the refusals, COUNT(*) = %s", v)
+	}
+}
