@@ -38,7 +38,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	}
 	leaves := valuesLeftOnBackend(st)
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
-	if !rw.needed && !leaves.any() && !leaves.pins && sc.passThrough() && sc.schemaOf(s) {
+	if !rw.needed && !leaves.left() && sc.passThrough() && sc.schemaOf(s) {
 		c := &cachedPlan{read: read, ddl: isDDL(st)}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
@@ -65,7 +65,9 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	sent := s.packetsOut
 	opt.query = sql
 	warnings, err := s.relay(ctx, c, opt)
-	s.takeBackendValues(ctx, c, opt.leaves, err)
+	if opt.leaves.left() {
+		s.takeBackendValues(ctx, c, opt.leaves, err)
+	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
 		// The replica died under the statement before answering anything:
@@ -239,6 +241,10 @@ type backendValues struct {
 func (v backendValues) any() bool {
 	return v.foundRows || v.insertID || len(v.userVars) > 0 || v.opaque
 }
+
+// left reports whether the statement leaves anything on its connection;
+// inlined, it keeps the call below off the path of most statements.
+func (v backendValues) left() bool { return v.any() || v.pins }
 
 // valuesLeftOnBackend tells what st leaves on its backend connection. An
 // UPDATE's LAST_INSERT_ID(expr) reaches the session through its OK packet.

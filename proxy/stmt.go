@@ -286,7 +286,9 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
-	s.takeBackendValues(ctx, c, st.leaves, err)
+	if st.leaves.left() {
+		s.takeBackendValues(ctx, c, st.leaves, err)
+	}
 	if oneOff {
 		c.ForgetStmt(sql)
 	}
