@@ -66,7 +66,7 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 	opt.query = sql
 	warnings, err := s.relay(ctx, c, opt)
 	if opt.leaves.left() {
-		s.takeBackendValues(ctx, c, opt.leaves, err)
+		s.takeBackendValues(ctx, c, opt.leaves, err, warnings)
 	}
 	s.release(c, warnings)
 	if err != nil && read && c.Broken() && ctx.Err() == nil && s.packetsOut == sent && !s.inTx && c.Pool() != sc.shards[shard].node.Primary {
@@ -288,13 +288,19 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 }
 
 // takeBackendValues makes what a statement left on c, which ran it and
-// answered err, the session's (valuesLeftOnBackend).
-func (s *Session) takeBackendValues(ctx context.Context, c *backend.Conn, v backendValues, err error) {
+// answered err with warnings, the session's (valuesLeftOnBackend).
+func (s *Session) takeBackendValues(ctx context.Context, c *backend.Conn, v backendValues, err error, warnings uint16) {
 	if v.opaque && err == errRelayed {
 		// A procedure fails after it began a transaction or set variables.
 		s.askBackendTx(ctx, c)
 	}
 	if v.any() && (err == nil || v.opaque && err == errRelayed && !c.Broken()) {
+		if err == nil && warnings > 0 {
+			// The query reading the values back clears them on c.
+			d := s.newDiagnostics()
+			d.collect(ctx, c, warnings)
+			s.keepWarnings(d)
+		}
 		s.readBackendValues(ctx, c, v)
 	}
 	if v.pins {

@@ -287,7 +287,7 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})
 	if st.leaves.left() {
-		s.takeBackendValues(ctx, c, st.leaves, err)
+		s.takeBackendValues(ctx, c, st.leaves, err, warnings)
 	}
 	if oneOff {
 		c.ForgetStmt(sql)

@@ -651,6 +651,7 @@ func TestSessionStateLeftByOpaqueStatements(t *testing.T) {
 	mustExec(t, direct, "CREATE PROCEDURE give(OUT r INT) SET r = 41")
 	mustExec(t, direct, "CREATE PROCEDURE side() BEGIN SET @side = 9; DO LAST_INSERT_ID(77); END")
 	mustExec(t, direct, "CREATE PROCEDURE side_fails() BEGIN SET @failed = 3; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END")
+	mustExec(t, direct, "CREATE PROCEDURE warns() SELECT CAST('x' AS INT) INTO @zero")
 	a := func(sql string) clientStep { return clientStep{0, sessionStep{sql: sql}} }
 	b := func(sql string) clientStep { return clientStep{1, sessionStep{sql: sql}} }
 	c := func(sql string) clientStep { return clientStep{2, sessionStep{sql: sql}} }
@@ -660,6 +661,8 @@ func TestSessionStateLeftByOpaqueStatements(t *testing.T) {
 		a("SET @out = 0"), a("CALL give(@out)"), b("SELECT @out"), a("SELECT @out"),
 		a("CALL side()"), b("SELECT @side, LAST_INSERT_ID()"), a("SELECT @side, LAST_INSERT_ID()"),
 		a("CALL side_fails()"), b("SELECT @failed"), a("SELECT @failed"),
+		// Reading the values back must not lose the procedure's warnings.
+		a("CALL warns()"), a("SHOW WARNINGS"), a("SELECT @zero"),
 		a("SELECT 5 INTO @into"), b("SELECT @into"), a("SELECT @into, @out, @side"),
 		a("SELECT id FROM handled ORDER BY id DESC LIMIT 1 INTO @last"), b("SELECT @last"), a("SELECT @last"),
 		c("HANDLER handled OPEN"), b("HANDLER handled READ FIRST"), c("HANDLER handled READ FIRST"),
