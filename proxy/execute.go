@@ -235,11 +235,23 @@ type backendValues struct {
 	// userVars: user variables the statement assigns (@v := expr); their
 	// values join the session's state.
 	userVars []string
+	// sequences: those the statement advances (NEXTVAL): their LASTVAL()
+	// becomes the session's.
+	sequences []*ast.TableName
 }
 
 // any reports whether values are to be read back after the statement.
 func (v backendValues) any() bool {
-	return v.foundRows || v.insertID || len(v.userVars) > 0 || v.opaque
+	return v.foundRows || v.insertID || len(v.userVars) > 0 || v.opaque || len(v.sequences) > 0
+}
+
+// sequenceKey names a sequence in Session.lastvals; db is the connection's
+// database, for a name without one.
+func sequenceKey(t *ast.TableName, db string) string {
+	if t.Schema.O != "" {
+		db = t.Schema.O
+	}
+	return strings.ToLower(db + "." + t.Name.O)
 }
 
 // left reports whether the statement leaves anything on its connection;
@@ -250,10 +262,13 @@ func (v backendValues) left() bool { return v.any() || v.pins }
 // UPDATE's LAST_INSERT_ID(expr) reaches the session through its OK packet.
 func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 	var v backendValues
+	dml := false
 	switch st := st.(type) {
 	case *ast.SelectStmt:
 		v.foundRows = st.SelectStmtOpts != nil && st.SelectStmtOpts.CalcFoundRows
 	case *ast.SetOprStmt, *ast.DoStmt, *ast.SetStmt: // a UNION's selects, DO, SET: they may call functions
+	case *ast.InsertStmt, *ast.UpdateStmt, *ast.DeleteStmt:
+		dml = true
 	case *ast.CallStmt:
 		v.opaque = true
 	case *ast.CreateTableStmt:
@@ -273,9 +288,15 @@ func valuesLeftOnBackend(st ast.StmtNode) backendValues {
 		case *ast.FuncCallExpr:
 			switch n.FnName.L {
 			case "last_insert_id":
-				v.insertID = v.insertID || len(n.Args) > 0
+				v.insertID = v.insertID || len(n.Args) > 0 && !dml
 			case "get_lock":
 				v.pins = true
+			case "nextval":
+				if len(n.Args) == 1 {
+					if t, ok := n.Args[0].(*ast.TableNameExpr); ok {
+						v.sequences = append(v.sequences, t.Name)
+					}
+				}
 			}
 		case *ast.VariableExpr:
 			if !n.IsSystem && n.Value != nil {
@@ -327,19 +348,29 @@ func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v back
 	for _, key := range keys {
 		q += ", " + key
 	}
+	for _, seq := range v.sequences {
+		name, _ := restore(seq)
+		q += ", LASTVAL(" + name + ")"
+	}
 	if v.opaque {
 		q += ", (SELECT JSON_ARRAYAGG(VARIABLE_NAME) FROM information_schema.USER_VARIABLES WHERE VARIABLE_VALUE IS NOT NULL)"
 	}
 	res, err := c.Exec(ctx, q)
-	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) < 2+len(keys) {
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) < 2+len(keys)+len(v.sequences) {
 		return
 	}
 	row := res.Rows[0]
 	for i, key := range keys {
 		s.recordVar(key, &res.Fields[2+i], row[2+i])
 	}
-	if v.opaque && len(row) == 3+len(keys) {
-		s.readNewUserVars(ctx, c, keys, row[2+len(keys)])
+	for i, seq := range v.sequences {
+		if s.lastvals == nil {
+			s.lastvals = map[string][]byte{}
+		}
+		s.lastvals[sequenceKey(seq, c.DB())] = row[2+len(keys)+i]
+	}
+	if v.opaque && len(row) == 3+len(keys)+len(v.sequences) {
+		s.readNewUserVars(ctx, c, keys, row[len(row)-1])
 	}
 	if len(keys) > 0 || v.opaque {
 		c.AdoptState(&s.state)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -25,6 +26,9 @@ type rewriter struct {
 	rewriting  bool
 	needed     bool
 	infoSchema bool // reads information_schema: literals naming the schema are translated
+	// nextval: the statement advances a sequence, so its LASTVAL() calls
+	// are the backend's (MariaDB evaluates them after).
+	nextval bool
 	sessionFns bool // uses DATABASE(), LAST_INSERT_ID(), FOUND_ROWS(), @@warning_count, ...
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool
@@ -82,6 +86,9 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 			n.AsName = ast.NewCIStr(alias)
 		}
 	case *ast.FuncCallExpr, *ast.VariableExpr:
+		if f, ok := n.(*ast.FuncCallExpr); ok && f.FnName.L == "nextval" {
+			r.nextval = true
+		}
 		if _, ok := r.sessionFunc(n); ok {
 			r.needed = true
 			r.sessionFns = true
@@ -155,6 +162,21 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		return r.s.rowCount, true
 	case "found_rows":
 		return r.s.foundRows, true
+	case "lastval":
+		// Another session's NEXTVAL on a pooled connection set the
+		// backend's: the session's own is the one it read back.
+		if len(f.Args) != 1 || r.nextval {
+			return nil, false
+		}
+		t, ok := f.Args[0].(*ast.TableNameExpr)
+		if !ok {
+			return nil, false
+		}
+		v, err := strconv.ParseInt(string(r.s.lastvals[sequenceKey(t.Name, r.physical)]), 10, 64)
+		if err != nil {
+			return nil, true // never advanced by the session: NULL
+		}
+		return v, true
 	}
 	return nil, false
 }

@@ -71,6 +71,7 @@ type Session struct {
 	txSchema   *schema                   // holds the XA decision
 
 	lastInsertID     uint64
+	lastvals         map[string][]byte // LASTVAL() of each sequence ("db.name", lower case) the session advanced
 	route            routeType // how the last statement reached the backends, for metrics
 	errCode          uint16    // first error code sent for the running command, 0 for none
 	shardsHit        []int     // shards the running statement reached, for the slow-query log
@@ -338,6 +339,7 @@ func (s *Session) resetSession() {
 	s.setHandshakeCharset()
 	s.autocommit = true
 	s.lastInsertID = 0
+	s.lastvals = nil
 	for id := range s.stmts {
 		delete(s.stmts, id)
 	}

@@ -880,3 +880,29 @@ func changeUserSwitched(t *testing.T, addr, schemaA, schemaB string) string {
 	}
 	return fmt.Sprintf("switch to %s with a %d-byte seed, then %#x", plugin, len(seed), res[0])
 }
+
+// TestSequenceLastValue: LASTVAL() is the value the session's own NEXTVAL
+// took, as on MariaDB, not whatever a pooled connection last saw.
+func TestSequenceLastValue(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE SEQUENCE seq")
+	mustExec(t, direct, "CREATE TABLE numbered (id BIGINT PRIMARY KEY, v INT)")
+	a := func(sql string, args ...any) clientStep { return clientStep{0, sessionStep{sql, args}} }
+	b := func(sql string, args ...any) clientStep { return clientStep{1, sessionStep{sql, args}} }
+	// The oracle runs after the proxy on the same sequence: answers compare
+	// values with the rows each step wrote, not the numbers themselves.
+	steps := []clientStep{
+		a("SELECT LASTVAL(seq)"),
+		a("INSERT INTO numbered VALUES (NEXTVAL(seq), 1)"),
+		b("SELECT LASTVAL(seq)"),
+		a("SELECT LASTVAL(seq) = MAX(id) FROM numbered"),
+		b("SELECT NEXTVAL(seq) > 0"), b("SELECT LASTVAL(seq) > MAX(id) FROM numbered"),
+		a("SELECT LASTVAL(seq) = MAX(id) FROM numbered"),
+		a("SELECT PREVIOUS VALUE FOR seq IS NOT NULL"),
+		a("SELECT NEXTVAL(seq) = LASTVAL(seq)"),
+		a("INSERT INTO numbered VALUES (NEXTVAL(seq), 2)"),
+		a("SELECT LASTVAL(seq) = MAX(id) FROM numbered WHERE v = ?", 2),
+		a("SELECT LASTVAL(seq) = MAX(id) FROM numbered WHERE v = 2"),
+	}
+	compareClients(t, db, direct, steps)
+}
