@@ -28,7 +28,7 @@ type rewriter struct {
 	infoSchema bool // reads information_schema: literals naming the schema are translated
 	// nextval: the statement advances a sequence, so its LASTVAL() calls
 	// are the backend's (MariaDB evaluates them after).
-	nextval bool
+	nextval    bool
 	sessionFns bool // uses DATABASE(), LAST_INSERT_ID(), FOUND_ROWS(), @@warning_count, ...
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool

@@ -72,13 +72,13 @@ type Session struct {
 
 	lastInsertID     uint64
 	lastvals         map[string][]byte // LASTVAL() of each sequence ("db.name", lower case) the session advanced
-	route            routeType // how the last statement reached the backends, for metrics
-	errCode          uint16    // first error code sent for the running command, 0 for none
-	shardsHit        []int     // shards the running statement reached, for the slow-query log
-	lastFailed       bool      // the last statement answered with an error
-	closeAfterReply  bool      // COMMIT RELEASE, or a kept connection lost: the connection ends once answered
-	scratch          []byte    // reused for packets the proxy re-encodes
-	shape            []byte    // reused for statement shapes (plan cache keys)
+	route            routeType         // how the last statement reached the backends, for metrics
+	errCode          uint16            // first error code sent for the running command, 0 for none
+	shardsHit        []int             // shards the running statement reached, for the slow-query log
+	lastFailed       bool              // the last statement answered with an error
+	closeAfterReply  bool              // COMMIT RELEASE, or a kept connection lost: the connection ends once answered
+	scratch          []byte            // reused for packets the proxy re-encodes
+	shape            []byte            // reused for statement shapes (plan cache keys)
 	shapeValues      []router.Value
 	packetsOut       uint64                          // packets written to the client: is a retry safe?
 	pendingIsolation string                          // SET TRANSACTION without SESSION: the next transaction only
