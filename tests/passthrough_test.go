@@ -610,11 +610,7 @@ func TestSessionStateOnBackendConnection(t *testing.T) {
 	_, db, direct := passThrough(t)
 	mustExec(t, direct, "CREATE TABLE locked (id INT PRIMARY KEY)")
 	mustExec(t, direct, "INSERT INTO locked VALUES (1)")
-	a := func(sql string, args ...any) clientStep { return clientStep{0, sessionStep{sql, args}} }
-	b := func(sql string, args ...any) clientStep { return clientStep{1, sessionStep{sql, args}} }
-	c := func(sql string, args ...any) clientStep { return clientStep{2, sessionStep{sql, args}} }
-	d := func(sql string) clientStep { return clientStep{3, sessionStep{sql: sql}} }
-	e := func(sql string) clientStep { return clientStep{4, sessionStep{sql: sql}} }
+	a, b, c, d, e := stepsOf(0), stepsOf(1), stepsOf(2), stepsOf(3), stepsOf(4)
 	steps := []clientStep{
 		a("CREATE TEMPORARY TABLE scratch (v INT)"), a("INSERT INTO scratch VALUES (7)"),
 		b("SELECT v FROM scratch"), a("SELECT v FROM scratch"),
@@ -652,9 +648,7 @@ func TestSessionStateLeftByOpaqueStatements(t *testing.T) {
 	mustExec(t, direct, "CREATE PROCEDURE side() BEGIN SET @side = 9; DO LAST_INSERT_ID(77); END")
 	mustExec(t, direct, "CREATE PROCEDURE side_fails() BEGIN SET @failed = 3; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END")
 	mustExec(t, direct, "CREATE PROCEDURE warns() SELECT CAST('x' AS INT) INTO @zero")
-	a := func(sql string) clientStep { return clientStep{0, sessionStep{sql: sql}} }
-	b := func(sql string) clientStep { return clientStep{1, sessionStep{sql: sql}} }
-	c := func(sql string) clientStep { return clientStep{2, sessionStep{sql: sql}} }
+	a, b, c := stepsOf(0), stepsOf(1), stepsOf(2)
 	steps := []clientStep{
 		// OUT parameters through user variables, as connectors call
 		// procedures over the text protocol.
@@ -729,6 +723,12 @@ func compareSessions(t *testing.T, proxy, mariadb *sql.DB, steps []sessionStep) 
 type clientStep struct {
 	client int
 	sessionStep
+}
+
+// stepsOf returns a maker of client's steps: a prepared statement when
+// args are given.
+func stepsOf(client int) func(sql string, args ...any) clientStep {
+	return func(sql string, args ...any) clientStep { return clientStep{client, sessionStep{sql, args}} }
 }
 
 // compareClients runs steps, each in its client's session, through the
@@ -887,8 +887,7 @@ func TestSequenceLastValue(t *testing.T) {
 	_, db, direct := passThrough(t)
 	mustExec(t, direct, "CREATE SEQUENCE seq")
 	mustExec(t, direct, "CREATE TABLE numbered (id BIGINT PRIMARY KEY, v INT)")
-	a := func(sql string, args ...any) clientStep { return clientStep{0, sessionStep{sql, args}} }
-	b := func(sql string, args ...any) clientStep { return clientStep{1, sessionStep{sql, args}} }
+	a, b := stepsOf(0), stepsOf(1)
 	// The oracle runs after the proxy on the same sequence: answers compare
 	// values with the rows each step wrote, not the numbers themselves.
 	steps := []clientStep{
