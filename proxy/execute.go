@@ -215,7 +215,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 	if err != nil {
 		return err
 	}
-	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text})
+	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text, leaves: leaves})
 }
 
 // backendValues are session values a statement leaves on the backend

@@ -95,7 +95,7 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		s.noteInsertID(rt)
 		return s.execOnShardOpts(ctx, sc, t.Shard, sql, read, relayOptions{
 			more: more, logical: sc.name, physical: sc.shards[t.Shard].db, insertID: rt.InsertID,
-			leaves: valuesLeftOnBackend(src.stmt),
+			leaves: src.leaves,
 		})
 	}
 	if rt.Kind == router.KindSelect && !rt.Broadcast {

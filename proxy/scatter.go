@@ -31,6 +31,9 @@ type mergeSource struct {
 	slot *mergeSlot // nil: plan every time (the text is not cached)
 	stmt ast.StmtNode
 	text string
+	// leaves: what a parsed statement leaves on its connection
+	// (valuesLeftOnBackend); a cached one leaves nothing.
+	leaves backendValues
 }
 
 // mergePlanFor returns the merge plan of a statement, planning it once.
