@@ -71,6 +71,26 @@ func (w *diagnostics) total() uint16 {
 	return uint16(min(w.count, 0xffff))
 }
 
+// ownWarnings: the running statement raised warnings, which replace the
+// ones a statement without tables would have left.
+func (s *Session) ownWarnings() {
+	if s.keepsDiagnostics {
+		s.forgetWarnings()
+		s.keepsDiagnostics = false
+	}
+}
+
+// leavesDiagnostics reports a statement after which MariaDB keeps the
+// previous statement's warnings: one without tables (SELECT 1, SET, DO)
+// that raises none.
+func leavesDiagnostics(st ast.StmtNode) bool {
+	switch st.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt, *ast.SetStmt, *ast.DoStmt:
+		return !hasTables(st)
+	}
+	return false
+}
+
 // keepWarnings makes w what SHOW WARNINGS answers until the next statement.
 func (s *Session) keepWarnings(w *diagnostics) {
 	if w.total() > 0 {

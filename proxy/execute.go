@@ -39,7 +39,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	leaves := valuesLeftOnBackend(st)
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
 	if !rw.needed && !leaves.left() && sc.passThrough() && sc.schemaOf(s) {
-		c := &cachedPlan{read: read, ddl: isDDL(st)}
+		c := &cachedPlan{read: read, ddl: isDDL(st), keepsDiagnostics: s.keepsDiagnostics}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
 			sc.plans.putShape(s.shape, c)
@@ -81,7 +81,9 @@ func (s *Session) execOnShardOpts(ctx context.Context, sc *schema, shard int, sq
 // session's state applied: the transaction's on that node, the one the
 // session keeps there (pin.go), or a pooled one.
 func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool) (*backend.Conn, error) {
-	s.forgetWarnings()
+	if !s.keepsDiagnostics {
+		s.forgetWarnings()
+	}
 	s.noteShard(shard)
 	sh := sc.shards[shard]
 	var c *backend.Conn
@@ -134,7 +136,12 @@ func (s *Session) pooledConn(ctx context.Context, sc *schema, sh shard, read boo
 // release returns a connection after a statement. Transaction connections
 // stay pinned; one that produced warnings is kept for SHOW WARNINGS.
 func (s *Session) release(c *backend.Conn, warnings uint16) {
-	s.lastWarnings = warnings
+	if warnings > 0 {
+		s.ownWarnings()
+	}
+	if !s.keepsDiagnostics {
+		s.lastWarnings = warnings
+	}
 	if s.keeps(c) {
 		if c.Broken() && s.pinnedConn(c.Pool()) == c {
 			s.losePinned()
@@ -320,6 +327,7 @@ func (s *Session) takeBackendValues(ctx context.Context, c *backend.Conn, v back
 			// The query reading the values back clears them on c.
 			d := s.newDiagnostics()
 			d.collect(ctx, c, warnings)
+			s.ownWarnings()
 			s.keepWarnings(d)
 		}
 		s.readBackendValues(ctx, c, v)

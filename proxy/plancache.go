@@ -18,7 +18,9 @@ type cachedPlan struct {
 	table string       // an INSERT's table, for its id sequence
 	read  bool
 	ddl   bool
-	merge mergeSlot // a SELECT reaching several shards: how rows merge
+	// keepsDiagnostics: no tables (Session.keepsDiagnostics).
+	keepsDiagnostics bool
+	merge            mergeSlot // a SELECT reaching several shards: how rows merge
 	// shaped: plan was made from the statement's shape (literals as `?`);
 	// an execution binds the literals read from its text. With a nil plan
 	// the shape is known not to plan that way: parse the text.

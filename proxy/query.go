@@ -171,6 +171,7 @@ func (s *Session) unroutable(ctx context.Context, sc *schema, sql string, perr e
 
 // execStmt executes one parsed statement.
 func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, more bool) error {
+	s.keepsDiagnostics = leavesDiagnostics(st)
 	switch st := st.(type) {
 	case *ast.SetStmt:
 		return s.execSet(ctx, st, text, more)

@@ -40,6 +40,7 @@ func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, tex
 			return err
 		}
 	}
+	s.keepsDiagnostics = c.keepsDiagnostics
 	if c.plan == nil {
 		return s.execOnShardOpts(ctx, sc, sc.defaultShard, text, c.read, relayOptions{
 			logical: sc.name, physical: sc.shards[sc.defaultShard].db,

@@ -70,7 +70,11 @@ type Session struct {
 	gtrid      string                    // XA transaction id, once a branch uses XA
 	txSchema   *schema                   // holds the XA decision
 
-	lastInsertID     uint64
+	lastInsertID uint64
+	// keepsDiagnostics: the running statement uses no tables, so it
+	// leaves the last statement's warnings unless it raises its own, as
+	// MariaDB does.
+	keepsDiagnostics bool
 	lastvals         map[string][]byte // LASTVAL() of each sequence ("db.name", lower case) the session advanced
 	route            routeType         // how the last statement reached the backends, for metrics
 	errCode          uint16            // first error code sent for the running command, 0 for none
@@ -350,6 +354,7 @@ func (s *Session) resetSession() {
 // statement until one is cancelled: a context per statement was a third of
 // the proxy's allocations.
 func (s *Session) beginStatement(info string) context.Context {
+	s.keepsDiagnostics = false
 	var ctx context.Context
 	var cancel context.CancelFunc
 	own := false

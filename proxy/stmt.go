@@ -37,6 +37,8 @@ type clientStmt struct {
 	// between executions.
 	sessionValues bool
 	leaves        backendValues // read from the backend after each execution
+	// keepsDiagnostics: no tables (Session.keepsDiagnostics).
+	keepsDiagnostics bool
 	// backendText keeps backendSQL interned while the statement lives:
 	// sessions preparing the same text then share one string, and a backend
 	// connection's lookup of its prepared statement (backend.Conn.Prepare)
@@ -113,6 +115,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		}
 		st.sessionValues = rw.needsSessionValues()
 		st.leaves = valuesLeftOnBackend(node)
+		st.keepsDiagnostics = leavesDiagnostics(node)
 		st.read = isRead(node) && !hasPrimaryHint(sql) && !st.leaves.pins
 		st.infoSchema = rw.infoSchema
 		if !sc.passThrough() && !st.infoSchema {
@@ -138,6 +141,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 	}
 	st.backendText = unique.Make(st.backendSQL)
 	st.backendSQL = st.backendText.Value()
+	s.keepsDiagnostics = st.keepsDiagnostics // preparing is no more than running
 	c, err := s.acquire(ctx, st.sc, st.shard, st.read)
 	if err != nil {
 		return nil, err
@@ -172,6 +176,7 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	ctx := s.beginStatement(st.sql)
 	defer s.endStatement()
 	s.lastFailed = false
+	s.keepsDiagnostics = st.keepsDiagnostics
 	if st.plan != nil {
 		err = s.executeRouted(ctx, st, exec.Params)
 	} else {

@@ -102,10 +102,8 @@ func warningsAfter(t *testing.T, c *client.Conn, sql string, args []any) (uint16
 	default:
 		warnings = r.Warnings
 	}
-	for _, show := range []string{"SHOW COUNT(*) WARNINGS", "SHOW WARNINGS", "SHOW ERRORS", "SHOW COUNT(*) ERRORS", "SHOW WARNINGS",
-		// Last: on the proxy, a statement reaching a backend starts new
-		// diagnostics, where MariaDB keeps them past one without tables.
-		"SELECT @@warning_count, @@error_count"} {
+	for _, show := range []string{"SHOW COUNT(*) WARNINGS", "SHOW WARNINGS", "SELECT @@warning_count, @@error_count",
+		"SHOW ERRORS", "SHOW COUNT(*) ERRORS", "SHOW WARNINGS"} {
 		out += fmt.Sprintf("%s: %s; ", show, sortedRows(t, c, show))
 	}
 	return warnings, out
@@ -201,4 +199,24 @@ func TestShowWarningsLimitIsTheSessions(t *testing.T) {
 			t.Errorf("%s on a new session lists %q", show, leaked)
 		}
 	}
+}
+
+// TestWarningsOutliveStatementsWithoutTables: as on MariaDB, a statement
+// that uses no tables and raises no warnings (SELECT 1, SET, DO, prepared
+// or not) leaves the last statement's warnings to SHOW WARNINGS and
+// @@warning_count; one with tables clears them, and new warnings replace
+// them.
+func TestWarningsOutliveStatementsWithoutTables(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE quiet (id INT PRIMARY KEY)")
+	step := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
+	compareSessions(t, db, direct, []sessionStep{
+		step("SELECT CAST('y' AS INT)"), step("SELECT @@warning_count"), step("SHOW WARNINGS"),
+		step("SELECT 1"), step("SET @k = 1"), step("DO 1"), step("SELECT ?", 2), step("SELECT @@warning_count"),
+		step("SHOW WARNINGS"), step("SHOW COUNT(*) WARNINGS"),
+		step("SELECT CAST('w' AS INT)"), step("SELECT 1"), step("SELECT CAST('v' AS INT)"), step("SHOW WARNINGS"),
+		step("SELECT @r := CAST('u' AS INT)"), step("SELECT 1"), step("SHOW WARNINGS"),
+		step("SELECT id FROM quiet"), step("SHOW WARNINGS"), step("SELECT @@warning_count"),
+		step("SELECT CAST('t' AS INT)"), step("SELECT id FROM quiet WHERE id = ?", 1), step("SHOW WARNINGS"),
+	})
 }
