@@ -80,6 +80,18 @@ func (s *Session) ownWarnings() {
 	}
 }
 
+// collectWarnings keeps the warnings a statement left on c in the session
+// before a query of the proxy's (reading values back) clears them there.
+func (s *Session) collectWarnings(ctx context.Context, c *backend.Conn, warnings uint16) {
+	if warnings == 0 {
+		return
+	}
+	d := s.newDiagnostics()
+	d.collect(ctx, c, warnings)
+	s.ownWarnings()
+	s.keepWarnings(d)
+}
+
 // leavesDiagnostics reports a statement after which MariaDB keeps the
 // previous statement's warnings: one without tables (SELECT 1, SET, DO)
 // that raises none.

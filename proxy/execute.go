@@ -323,12 +323,8 @@ func (s *Session) takeBackendValues(ctx context.Context, c *backend.Conn, v back
 		s.askBackendTx(ctx, c)
 	}
 	if v.any() && (err == nil || v.opaque && err == errRelayed && !c.Broken()) {
-		if err == nil && warnings > 0 {
-			// The query reading the values back clears them on c.
-			d := s.newDiagnostics()
-			d.collect(ctx, c, warnings)
-			s.ownWarnings()
-			s.keepWarnings(d)
+		if err == nil {
+			s.collectWarnings(ctx, c, warnings)
 		}
 		s.readBackendValues(ctx, c, v)
 	}

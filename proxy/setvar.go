@@ -56,35 +56,38 @@ func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, mor
 			}
 			sql = b.String()
 		}
-		if err := s.applySet(ctx, sql, forward); err != nil {
+		warnings, err := s.applySet(ctx, sql, forward)
+		if err != nil {
 			return err
 		}
+		return s.okPacket(wire.OK{Warnings: warnings}, more)
 	}
 	return s.okPacket(wire.OK{}, more)
 }
 
 // applySet runs the assignments on one backend connection and records the
-// values they produced.
-func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.VariableAssignment) error {
+// values they produced; it returns the warnings the SET raised.
+func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.VariableAssignment) (uint16, error) {
 	sc, werr := s.anySchema()
 	if werr != nil {
-		return werr
+		return 0, werr
 	}
 	c, err := s.acquire(ctx, sc, sc.defaultShard, false)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer s.release(c, 0)
 	// SET @id = LAST_INSERT_ID(7) sets the id, SET @held = GET_LOCK(...)
 	// takes a lock: what such a statement leaves, too, is the session's.
 	leaves := valuesLeftOnBackend(&ast.SetStmt{Variables: vars})
-	_, err = c.Exec(ctx, sql)
+	set, err := c.Exec(ctx, sql)
 	if leaves.pins {
 		s.pin(c)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
+	s.collectWarnings(ctx, c, set.OK.Warnings)
 	if leaves.any() {
 		s.readBackendValues(ctx, c, leaves)
 	}
@@ -110,11 +113,11 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	}
 	res, err := c.Exec(ctx, "SELECT "+strings.Join(exprs, ", "))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if len(res.Rows) != 1 {
 		c.MarkBroken()
-		return fmt.Errorf("reading back SET values: %d rows", len(res.Rows))
+		return 0, fmt.Errorf("reading back SET values: %d rows", len(res.Rows))
 	}
 	row := res.Rows[0]
 	for i := 0; i < len(keys); i++ {
@@ -126,7 +129,7 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 		s.recordVar(keys[i], &res.Fields[i], row[i])
 	}
 	c.AdoptState(&s.state)
-	return nil
+	return set.OK.Warnings, nil
 }
 
 // userVarKey names a user variable in the session's state, as SQL: user

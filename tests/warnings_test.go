@@ -218,5 +218,8 @@ func TestWarningsOutliveStatementsWithoutTables(t *testing.T) {
 		step("SELECT @r := CAST('u' AS INT)"), step("SELECT 1"), step("SHOW WARNINGS"),
 		step("SELECT id FROM quiet"), step("SHOW WARNINGS"), step("SELECT @@warning_count"),
 		step("SELECT CAST('t' AS INT)"), step("SELECT id FROM quiet WHERE id = ?", 1), step("SHOW WARNINGS"),
+		// A SET's own warnings replace them, as any statement's do.
+		step("SELECT CAST('s' AS INT)"), step("SET @a = CAST('x' AS INT)"), step("SHOW WARNINGS"),
+		step("SET max_error_count = 70000"), step("SHOW WARNINGS"), step("SELECT @@warning_count, @@max_error_count"),
 	})
 }
