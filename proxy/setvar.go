@@ -81,15 +81,15 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	// takes a lock: what such a statement leaves, too, is the session's.
 	leaves := valuesLeftOnBackend(&ast.SetStmt{Variables: vars})
 	set, err := c.Exec(ctx, sql)
-	if leaves.pins {
-		s.pin(c)
+	var warnings uint16
+	if err == nil {
+		// Kept before the queries below clear them on c.
+		warnings = set.OK.Warnings
+		s.collectWarnings(ctx, c, warnings)
 	}
+	s.takeBackendValues(ctx, c, leaves, err, 0)
 	if err != nil {
 		return 0, err
-	}
-	s.collectWarnings(ctx, c, set.OK.Warnings)
-	if leaves.any() {
-		s.readBackendValues(ctx, c, leaves)
 	}
 	var keys, exprs []string
 	for _, v := range vars {
@@ -129,7 +129,7 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 		s.recordVar(keys[i], &res.Fields[i], row[i])
 	}
 	c.AdoptState(&s.state)
-	return set.OK.Warnings, nil
+	return warnings, nil
 }
 
 // userVarKey names a user variable in the session's state, as SQL: user
