@@ -43,8 +43,7 @@ func (s *Session) handleChangeUser(data []byte) error {
 		}
 		_ = s.io.Conn().SetReadDeadline(time.Time{})
 	}
-	t := s.topo()
-	u, known := t.users[cu.User]
+	u, known := s.topo().users[cu.User]
 	if !known || !nativePasswordMatches(u.Password, s.seed, scramble) {
 		s.srv.refused(metrics.RefusedAuth, erAccessDenied)
 		using := "YES"
@@ -53,15 +52,13 @@ func (s *Session) handleChangeUser(data []byte) error {
 		}
 		return s.writeError(errorf(erAccessDenied, "Access denied for user '%s'@'%s' (using password: %s)", cu.User, s.clientHost(), using))
 	}
-	if cu.Schema != "" {
-		if werr := checkSchemaAccess(t, u, cu.Schema); werr != nil {
-			return s.writeError(werr)
-		}
-	}
+	previous := s.user
 	s.user = cu.User
-	s.schemaName = ""
-	if cu.Schema != "" {
-		s.schemaName = t.schema(cu.Schema).name
+	if cu.Schema == "" {
+		s.schemaName = ""
+	} else if werr := s.useSchema(cu.Schema); werr != nil {
+		s.user = previous
+		return s.writeError(werr)
 	}
 	return s.writeOK(wire.OK{})
 }
