@@ -42,9 +42,9 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 		c := &cachedPlan{read: read, ddl: isDDL(st), keepsDiagnostics: s.keepsDiagnostics}
 		var replaced bool
 		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
-			sc.plans.putShape(s.shape, c)
+			s.plans(sc).putShape(s.shape, c)
 		} else {
-			sc.plans.put(text, c)
+			s.plans(sc).put(text, c)
 		}
 	}
 	return s.execOnShardOpts(ctx, sc, shard, sql, read, relayOptions{

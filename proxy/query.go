@@ -23,11 +23,11 @@ var errRelayed = errors.New("error relayed to client")
 // handleQuery serves COM_QUERY, one statement or several.
 func (s *Session) handleQuery(sql string) error {
 	if sc := s.topo().schema(s.schemaName); sc != nil {
-		cached := sc.plans.get(sql)
+		cached := s.plans(sc).get(sql)
 		if cached == nil {
 			var replaced bool
 			if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], sql); replaced {
-				cached = sc.plans.getShape(s.shape)
+				cached = s.plans(sc).getShape(s.shape)
 			}
 			if cached != nil && cached.shaped {
 				return s.handleShaped(sc, cached, sql)

@@ -16,7 +16,7 @@ import (
 // The returned slot keeps the text's merge plan; nil when not cached.
 func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bool) (*router.Plan, *mergeSlot, error) {
 	if cacheable {
-		if c := sc.plans.get(text); c != nil && c.plan != nil {
+		if c := s.plans(sc).get(text); c != nil && c.plan != nil {
 			return c.plan, &c.merge, nil
 		}
 	}
@@ -26,7 +26,7 @@ func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bo
 	}
 	if cacheable {
 		c := &cachedPlan{plan: p, table: insertTable(st), ddl: p.Kind == router.KindDDL}
-		sc.plans.put(text, c)
+		s.plans(sc).put(text, c)
 		return p, &c.merge, nil
 	}
 	return p, nil, nil

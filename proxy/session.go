@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"go.uber.org/zap"
 
 	"github.com/shardproxy/shardproxy/backend"
@@ -96,6 +97,7 @@ type Session struct {
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
 	nextStmtID       uint32
 	parser           *parser.Parser
+	parseMode        mysql.SQLMode // the sql_mode flags that change parsing (sqlmode.go)
 
 	// Cancellation of the running statement (KILL QUERY, shutdown).
 	stmtCtx    *statementContext  // reused by statements until cancelled
@@ -134,7 +136,7 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		started:    time.Now(),
 	}
 	s.io.MaxPacket = maxClientPacket
-	s.setHandshakeCharset()
+	s.setHandshakeState()
 	return s
 }
 
@@ -340,7 +342,7 @@ func (s *Session) resetSession() {
 	s.forgetWarnings()
 	s.closePinned()
 	s.state.Reset()
-	s.setHandshakeCharset()
+	s.setHandshakeState()
 	s.autocommit = true
 	s.lastInsertID = 0
 	s.lastvals = nil
@@ -444,10 +446,17 @@ func (s *Session) forgetWarnings() {
 	}
 }
 
-// setHandshakeCharset replays the collation the client asked for in the
+// setHandshakeState gives the session what the client asked for in the
 // handshake. MySQL 8 clients ask for utf8mb4_0900_ai_ci, which MariaDB does
-// not have; MariaDB then uses its default, and so does the proxy.
-func (s *Session) setHandshakeCharset() {
+// not have; MariaDB then uses its default, and so does the proxy. A client
+// that sets CLIENT_IGNORE_SPACE (MariaDB Connector/J does) gets IGNORE_SPACE
+// added to the server's sql_mode, as MariaDB adds it.
+func (s *Session) setHandshakeState() {
+	s.setParseMode(0)
+	if s.capability&wire.ClientIgnoreSpace != 0 {
+		s.state.Set("@@sql_mode", "CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')")
+		s.setParseMode(mysql.ModeIgnoreSpace)
+	}
 	name, ok := collationName(s.charset)
 	if !ok || name == "utf8mb4_general_ci" || strings.Contains(name, "_0900_") {
 		return
@@ -467,6 +476,7 @@ func charsetOf(collation string) string {
 func (s *Session) sqlParser() *parser.Parser {
 	if s.parser == nil {
 		s.parser = newParser()
+		s.parser.SetSQLMode(s.parseMode)
 	}
 	return s.parser
 }

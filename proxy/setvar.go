@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -120,11 +121,22 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 		return 0, fmt.Errorf("reading back SET values: %d rows", len(res.Rows))
 	}
 	row := res.Rows[0]
+	if i := slices.Index(keys, "@@sql_mode"); i >= 0 {
+		if werr := refuseMode(string(row[i])); werr != nil {
+			// c has the mode now: closed, it takes the mode with it and
+			// the session keeps its state from before the SET.
+			c.MarkBroken()
+			return 0, werr
+		}
+	}
 	for i := 0; i < len(keys); i++ {
 		if keys[i] == backend.NamesVar {
 			s.state.Set(backend.NamesVar, string(row[i])+" COLLATE "+string(row[i+1]))
 			i++
 			continue
+		}
+		if keys[i] == "@@sql_mode" {
+			s.setParseMode(parseModeOf(string(row[i])))
 		}
 		s.recordVar(keys[i], &res.Fields[i], row[i])
 	}

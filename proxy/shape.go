@@ -50,7 +50,7 @@ func (s *Session) execParsedText(ctx context.Context, sql string) error {
 // planned: the shape must parse and plan with one `?` per literal.
 func (s *Session) rememberShape(sc *schema, text string) {
 	var replaced bool
-	if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); !replaced || sc.plans.getShape(s.shape) != nil {
+	if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); !replaced || s.plans(sc).getShape(s.shape) != nil {
 		return
 	}
 	c := &cachedPlan{shaped: true}
@@ -65,7 +65,7 @@ func (s *Session) rememberShape(sc *schema, text string) {
 			}
 		}
 	}
-	sc.plans.putShape(s.shape, c)
+	s.plans(sc).putShape(s.shape, c)
 }
 
 // paramsOnlyInWhereAndLimit reports whether a shape's `?` stand only where

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/conf"
@@ -29,6 +30,7 @@ type schema struct {
 	tables          int
 	routing         *router.Schema
 	plans           *planCache
+	modePlans       sync.Map // mysql.SQLMode → *planCache, for sessions in other parse modes (sqlmode.go)
 	ids             *sequences
 	columns         columnCache // table column orders, for INSERTs without a column list
 	multiNode       bool        // shards on several nodes: transactions use XA

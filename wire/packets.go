@@ -32,6 +32,7 @@ const (
 	ClientFoundRows       uint32 = 0x00000002
 	ClientConnectWithDB   uint32 = 0x00000008
 	ClientLocalFiles      uint32 = 0x00000080
+	ClientIgnoreSpace     uint32 = 0x00000100
 	ClientProtocol41      uint32 = 0x00000200
 	ClientSSL             uint32 = 0x00000800
 	ClientTransactions    uint32 = 0x00002000

@@ -1,0 +1,65 @@
+package tests
+
+import (
+	"testing"
+)
+
+// TestSQLModeChangesParsing: a session's sql_mode changes what its text
+// means (ANSI_QUOTES: "id" is a column; PIPES_AS_CONCAT: || joins strings;
+// IGNORE_SPACE: COUNT (*)). Routed, planned, merged and cached, each
+// statement answers as MariaDB answers it in the same mode, and the same
+// text keeps its meaning in each mode when it comes again.
+func TestSQLModeChangesParsing(t *testing.T) {
+	c := newOracleCluster(t)
+	s := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
+	sameTexts := []sessionStep{
+		s(`SELECT "id", name FROM users WHERE "id" = 7`),            // one shard
+		s(`SELECT COUNT(*) FROM users WHERE "id" IN (3, 4, 5, 6)`), // several shards
+		s(`SELECT 'a' || 'b' AS joined, "id" FROM countries WHERE id = 2`),
+		s(`SELECT "id" FROM users WHERE "id" = ?`, 9), // prepared
+		s(`SELECT COUNT(*) FROM users WHERE name = "name"`),
+	}
+	var steps []sessionStep
+	steps = append(steps, sameTexts...) // the default mode, cached
+	steps = append(steps, s("SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES,PIPES_AS_CONCAT')"))
+	steps = append(steps, sameTexts...)
+	steps = append(steps,
+		s(`SELECT name || '/' || "id" AS tag FROM users ORDER BY "id" LIMIT 5`), // merged
+		s(`SELECT "country_id", COUNT(*), MAX("age") FROM users WHERE "age" > 30 GROUP BY "country_id" ORDER BY 1`),
+		s(`SELECT @@sql_mode`),
+		s("SET sql_mode = 'ANSI'"),
+		s(`SELECT COUNT (*) FROM users WHERE "id" < 50`),
+		s(`SELECT name FROM users WHERE "id" = 11`),
+		s("SET sql_mode = DEFAULT"),
+	)
+	steps = append(steps, sameTexts...)
+	compareSessions(t, c.proxy, c.oracle, steps)
+}
+
+// TestNoBackslashEscapesRefused: the proxy writes statements with
+// backslash escapes, so NO_BACKSLASH_ESCAPES is refused with 1235, and the
+// session keeps its mode and data as they were.
+func TestNoBackslashEscapesRefused(t *testing.T) {
+	c := newOracleCluster(t)
+	conn := c.proxy
+	conn.SetMaxOpenConns(1) // one session throughout
+	before := queryOne(t, conn, "SELECT @@sql_mode")
+	for _, set := range []string{
+		"SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+		"SET @x = 1, SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'",
+	} {
+		if _, err := conn.Exec(set); mysqlCode(err) != 1235 {
+			t.Errorf("%s: %v, want error 1235", set, err)
+		}
+	}
+	if after := queryOne(t, conn, "SELECT @@sql_mode"); after != before {
+		t.Errorf("sql_mode after the refused SETs: %q, want %q", after, before)
+	}
+	if x := queryOne(t, conn, "SELECT COALESCE(@x, 'unset')"); x != "unset" {
+		t.Errorf("@x after the refused SET: %s", x)
+	}
+	mustExec(t, conn, `INSERT INTO users (id, name) VALUES (1001, 'C:\\p')`)
+	if got := queryOne(t, conn, "SELECT HEX(name) FROM users WHERE id = 1001"); got != "433A5C70" {
+		t.Errorf("stored %s, want 433A5C70 (C:\\p)", got)
+	}
+}
