@@ -13,7 +13,7 @@ func TestSQLModeChangesParsing(t *testing.T) {
 	c := newOracleCluster(t)
 	s := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
 	sameTexts := []sessionStep{
-		s(`SELECT "id", name FROM users WHERE "id" = 7`),            // one shard
+		s(`SELECT "id", name FROM users WHERE "id" = 7`),           // one shard
 		s(`SELECT COUNT(*) FROM users WHERE "id" IN (3, 4, 5, 6)`), // several shards
 		s(`SELECT 'a' || 'b' AS joined, "id" FROM countries WHERE id = 2`),
 		s(`SELECT "id" FROM users WHERE "id" = ?`, 9), // prepared
