@@ -31,7 +31,7 @@ type diagnostics struct {
 
 func (s *Session) newDiagnostics() *diagnostics {
 	limit := defaultMaxErrorCount
-	if v, ok := s.state.Get("max_error_count"); ok {
+	if v, ok := s.state.Get("@@max_error_count"); ok {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 			limit = n
 		}

@@ -35,6 +35,7 @@ func TestWarningsMatchOracle(t *testing.T) {
 		{"single shard", "SELECT CAST(name AS SIGNED) FROM users WHERE id = 7", nil},
 		{"scatter write", "UPDATE IGNORE users SET age = age + CAST(SUBSTRING(name, 1, 0) AS SIGNED) WHERE id <= 8", nil},
 		{"scatter in a transaction", "SELECT id, CAST(name AS SIGNED) FROM users WHERE id <= 12", nil},
+		{"scatter past max_error_count", "SELECT id, CAST('x' AS SIGNED) FROM users WHERE id <= 12", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,6 +47,15 @@ func TestWarningsMatchOracle(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer c.Execute("ROLLBACK")
+				}
+			}
+			if tc.name == "scatter past max_error_count" {
+				// 12 warnings, of which 3 are kept.
+				for _, c := range []*client.Conn{proxy, oracle} {
+					if _, err := c.Execute("SET max_error_count = 3"); err != nil {
+						t.Fatal(err)
+					}
+					defer c.Execute("SET max_error_count = DEFAULT")
 				}
 			}
 			answer, got := warningsAfter(t, proxy, tc.sql, tc.args)
