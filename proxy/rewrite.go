@@ -30,6 +30,7 @@ type rewriter struct {
 	// are the backend's (MariaDB evaluates them after).
 	nextval    bool
 	sessionFns bool // uses DATABASE(), LAST_INSERT_ID(), FOUND_ROWS(), @@warning_count, ...
+	inField    int  // depth of select fields being rewritten: their values keep the function's type
 	// functionsOnly leaves qualifiers alone (the router rewrites them).
 	functionsOnly bool
 }
@@ -85,6 +86,7 @@ func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {
 		if alias, ok := sqlparse.ColumnAlias(n); ok {
 			n.AsName = ast.NewCIStr(alias)
 		}
+		r.inField++
 	case *ast.FuncCallExpr, *ast.VariableExpr:
 		if f, ok := n.(*ast.FuncCallExpr); ok && f.FnName.L == "nextval" {
 			r.nextval = true
@@ -101,8 +103,15 @@ func (r *rewriter) Leave(n ast.Node) (ast.Node, bool) {
 	if !r.rewriting {
 		return n, true
 	}
+	if _, ok := n.(*ast.SelectField); ok {
+		r.inField--
+	}
 	if v, ok := r.sessionFunc(n); ok {
-		return ast.NewValueExpr(v, mysql.DefaultCharset, mysql.DefaultCollationName), true
+		lit := ast.NewValueExpr(v, mysql.DefaultCharset, mysql.DefaultCollationName)
+		if r.inField > 0 {
+			return typedLike(n, lit), true
+		}
+		return lit, true
 	}
 	if r.infoSchema {
 		if ve, ok := n.(ast.ValueExpr); ok {

@@ -184,6 +184,70 @@ func TestRewrittenStatementsKeepColumnNames(t *testing.T) {
 	}
 }
 
+// TestSessionFunctionsKeepTheirTypes: the functions the proxy answers from
+// the session (LAST_INSERT_ID(), DATABASE(), ...) give result columns of
+// the types MariaDB gives them, as drivers and CREATE TABLE ... AS SELECT
+// see them, and the values MariaDB computes from them.
+func TestSessionFunctionsKeepTheirTypes(t *testing.T) {
+	_, db, direct := passThrough(t)
+	// One table each, so that both sessions get the same insert ids.
+	mustExec(t, direct, "CREATE TABLE counted_proxy (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	mustExec(t, direct, "CREATE TABLE counted_direct (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	const fns = "DATABASE() AS d, SCHEMA() AS s, CONNECTION_ID() AS c, LAST_INSERT_ID() AS l, ROW_COUNT() AS r, " +
+		"FOUND_ROWS() AS f, @@warning_count AS w, @@error_count AS e, @@identity AS i, @@last_insert_id AS li, @@in_transaction AS t"
+	const arithmetic = "SELECT LAST_INSERT_ID() * 2, -LAST_INSERT_ID(), LAST_INSERT_ID() DIV 2, ROW_COUNT() - 1, " +
+		"CONNECTION_ID() > 0, DATABASE() IS NULL, id FROM counted_%s WHERE id = LAST_INSERT_ID()"
+	describe := func(d *sql.DB, side string) (types []string, values string, created string) {
+		c, err := d.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, q := range []string{"INSERT INTO counted_" + side + " (v) VALUES (1), (2)", "INSERT INTO counted_" + side + " (v) VALUES (3)"} {
+			if _, err := c.ExecContext(t.Context(), q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		rows, err := c.QueryContext(t.Context(), "SELECT "+fns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cts, _ := rows.ColumnTypes()
+		for _, ct := range cts {
+			length, _ := ct.Length()
+			nullable, _ := ct.Nullable()
+			types = append(types, fmt.Sprintf("%s %s %d %v", ct.Name(), ct.DatabaseTypeName(), length, nullable))
+		}
+		rows.Close()
+		q := fmt.Sprintf(arithmetic, side)
+		rows, err = c.QueryContext(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values = fmt.Sprint(rowsToStrings(t, rows, q))
+		table := "typed_" + side
+		if _, err := c.ExecContext(t.Context(), "CREATE TABLE "+table+" AS SELECT "+fns); err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		if err := c.QueryRowContext(t.Context(), "SHOW CREATE TABLE "+table).Scan(&name, &created); err != nil {
+			t.Fatal(err)
+		}
+		return types, values, strings.Replace(created, table, "typed", 1)
+	}
+	gotTypes, gotValues, gotCreated := describe(db, "proxy")
+	wantTypes, wantValues, wantCreated := describe(direct, "direct")
+	if fmt.Sprint(gotTypes) != fmt.Sprint(wantTypes) {
+		t.Errorf("column types through the proxy:\n%s\ndirect:\n%s", strings.Join(gotTypes, "\n"), strings.Join(wantTypes, "\n"))
+	}
+	if gotCreated != wantCreated {
+		t.Errorf("CREATE TABLE ... AS SELECT through the proxy:\n%s\ndirect:\n%s", gotCreated, wantCreated)
+	}
+	if gotValues != wantValues {
+		t.Errorf("%s\nthrough the proxy: %s\ndirect: %s", arithmetic, gotValues, wantValues)
+	}
+}
+
 func columnsAndRows(t *testing.T, db *sql.DB, query string) ([]string, [][]string) {
 	t.Helper()
 	rows, err := db.Query(query)
