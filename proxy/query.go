@@ -138,6 +138,9 @@ func (s *Session) unparsed(sql string, perr error) error {
 	}
 	return s.answer(sql, func(ctx context.Context) error {
 		if !sc.passThrough() {
+			if assignments, stmt, ok := sqlparse.SplitSetStatement(sql); ok {
+				return s.execSetStatement(ctx, sc, sql, assignments, strings.TrimSpace(stmt))
+			}
 			return s.unroutable(ctx, sc, sql, perr)
 		}
 		return s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{

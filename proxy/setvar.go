@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -142,6 +144,71 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	}
 	c.AdoptState(&s.state)
 	return warnings, nil
+}
+
+// execSetStatement runs MariaDB's SET STATEMENT assignments FOR stmt on a
+// sharded schema, where stmt must be routed (Connector/J sends its query
+// timeouts so). The variables are the session's for stmt only: replayed
+// on every connection it uses, then the session's own values come back.
+// MariaDB evaluates and checks the assignments first (some variables may
+// not be set per statement), running them for a SELECT of their values.
+func (s *Session) execSetStatement(ctx context.Context, sc *schema, sql, assignments, text string) error {
+	parsed, err := s.sqlParser().ParseOneStmt("SET "+assignments, "", "")
+	set, isSet := parsed.(*ast.SetStmt)
+	if err != nil || !isSet {
+		return s.unroutable(ctx, sc, sql, cmp.Or(err, errors.New("not SET assignments")))
+	}
+	keys := make([]string, len(set.Variables))
+	exprs := make([]string, len(set.Variables))
+	for i, v := range set.Variables {
+		if !v.IsSystem || v.IsGlobal || v.Name == ast.SetNames || v.Name == ast.SetCharset {
+			return errorf(erParse, "SET STATEMENT sets session system variables only: remove '%s'", v.Name)
+		}
+		name := strings.ToLower(v.Name)
+		keys[i], exprs[i] = "@@"+name, "@@session."+name
+	}
+	c, err := s.acquire(ctx, sc, sc.defaultShard, false)
+	if err != nil {
+		return err
+	}
+	res, err := c.Exec(ctx, "SET STATEMENT "+assignments+" FOR SELECT "+strings.Join(exprs, ", "))
+	s.release(c, 0)
+	if err != nil {
+		return err
+	}
+	if len(res.Rows) != 1 {
+		return fmt.Errorf("reading SET STATEMENT values: %d rows", len(res.Rows))
+	}
+	type saved struct {
+		value string
+		had   bool
+	}
+	old := make([]saved, len(keys))
+	for i, key := range keys {
+		old[i].value, old[i].had = s.state.Get(key)
+	}
+	defer func() {
+		for i, key := range keys {
+			if old[i].had {
+				s.state.Set(key, old[i].value)
+			} else {
+				s.state.Unset(key)
+			}
+		}
+	}()
+	for i, key := range keys {
+		// MariaDB parses the statement in the session's sql_mode; its
+		// connections here would parse the shard texts in this one.
+		if mode := string(res.Rows[0][i]); key == "@@sql_mode" && (parseModeOf(mode) != s.parseMode || refuseMode(mode) != nil) {
+			return errorf(erNotSupported, "SET STATEMENT sql_mode with other parsing flags (ANSI_QUOTES, PIPES_AS_CONCAT, IGNORE_SPACE, HIGH_NOT_PRECEDENCE, NO_BACKSLASH_ESCAPES) than the session's is not supported in sharded schema '%s': use SET sql_mode", sc.name)
+		}
+		s.recordVar(key, &res.Fields[i], res.Rows[0][i])
+	}
+	st, err := s.sqlParser().ParseOneStmt(text, "", "")
+	if err != nil {
+		return s.unroutable(ctx, sc, sql, err)
+	}
+	return s.execStmt(ctx, st, text, false)
 }
 
 // userVarKey names a user variable in the session's state, as SQL: user

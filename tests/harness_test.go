@@ -198,6 +198,15 @@ func queryStrings(t testing.TB, db interface {
 // rowsToStrings reads every row as strings ("NULL" for NULL).
 func rowsToStrings(t testing.TB, rows *sql.Rows, query string) [][]string {
 	t.Helper()
+	out, err := readRows(rows)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
+// readRows reads every row as strings ("NULL" for NULL), and closes rows.
+func readRows(rows *sql.Rows) ([][]string, error) {
 	defer rows.Close()
 	cols, _ := rows.Columns()
 	var out [][]string
@@ -208,7 +217,7 @@ func rowsToStrings(t testing.TB, rows *sql.Rows, query string) [][]string {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		row := make([]string, len(cols))
 		for i, v := range vals {
@@ -220,10 +229,7 @@ func rowsToStrings(t testing.TB, rows *sql.Rows, query string) [][]string {
 		}
 		out = append(out, row)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return out
+	return out, rows.Err()
 }
 
 // queryOne returns the single value of a one-row, one-column query.

@@ -63,3 +63,32 @@ func TestNoBackslashEscapesRefused(t *testing.T) {
 		t.Errorf("stored %s, want 433A5C70 (C:\\p)", got)
 	}
 }
+
+// TestSetStatementOnShardedSchema: MariaDB's SET STATEMENT ... FOR, which
+// the SQL parser does not know and Connector/J sends for query timeouts,
+// runs its statement routed as usual with the variables set for that
+// statement only, as on MariaDB.
+func TestSetStatementOnShardedSchema(t *testing.T) {
+	c := newOracleCluster(t)
+	a := stepsOf(0)
+	compareClients(t, c.proxy, c.oracle, []clientStep{
+		a("SET STATEMENT max_statement_time = 0.2 FOR SELECT SLEEP(2) FROM users WHERE id = 3"),
+		a("SELECT @@max_statement_time"),
+		a("SET STATEMENT max_statement_time = 10 FOR SELECT @@max_statement_time, name FROM users WHERE id = 5"),
+		a("set statement max_statement_time=10, sql_mode='STRICT_ALL_TABLES' for SELECT COUNT(*), @@sql_mode FROM users WHERE id < 100"),
+		a("SELECT @@max_statement_time, @@sql_mode"),
+		a("SET STATEMENT max_statement_time = 5 FOR UPDATE users SET age = 7 WHERE id IN (1, 2, 3)"),
+		a("SELECT id, age FROM users WHERE id IN (1, 2, 3) ORDER BY id"),
+		a("SET STATEMENT autocommit = 0 FOR SELECT 1"),
+		a("SET STATEMENT @x = 1 FOR SELECT 1"),
+		a("SET STATEMENT nosuch_variable = 1 FOR SELECT 1"),
+		a("SET STATEMENT max_statement_time = 1 FOR SELEC 1"),
+	})
+	// MariaDB parses the statement in the session's mode; the shards
+	// would parse it in the statement's.
+	for _, mode := range []string{"NO_BACKSLASH_ESCAPES", "ANSI_QUOTES"} {
+		if _, err := c.proxy.Exec("SET STATEMENT sql_mode = '" + mode + "' FOR SELECT 1"); mysqlCode(err) != 1235 {
+			t.Errorf("SET STATEMENT with %s: %v, want error 1235", mode, err)
+		}
+	}
+}

@@ -1,0 +1,38 @@
+package sqlparse
+
+import "strings"
+
+// SplitSetStatement splits MariaDB's `SET STATEMENT assignments FOR
+// statement`, which the SQL parser does not know, at its top-level FOR:
+// the assignments parse as a SET's, the statement on its own. ok is false
+// for any other text.
+func SplitSetStatement(sql string) (assignments, stmt string, ok bool) {
+	set, i := nextWord(sql, 0)
+	kw, i := nextWord(sql, i)
+	if !strings.EqualFold(set, "set") || !strings.EqualFold(kw, "statement") {
+		return "", "", false
+	}
+	start, depth := i, 0
+	for i < len(sql) {
+		kind, end := nextSpan(sql, i)
+		if kind == spanCode {
+			switch c := sql[i]; {
+			case c == '(':
+				depth++
+			case c == ')':
+				depth--
+			case depth == 0 && isWordAt(sql, i, "for"):
+				return sql[start:i], sql[i+len("for"):], true
+			}
+		}
+		i = end
+	}
+	return "", "", false
+}
+
+// isWordAt reports whether word (lower case) stands at s[i] as a whole word.
+func isWordAt(s string, i int, word string) bool {
+	end := i + len(word)
+	return end <= len(s) && strings.EqualFold(s[i:end], word) &&
+		(i == 0 || !isIdentByte(s[i-1])) && (end == len(s) || !isIdentByte(s[end]))
+}

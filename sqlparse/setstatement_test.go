@@ -1,0 +1,23 @@
+package sqlparse
+
+import "testing"
+
+func TestSplitSetStatement(t *testing.T) {
+	cases := []struct {
+		sql, assignments, stmt string
+		ok                     bool
+	}{
+		{"SET STATEMENT max_statement_time=1 FOR SELECT SLEEP(3)", " max_statement_time=1 ", " SELECT SLEEP(3)", true},
+		{"set statement a = 'for', b = (SELECT 1 FOR UPDATE) for delete from t", " a = 'for', b = (SELECT 1 FOR UPDATE) ", " delete from t", true},
+		{"/* c */ SET /* for */ STATEMENT format_x = `for`, y=\"for\" -- for\n FOR SELECT 1", " format_x = `for`, y=\"for\" -- for\n ", " SELECT 1", true},
+		{"SET STATEMENT x=1 FORMAT", "", "", false},
+		{"SET @a = 1", "", "", false},
+		{"SELECT 1 FOR UPDATE", "", "", false},
+	}
+	for _, c := range cases {
+		a, s, ok := SplitSetStatement(c.sql)
+		if a != c.assignments || s != c.stmt || ok != c.ok {
+			t.Errorf("%q: got %q, %q, %v; want %q, %q, %v", c.sql, a, s, ok, c.assignments, c.stmt, c.ok)
+		}
+	}
+}
