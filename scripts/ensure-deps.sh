@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests run besides Go, from Debian's packages, when it is
 # missing: MariaDB (the tests start their own servers from it) and the
-# Flask + SQLAlchemy + PyMySQL stack of the example microservice test, and
-# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test.
+# Flask + SQLAlchemy + PyMySQL stack of the example microservice test,
+# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test, and
+# Java with MariaDB Connector/J for the JDBC test.
 set -euo pipefail
 missing=()
 if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
@@ -13,6 +14,12 @@ if ! /usr/bin/python3 -c 'import flask_sqlalchemy, pymysql' 2>/dev/null; then
 fi
 if ! /usr/bin/python3 -c 'import MySQLdb' 2>/dev/null; then
 	missing+=(python3-mysqldb)
+fi
+if ! command -v javac >/dev/null; then
+	missing+=(default-jdk-headless) # java runs the test source file: needs the compiler
+fi
+if [[ ! -f /usr/share/java/mariadb-java-client.jar ]]; then
+	missing+=(libmariadb-java)
 fi
 if ((${#missing[@]} == 0)); then
 	exit 0
