@@ -81,7 +81,7 @@ func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.Stmt
 	for _, n := range names {
 		ins.Columns = append(ins.Columns, &ast.ColumnName{Name: ast.NewCIStr(n)})
 	}
-	text, err := restore(ins)
+	text, err := s.restore(ins)
 	if err != nil {
 		return "", false, err
 	}

@@ -40,8 +40,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
 	if !rw.needed && !leaves.left() && sc.passThrough() && sc.schemaOf(s) {
 		c := &cachedPlan{read: read, ddl: isDDL(st), keepsDiagnostics: s.keepsDiagnostics}
-		var replaced bool
-		if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); replaced {
+		if s.appendShape(text) {
 			s.plans(sc).putShape(s.shape, c)
 		} else {
 			s.plans(sc).put(text, c)
@@ -194,7 +193,7 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		rw.functionsOnly = true
 		st.Accept(rw)
 		// The router builds shard texts from the statement's text.
-		restored, err := restore(st)
+		restored, err := s.restore(st)
 		if err != nil {
 			return err
 		}
@@ -353,7 +352,7 @@ func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v back
 		q += ", " + key
 	}
 	for _, seq := range v.sequences {
-		name, _ := restore(seq)
+		name, _ := s.restore(seq)
 		q += ", LASTVAL(" + name + ")"
 	}
 	if v.opaque {

@@ -12,8 +12,8 @@ func newParser() *parser.Parser {
 	return p
 }
 
-// collationName maps a handshake collation id to its name.
-func collationName(id byte) (string, bool) {
+// collationName maps a collation id (handshake, column definition) to its name.
+func collationName(id uint16) (string, bool) {
 	c, err := charset.GetCollationByID(int(id))
 	if err != nil || c == nil {
 		return "", false

@@ -25,8 +25,7 @@ func (s *Session) handleQuery(sql string) error {
 	if sc := s.topo().schema(s.schemaName); sc != nil {
 		cached := s.plans(sc).get(sql)
 		if cached == nil {
-			var replaced bool
-			if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], sql); replaced {
+			if s.appendShape(sql) {
 				cached = s.plans(sc).getShape(s.shape)
 			}
 			if cached != nil && cached.shaped {

@@ -5,14 +5,10 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
-
-// restoreFlags keep string literals byte-exact when a statement is rewritten.
-const restoreFlags = format.DefaultRestoreFlags | format.RestoreStringEscapeBackslash | format.RestoreStringWithoutCharset
 
 // rewriter maps a statement written against a logical schema onto one
 // shard's database, and answers the functions whose value is the session's
@@ -51,11 +47,7 @@ func (r *rewriter) apply(st ast.StmtNode, text string) (string, error) {
 	}
 	r.rewriting = true
 	st.Accept(r)
-	return restore(st)
-}
-
-func newRestoreCtx(b *strings.Builder) *format.RestoreCtx {
-	return format.NewRestoreCtx(restoreFlags, b)
+	return r.s.restore(st)
 }
 
 func (r *rewriter) Enter(n ast.Node) (ast.Node, bool) {

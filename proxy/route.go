@@ -81,6 +81,9 @@ func insertTable(st ast.StmtNode) string {
 
 // execRoute runs a bound route with text statements and answers the client.
 func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool, src mergeSource) error {
+	if werr := s.refuseShardedMode(sc); werr != nil {
+		return werr
+	}
 	read := rt.Read && !rt.Primary
 	s.route = routeScatter
 	if rt.Broadcast {

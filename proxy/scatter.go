@@ -72,6 +72,9 @@ func (s *Session) mergePlanFor(sc *schema, src mergeSource) (*mergePlan, error) 
 // execMerge runs a SELECT on several shards and streams the merged result
 // to the client, as text rows or, for a prepared statement, binary rows.
 func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, params []router.Value, binary, more bool) error {
+	if werr := s.refuseShardedMode(sc); werr != nil {
+		return werr
+	}
 	mp, err := s.mergePlanFor(sc, src)
 	if err != nil {
 		return err

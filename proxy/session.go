@@ -457,7 +457,7 @@ func (s *Session) setHandshakeState() {
 		s.state.Set("@@sql_mode", "CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')")
 		s.setParseMode(mysql.ModeIgnoreSpace)
 	}
-	name, ok := collationName(s.charset)
+	name, ok := collationName(uint16(s.charset))
 	if !ok || name == "utf8mb4_general_ci" || strings.Contains(name, "_0900_") {
 		return
 	}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/hex"
@@ -11,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/sqlparse"
@@ -53,11 +53,10 @@ func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, mor
 	if len(forward) > 0 {
 		sql := text
 		if len(forward) != len(st.Variables) {
-			var b strings.Builder
-			if err := (&ast.SetStmt{Variables: forward}).Restore(format.NewRestoreCtx(restoreFlags, &b)); err != nil {
+			var err error
+			if sql, err = s.restore(&ast.SetStmt{Variables: forward}); err != nil {
 				return err
 			}
-			sql = b.String()
 		}
 		warnings, err := s.applySet(ctx, sql, forward)
 		if err != nil {
@@ -124,7 +123,7 @@ func (s *Session) applySet(ctx context.Context, sql string, vars []*ast.Variable
 	}
 	row := res.Rows[0]
 	if i := slices.Index(keys, "@@sql_mode"); i >= 0 {
-		if werr := refuseMode(string(row[i])); werr != nil {
+		if werr := refuseModeIn(sc, parseModeOf(string(row[i]))); werr != nil {
 			// c has the mode now: closed, it takes the mode with it and
 			// the session keeps its state from before the SET.
 			c.MarkBroken()
@@ -199,7 +198,7 @@ func (s *Session) execSetStatement(ctx context.Context, sc *schema, sql, assignm
 	for i, key := range keys {
 		// MariaDB parses the statement in the session's sql_mode; its
 		// connections here would parse the shard texts in this one.
-		if mode := string(res.Rows[0][i]); key == "@@sql_mode" && (parseModeOf(mode) != s.parseMode || refuseMode(mode) != nil) {
+		if mode := string(res.Rows[0][i]); key == "@@sql_mode" && parseModeOf(mode) != s.parseMode {
 			return errorf(erNotSupported, "SET STATEMENT sql_mode with other parsing flags (ANSI_QUOTES, PIPES_AS_CONCAT, IGNORE_SPACE, HIGH_NOT_PRECEDENCE, NO_BACKSLASH_ESCAPES) than the session's is not supported in sharded schema '%s': use SET sql_mode", sc.name)
 		}
 		s.recordVar(key, &res.Fields[i], res.Rows[0][i])
@@ -256,6 +255,11 @@ func sqlLiteral(f *wire.Field, v []byte) string {
 			return "''"
 		}
 		return "X'" + hex.EncodeToString(v) + "'"
+	}
+	if collation, ok := collationName(f.Charset); ok && bytes.IndexByte(v, '\\') >= 0 {
+		// Read the same with and without NO_BACKSLASH_ESCAPES, either of
+		// which the connection it is replayed on may be in.
+		return "CONVERT(X'" + hex.EncodeToString(v) + "' USING " + charsetOf(collation) + ") COLLATE " + collation
 	}
 	return quoteString(string(v))
 }

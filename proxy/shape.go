@@ -49,8 +49,7 @@ func (s *Session) execParsedText(ctx context.Context, sql string) error {
 // rememberShape plans a sharded statement's shape once, after its text was
 // planned: the shape must parse and plan with one `?` per literal.
 func (s *Session) rememberShape(sc *schema, text string) {
-	var replaced bool
-	if s.shape, replaced = sqlparse.AppendShape(s.shape[:0], text); !replaced || s.plans(sc).getShape(s.shape) != nil {
+	if !s.appendShape(text) || s.plans(sc).getShape(s.shape) != nil {
 		return
 	}
 	c := &cachedPlan{shaped: true}

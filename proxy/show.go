@@ -73,7 +73,7 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 			st.Table.Schema = ast.NewCIStr(physical)
 		}
 		var err error
-		if sql, err = restore(st); err != nil {
+		if sql, err = s.restore(st); err != nil {
 			return err
 		}
 	}
@@ -193,12 +193,4 @@ func likeMatch(pattern, s string) bool {
 		return j == len(v)
 	}
 	return match(0, 0)
-}
-
-func restore(n ast.Node) (string, error) {
-	var b strings.Builder
-	if err := n.Restore(newRestoreCtx(&b)); err != nil {
-		return "", err
-	}
-	return b.String(), nil
 }

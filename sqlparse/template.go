@@ -16,12 +16,52 @@ import (
 const RestoreFlags = format.DefaultRestoreFlags | format.RestoreStringEscapeBackslash | format.RestoreStringWithoutCharset
 
 // Restore writes node back as SQL text. It does not modify node.
-func Restore(node ast.Node) (string, error) {
+func Restore(node ast.Node) (string, error) { return RestoreWith(node, RestoreFlags) }
+
+// RestoreWith writes node back as SQL text with flags. It does not modify
+// node, but changes it while it runs.
+func RestoreWith(node ast.Node, flags format.RestoreFlags) (string, error) {
+	var fix charFuncs
+	node.Accept(&fix)
+	defer fix.undo()
 	var b strings.Builder
-	if err := node.Restore(format.NewRestoreCtx(RestoreFlags, &b)); err != nil {
+	if err := node.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
 		return "", fmt.Errorf("restore %T: %w", node, err)
 	}
 	return b.String(), nil
+}
+
+// charFuncs respells CHAR() for restoring. The parser reads CHAR(n, ...
+// [USING cs]) as a call of char_func with the character set as its last
+// argument, which restores as CHAR_FUNC(n, ..., NULL): a function MariaDB
+// does not have. It becomes CHAR(n, ...), or CONVERT(CHAR(n, ...) USING
+// cs), the same string: CHAR gives bytes, and CONVERT from bytes only
+// labels them.
+type charFuncs struct{ changed []*ast.FuncCallExpr }
+
+func (v *charFuncs) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+
+func (v *charFuncs) Leave(n ast.Node) (ast.Node, bool) {
+	f, ok := n.(*ast.FuncCallExpr)
+	if !ok || f.FnName.L != ast.CharFunc || len(f.Args) == 0 {
+		return n, true
+	}
+	last := len(f.Args) - 1
+	char := &ast.FuncCallExpr{FnName: ast.NewCIStr("CHAR"), Args: f.Args[:last]}
+	v.changed = append(v.changed, f, &ast.FuncCallExpr{FnName: f.FnName, Args: f.Args})
+	if cs, ok := f.Args[last].(ast.ValueExpr); ok && cs.GetValue() == nil {
+		f.FnName, f.Args = char.FnName, char.Args
+	} else {
+		f.FnName, f.Args = ast.NewCIStr("CONVERT"), []ast.ExprNode{char, f.Args[last]}
+	}
+	return n, true
+}
+
+// undo puts the calls back as the parser made them.
+func (v *charFuncs) undo() {
+	for i := 0; i < len(v.changed); i += 2 {
+		v.changed[i].FnName, v.changed[i].Args = v.changed[i+1].FnName, v.changed[i+1].Args
+	}
 }
 
 // Template is a statement's text with holes: schema qualifiers (of the

@@ -171,6 +171,8 @@ func TestRewrittenStatementsKeepColumnNames(t *testing.T) {
 			"SELECT (SELECT MAX(id) FROM t1), id FROM " + physical + ".t1 WHERE id = 2"},
 		{"SELECT CONNECTION_ID() > 0, DATABASE() IS NOT NULL, id FROM t1 WHERE id = 1",
 			"SELECT CONNECTION_ID() > 0, DATABASE() IS NOT NULL, id FROM t1 WHERE id = 1"},
+		{"SELECT CHAR(65, 66), CHAR(195, 169 USING utf8mb4), v FROM ptdb.t1 WHERE v = CHAR(98)",
+			"SELECT CHAR(65, 66), CHAR(195, 169 USING utf8mb4), v FROM " + physical + ".t1 WHERE v = CHAR(98)"},
 	}
 	for _, tc := range cases {
 		gotCols, gotRows := columnsAndRows(t, db, tc.proxy)

@@ -36,10 +36,10 @@ func TestSQLModeChangesParsing(t *testing.T) {
 	compareSessions(t, c.proxy, c.oracle, steps)
 }
 
-// TestNoBackslashEscapesRefused: the proxy writes statements with
-// backslash escapes, so NO_BACKSLASH_ESCAPES is refused with 1235, and the
-// session keeps its mode and data as they were.
-func TestNoBackslashEscapesRefused(t *testing.T) {
+// TestNoBackslashEscapesOnShardedSchema: the shard texts the proxy writes
+// escape strings with backslashes, so NO_BACKSLASH_ESCAPES is refused with
+// 1235 on a sharded schema, and the session keeps its mode and data.
+func TestNoBackslashEscapesOnShardedSchema(t *testing.T) {
 	c := newOracleCluster(t)
 	conn := c.proxy
 	conn.SetMaxOpenConns(1) // one session throughout
@@ -62,6 +62,32 @@ func TestNoBackslashEscapesRefused(t *testing.T) {
 	if got := queryOne(t, conn, "SELECT HEX(name) FROM users WHERE id = 1001"); got != "433A5C70" {
 		t.Errorf("stored %s, want 433A5C70 (C:\\p)", got)
 	}
+}
+
+// TestNoBackslashEscapesOnPassThrough: on a pass-through schema a session
+// may take backslashes literally. The statements the proxy rewrites and the
+// values it replays on other connections keep them, for that session and
+// for another one in the default mode sharing the pool.
+func TestNoBackslashEscapesOnPassThrough(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE esc (id INT PRIMARY KEY, v VARCHAR(20))")
+	a, b := stepsOf(0), stepsOf(1)
+	compareClients(t, db, direct, []clientStep{
+		a("DELETE FROM esc"), // each run starts empty
+		a("SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"),
+		a(`INSERT INTO esc VALUES (1 + LAST_INSERT_ID() * 0, 'C:\p\n')`), // rewritten
+		a(`INSERT INTO esc VALUES (2, 'it''s \')`),                         // as it is
+		a(`SELECT id, v, HEX(v), DATABASE() IS NOT NULL FROM esc WHERE v LIKE 'C:%' ORDER BY id`),
+		a(`SELECT id, HEX(v) FROM esc WHERE v = 'it''s \' AND LAST_INSERT_ID() = 0`),
+		a(`SELECT 'a\', LAST_INSERT_ID(), 'a\' = CONCAT('a', CHAR(92))`),
+		a(`SET @path = 'C:\dir', @n = 1`),
+		b(`SET @other = 'x\\y'`),
+		b(`SELECT @path, @other, HEX(@other)`),
+		a(`SELECT @path, HEX(@path), @n`),
+		b(`SELECT @other, HEX(@other), 'x\\y'`),
+		a("SET sql_mode = DEFAULT"),
+		a(`SELECT 'a\\b', LAST_INSERT_ID(), @path = CONCAT('C:', CHAR(92), 'dir')`),
+	})
 }
 
 // TestSetStatementOnShardedSchema: MariaDB's SET STATEMENT ... FOR, which
@@ -91,4 +117,18 @@ func TestSetStatementOnShardedSchema(t *testing.T) {
 			t.Errorf("SET STATEMENT with %s: %v, want error 1235", mode, err)
 		}
 	}
+}
+
+// TestRestoredCharOnShardedSchema: statements the proxy restores for the
+// shards (scatter merges, session functions) keep CHAR(), which the SQL
+// parser reads as a function of another name.
+func TestRestoredCharOnShardedSchema(t *testing.T) {
+	c := newOracleCluster(t)
+	s := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
+	compareSessions(t, c.proxy, c.oracle, []sessionStep{
+		s("SELECT CHAR(65), COUNT(*) FROM users"),
+		s("SELECT CHAR(195, 169 USING utf8mb4), name FROM users WHERE id = 3 AND LAST_INSERT_ID() = 0"),
+		s("SELECT id FROM users WHERE name = CHAR(97, 108, 105, 99, 101) ORDER BY id LIMIT 3"),
+		s("SELECT CHAR(id + 64) AS c FROM users WHERE id < 4 ORDER BY c DESC"),
+	})
 }
