@@ -76,7 +76,7 @@ func TestNoBackslashEscapesOnPassThrough(t *testing.T) {
 		a("DELETE FROM esc"), // each run starts empty
 		a("SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"),
 		a(`INSERT INTO esc VALUES (1 + LAST_INSERT_ID() * 0, 'C:\p\n')`), // rewritten
-		a(`INSERT INTO esc VALUES (2, 'it''s \')`),                         // as it is
+		a(`INSERT INTO esc VALUES (2, 'it''s \')`),                       // as it is
 		a(`SELECT id, v, HEX(v), DATABASE() IS NOT NULL FROM esc WHERE v LIKE 'C:%' ORDER BY id`),
 		a(`SELECT id, HEX(v) FROM esc WHERE v = 'it''s \' AND LAST_INSERT_ID() = 0`),
 		a(`SELECT 'a\', LAST_INSERT_ID(), 'a\' = CONCAT('a', CHAR(92))`),
