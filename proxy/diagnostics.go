@@ -155,7 +155,9 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 		if errorsOnly {
 			name, n = "@@session.error_count", errors
 		}
-		return s.writeRows([]string{name}, [][][]byte{{strconv.AppendInt(nil, int64(n), 10)}}, more)
+		count := wire.Field{Name: []byte(name), Charset: wire.CharsetBinary, Length: 21, Type: wire.TypeLongLong,
+			Flags: wire.FlagUnsigned | wire.FlagBinary | wire.FlagNum}
+		return s.writeResult([]wire.Field{count}, [][][]byte{{strconv.AppendInt(nil, int64(n), 10)}}, more)
 	}
 	var rows [][][]byte
 	if d := s.diagnostics; d != nil {
@@ -166,5 +168,13 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 		rows = rows[min(offset, uint64(len(rows))):]
 		rows = rows[:min(count, uint64(len(rows)))]
 	}
-	return s.writeRows([]string{"Level", "Code", "Message"}, rows, more)
+	return s.writeResult(diagnosticsColumns, rows, more)
+}
+
+// diagnosticsColumns are SHOW WARNINGS' columns as MariaDB types them.
+var diagnosticsColumns = []wire.Field{
+	{Name: []byte("Level"), Charset: wire.CharsetUTF8MB4, Length: 28, Type: wire.TypeVarString, Flags: wire.FlagNotNull, Decimals: 39},
+	{Name: []byte("Code"), Charset: wire.CharsetBinary, Length: 4, Type: wire.TypeLong,
+		Flags: wire.FlagNotNull | wire.FlagUnsigned | wire.FlagBinary | wire.FlagNum},
+	{Name: []byte("Message"), Charset: wire.CharsetUTF8MB4, Length: 2048, Type: wire.TypeVarString, Flags: wire.FlagNotNull, Decimals: 39},
 }

@@ -136,14 +136,23 @@ func nullable(s string) []byte {
 
 // writeRows sends a result set the proxy built itself (text columns).
 func (s *Session) writeRows(columns []string, rows [][][]byte, more bool) error {
+	fields := make([]wire.Field, len(columns))
+	for i, name := range columns {
+		fields[i] = wire.Field{Name: []byte(name), OrgName: []byte(name), Charset: wire.CharsetUTF8MB4, Length: 1024, Type: wire.TypeVarString}
+	}
+	return s.writeResult(fields, rows, more)
+}
+
+// writeResult sends a result set the proxy built itself: rows are text
+// values of fields.
+func (s *Session) writeResult(fields []wire.Field, rows [][][]byte, more bool) error {
 	s.rowCount = -1
-	b := s.appendColumnCount(s.scratch[:0], len(columns), true)
+	b := s.appendColumnCount(s.scratch[:0], len(fields), true)
 	if err := s.write(b); err != nil {
 		return err
 	}
-	for _, name := range columns {
-		f := wire.Field{Name: []byte(name), OrgName: []byte(name), Charset: wire.CharsetUTF8MB4, Length: 1024, Type: wire.TypeVarString}
-		if err := s.write(wire.AppendField(s.scratch[:0], &f)); err != nil {
+	for i := range fields {
+		if err := s.write(wire.AppendField(s.scratch[:0], &fields[i])); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -232,4 +233,38 @@ func TestWarningsOutliveStatementsWithoutTables(t *testing.T) {
 		step("SELECT CAST('s' AS INT)"), step("SET @a = CAST('x' AS INT)"), step("SHOW WARNINGS"),
 		step("SET max_error_count = 70000"), step("SHOW WARNINGS"), step("SELECT @@warning_count, @@max_error_count"),
 	})
+}
+
+// TestDiagnosticsColumnTypes: SHOW WARNINGS answered from the proxy's own
+// record of a scatter statement's warnings has MariaDB's column types (Code
+// is a number, which drivers hand out as one).
+func TestDiagnosticsColumnTypes(t *testing.T) {
+	c := newOracleCluster(t)
+	describe := func(db *sql.DB) []string {
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var out []string
+		for _, q := range []string{"SELECT id, CAST(name AS SIGNED) FROM users WHERE id <= 12",
+			"SHOW WARNINGS", "SHOW COUNT(*) WARNINGS", "SHOW ERRORS", "SHOW COUNT(*) ERRORS"} {
+			rows, err := conn.QueryContext(t.Context(), q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			cts, _ := rows.ColumnTypes()
+			for _, ct := range cts {
+				nullable, _ := ct.Nullable()
+				out = append(out, fmt.Sprintf("%s: %s %s nullable %v", q, ct.Name(), ct.DatabaseTypeName(), nullable))
+			}
+			if _, err := readRows(rows); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		return out
+	}
+	if got, want := describe(c.proxy), describe(c.oracle); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
