@@ -43,6 +43,10 @@ func typedLike(n ast.Node, lit ast.ExprNode) ast.ExprNode {
 		case "warning_count", "error_count", "identity", "last_insert_id", "in_transaction":
 			// BIGINT(21) UNSIGNED, nullable as system variables are
 			return call("IF", intLit(1), orZero(lit), ast.NewValueExpr(nil, "", ""))
+		case "autocommit":
+			// BIGINT, nullable: the variable itself gives the type, in the
+			// branch never taken.
+			return call("IF", intLit(1), lit, &ast.VariableExpr{Name: "autocommit", IsSystem: true})
 		}
 	}
 	return lit

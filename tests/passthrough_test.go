@@ -210,7 +210,8 @@ func TestSessionFunctionsKeepTheirTypes(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		rows, err := c.QueryContext(t.Context(), "SELECT "+fns)
+		// @@autocommit is BIGINT as on MariaDB, but 2 digits wide, not 1.
+		rows, err := c.QueryContext(t.Context(), "SELECT "+fns+", @@autocommit AS a")
 		if err != nil {
 			t.Fatal(err)
 		}
