@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/router"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -44,6 +45,9 @@ type clientStmt struct {
 	// connection's lookup of its prepared statement (backend.Conn.Prepare)
 	// compares pointers instead of the whole text.
 	backendText unique.Handle[string]
+	// runsAsText: a statement the proxy runs itself (SET, USE, transaction
+	// brackets, KILL), each execution as text with its values inlined.
+	runsAsText bool
 }
 
 const erUnsupportedPS = 1295
@@ -100,9 +104,11 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		st.sc, st.shard = sc, sc.defaultShard
 	} else {
 		switch node.(type) {
-		case *ast.SetStmt, *ast.UseStmt, *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt,
-			*ast.ShowStmt, *ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		case *ast.ShowStmt:
 			return nil, errorf(erUnsupportedPS, "This command is not supported in the prepared statement protocol through shardproxy; send it as a plain query")
+		case *ast.SetStmt, *ast.UseStmt, *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt,
+			*ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+			return s.prepareAsText(node, sql)
 		}
 		sc, werr := s.targetSchema(node)
 		if werr != nil {
@@ -155,6 +161,49 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 	return st, nil
 }
 
+// prepareAsText prepares a statement the proxy runs itself. MariaDB
+// prepares them, and connectors send them so: go-sql-driver prepares
+// SET time_zone = ? when given an argument.
+func (s *Session) prepareAsText(node ast.StmtNode, sql string) (*clientStmt, error) {
+	sc, werr := s.anySchema()
+	if werr != nil {
+		return nil, werr
+	}
+	st := &clientStmt{sql: sql, kind: statementKind(sql), sc: sc, shard: sc.defaultShard, runsAsText: true}
+	st.params = sqlparse.NumberParams(node)
+	for range st.params {
+		st.paramDefs = append(st.paramDefs, paramDef)
+	}
+	return st, nil
+}
+
+// paramDef describes a parameter of a statement the proxy runs itself.
+var paramDef = wire.AppendField(nil, &wire.Field{Catalog: []byte("def"), Name: []byte("?"),
+	Type: wire.TypeVarString, Charset: wire.CharsetBinary, Flags: wire.FlagBinary})
+
+// executeAsText runs a statement prepareAsText prepared, its values
+// inlined, as the same text sent as a query runs.
+func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wire.Param) error {
+	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
+	if err != nil {
+		return err
+	}
+	text := st.sql
+	if len(params) > 0 {
+		values := make([]router.Value, len(params))
+		for i := range params {
+			values[i] = routerValue(&params[i])
+		}
+		if text, err = sqlparse.InlineParams(st.sql, node, values); err != nil {
+			return err
+		}
+		if node, err = s.sqlParser().ParseOneStmt(text, "", ""); err != nil {
+			return err
+		}
+	}
+	return s.execStmt(ctx, node, text, false)
+}
+
 func (s *Session) stmtByID(data []byte) *clientStmt {
 	if len(data) < 4 {
 		return nil
@@ -177,9 +226,12 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	defer s.endStatement()
 	s.lastFailed = false
 	s.keepsDiagnostics = st.keepsDiagnostics
-	if st.plan != nil {
+	switch {
+	case st.runsAsText:
+		err = s.executeAsText(ctx, st, exec.Params)
+	case st.plan != nil:
 		err = s.executeRouted(ctx, st, exec.Params)
-	} else {
+	default:
 		err = s.executeOnBackend(ctx, st, exec.Params)
 	}
 	if err == nil || err == errRelayed {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // Query is statement text for one backend: SQL with `?` placeholders, and for
@@ -120,4 +123,21 @@ func (b *Builder) Query() Query {
 		q.offsets = append([]int(nil), b.offsets...)
 	}
 	return q
+}
+
+// InlineParams returns sql, the text node was parsed from, with each `?`
+// marker replaced by its parameter as a literal, for statements the proxy
+// runs as text (a prepared SET).
+func InlineParams(sql string, node ast.Node, params []Value) (string, error) {
+	var c paramCollector
+	node.Accept(&c)
+	if len(c.params) != len(params) {
+		return "", fmt.Errorf("statement needs %d parameters, got %d", len(c.params), len(params))
+	}
+	q := Query{SQL: sql, Params: make([]int, len(c.params)), offsets: make([]int, len(c.params))}
+	slices.SortFunc(c.params, func(a, b *test_driver.ParamMarkerExpr) int { return a.Offset - b.Offset })
+	for k, p := range c.params {
+		q.Params[k], q.offsets[k] = k, p.Offset
+	}
+	return q.Inline(params)
 }

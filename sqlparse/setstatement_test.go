@@ -21,3 +21,18 @@ func TestSplitSetStatement(t *testing.T) {
 		}
 	}
 }
+
+func TestInlineParams(t *testing.T) {
+	sql := "SET @a = ?, time_zone = ?, @b = '?'+?"
+	st, err := ParseOne(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := InlineParams(sql, st, []Value{IntValue(-3), StringValue("+00:00"), NullValue()})
+	if want := "SET @a = -3, time_zone = '+00:00', @b = '?'+NULL"; err != nil || got != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	if _, err := InlineParams(sql, st, nil); err == nil {
+		t.Error("no error for missing parameters")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -171,5 +172,68 @@ func TestPreparedCalcFoundRows(t *testing.T) {
 	var found int
 	if err := conn.QueryRowContext(t.Context(), "SELECT FOUND_ROWS()").Scan(&found); err != nil || found != 4 {
 		t.Fatalf("FOUND_ROWS() after a prepared SQL_CALC_FOUND_ROWS of 4 rows: %d (%v)", found, err)
+	}
+}
+
+// TestPreparedSessionStatements: SET, USE-less transaction brackets and
+// their kin prepared (COM_STMT_PREPARE, as connectors send them with
+// arguments) run as they do on MariaDB, which prepares them too.
+func TestPreparedSessionStatements(t *testing.T) {
+	_, db, direct := passThrough(t)
+	mustExec(t, direct, "CREATE TABLE prep (id INT PRIMARY KEY)")
+	steps := []sessionStep{
+		{"DELETE FROM prep", nil},
+		{"SET @a = ?, @b = ?, @c = ?", []any{5, "x'y\\z", nil}},
+		{"SELECT @a, @b, @c", nil},
+		{"SET time_zone = ?", []any{"+03:00"}},
+		{"SELECT @@time_zone", nil},
+		{"SET SESSION max_error_count = ?", []any{int64(7)}},
+		{"SELECT @@max_error_count", nil},
+		{"START TRANSACTION", nil},
+		{"INSERT INTO prep VALUES (1)", nil},
+		{"SAVEPOINT before_two", nil},
+		{"INSERT INTO prep VALUES (2)", nil},
+		{"ROLLBACK TO SAVEPOINT before_two", nil},
+		{"SELECT @@in_transaction", nil},
+		{"COMMIT", nil},
+		{"BEGIN", nil},
+		{"INSERT INTO prep VALUES (3)", nil},
+		{"ROLLBACK", nil},
+		{"SELECT id FROM prep ORDER BY id", nil},
+		{"SET autocommit = ?", []any{0}},
+		{"INSERT INTO prep VALUES (4)", nil},
+		{"SET autocommit = 1", nil},
+		{"SELECT id, @@autocommit FROM prep ORDER BY id", nil},
+		{"SET @a = ?", []any{"one", "two"}}, // too many arguments
+		{"SET nosuch = ?", []any{1}},
+	}
+	run := func(d *sql.DB) []string {
+		c, err := d.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out []string
+		for _, st := range steps {
+			answer := st.sql + ": "
+			p, err := c.PrepareContext(t.Context(), st.sql)
+			if err == nil {
+				var rows *sql.Rows
+				if rows, err = p.QueryContext(t.Context(), st.args...); err == nil {
+					var values [][]string
+					values, err = readRows(rows)
+					answer += fmt.Sprint(values)
+				}
+				p.Close()
+			}
+			if err != nil {
+				answer += fmt.Sprintf("error %d", mysqlCode(err))
+			}
+			out = append(out, answer)
+		}
+		return out
+	}
+	if got, want := run(db), run(direct); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
