@@ -98,8 +98,12 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 	node, err := s.sqlParser().ParseOneStmt(sql, "", "")
 	if err != nil {
 		sc, werr := s.currentSchema()
-		if werr != nil || !sc.passThrough() {
+		if werr != nil {
 			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
+		}
+		if !sc.passThrough() {
+			// As for a query: MariaDB judges the syntax.
+			return nil, s.unroutable(ctx, sc, sql, err)
 		}
 		st.sc, st.shard = sc, sc.defaultShard
 	} else {

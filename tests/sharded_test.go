@@ -256,9 +256,20 @@ func TestUnparsedOnShardedSchema(t *testing.T) {
 	if got == nil || want == nil || got.Error() != want.Error() {
 		t.Errorf("%s: through the proxy %v, on MariaDB %v", typo, got, want)
 	}
-	_, err := c.db.Exec("SELECT name INTO @name FROM users WHERE id = 1")
-	if mysqlCode(err) != 1235 || !strings.Contains(err.Error(), "'shop'") {
-		t.Errorf("SELECT ... INTO @var on a sharded schema: %v, want 1235 naming the schema", err)
+	// Prepared (with an argument, go-sql-driver prepares), the same.
+	_, got = c.db.Exec(typo+" WHERE id = ?", 1)
+	_, want = c.shards[0].Exec(typo+" WHERE id = ?", 1)
+	if got == nil || want == nil || got.Error() != want.Error() {
+		t.Errorf("%s prepared: through the proxy %v, on MariaDB %v", typo, got, want)
+	}
+	for _, q := range []sessionStep{
+		{"SELECT name INTO @name FROM users WHERE id = 1", nil},
+		{"SELECT name INTO @name FROM users WHERE id = ?", []any{1}}, // prepared
+	} {
+		_, err := c.db.Exec(q.sql, q.args...)
+		if mysqlCode(err) != 1235 || !strings.Contains(err.Error(), "'shop'") {
+			t.Errorf("%s on a sharded schema: %v, want 1235 naming the schema", q.sql, err)
+		}
 	}
 	if v := queryOne(t, c.db, "SELECT COUNT(*) FROM users"); v != "0" {
 		t.Errorf("after the refusals, COUNT(*) = %s", v)
