@@ -137,6 +137,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 	}
 	var received [][]byte // definitions to remember: the backend sent new ones
 	remember := defsFollow && opt.stmt != nil && c.CachesMetadata()
+	var fields []wire.Field // a text result the client gets in binary rows
 	for i := 0; i < n && !clientSkips; i++ {
 		var p []byte
 		if defsFollow {
@@ -151,6 +152,14 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 		}
 		if len(physical) > 0 {
 			p = s.logicalField(p, physical, opt)
+		}
+		if s.binaryRows {
+			f, ok := wire.ParseField(bytes.Clone(p))
+			if !ok {
+				c.MarkBroken()
+				return 0, false, fmt.Errorf("backend %s: malformed column definition", c.Addr())
+			}
+			fields = append(fields, f)
 		}
 		if err := s.write(p); err != nil {
 			c.MarkBroken()
@@ -179,7 +188,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 	}
 	var values [][]byte
 	// Rows that need no rewriting go over in bulk from the read buffer.
-	asIs := !opt.hideInternal && !(opt.translate && len(physical) > 0)
+	asIs := !opt.hideInternal && !(opt.translate && len(physical) > 0) && !s.binaryRows
 	var rows uint64
 	for {
 		if asIs {
@@ -212,13 +221,20 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 				continue
 			}
 		}
-		if opt.translate && len(physical) > 0 {
+		if opt.translate && len(physical) > 0 || s.binaryRows {
 			var ok bool
-			if values, ok = wire.RowValues(values, p, n); ok {
+			if values, ok = wire.RowValues(values, p, n); !ok {
+				c.MarkBroken()
+				return 0, false, fmt.Errorf("backend %s: malformed row", c.Addr())
+			}
+			if opt.translate && len(physical) > 0 {
 				for i, v := range values {
 					values[i] = logicalValue(v, physical, opt.logical)
 				}
-				p = wire.AppendTextRow(s.scratch[:0], values)
+			}
+			if p, err = s.appendRow(s.scratch[:0], fields, values); err != nil {
+				c.MarkBroken()
+				return 0, false, err
 			}
 		}
 		rows++

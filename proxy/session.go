@@ -98,6 +98,10 @@ type Session struct {
 	nextStmtID       uint32
 	parser           *parser.Parser
 	parseMode        mysql.SQLMode // the sql_mode flags that change parsing (sqlmode.go)
+	// binaryRows: the running statement answers a COM_STMT_EXECUTE with a
+	// result the proxy builds or relays from a query (a prepared SHOW):
+	// its rows go out in the binary protocol.
+	binaryRows bool
 
 	// Cancellation of the running statement (KILL QUERY, shutdown).
 	stmtCtx    *statementContext  // reused by statements until cancelled

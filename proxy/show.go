@@ -160,11 +160,24 @@ func (s *Session) writeResult(fields []wire.Field, rows [][][]byte, more bool) e
 		return err
 	}
 	for _, r := range rows {
-		if err := s.write(wire.AppendTextRow(s.scratch[:0], r)); err != nil {
+		p, err := s.appendRow(s.scratch[:0], fields, r)
+		if err != nil {
+			return err
+		}
+		if err := s.write(p); err != nil {
 			return err
 		}
 	}
 	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+}
+
+// appendRow appends a row of text values in the protocol the client
+// expects for the running statement.
+func (s *Session) appendRow(b []byte, fields []wire.Field, values [][]byte) ([]byte, error) {
+	if s.binaryRows {
+		return wire.AppendBinaryRow(b, fields, values)
+	}
+	return wire.AppendTextRow(b, values), nil
 }
 
 // likeMatch evaluates a LIKE pattern (% and _, backslash escapes),

@@ -50,8 +50,6 @@ type clientStmt struct {
 	runsAsText bool
 }
 
-const erUnsupportedPS = 1295
-
 func (s *Session) handleStmtPrepare(sql string) error {
 	ctx := s.beginStatement(sql)
 	defer s.endStatement()
@@ -108,10 +106,8 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 		st.sc, st.shard = sc, sc.defaultShard
 	} else {
 		switch node.(type) {
-		case *ast.ShowStmt:
-			return nil, errorf(erUnsupportedPS, "This command is not supported in the prepared statement protocol through shardproxy; send it as a plain query")
 		case *ast.SetStmt, *ast.UseStmt, *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt,
-			*ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+			*ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt, *ast.ShowStmt:
 			return s.prepareAsText(node, sql)
 		}
 		sc, werr := s.targetSchema(node)
@@ -167,7 +163,9 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 
 // prepareAsText prepares a statement the proxy runs itself. MariaDB
 // prepares them, and connectors send them so: go-sql-driver prepares
-// SET time_zone = ? when given an argument.
+// SET time_zone = ? when given an argument, PHP's PDO every query unless
+// it emulates. No result columns are announced, as MariaDB announces none
+// for SHOW WARNINGS: each execution's result carries its own.
 func (s *Session) prepareAsText(node ast.StmtNode, sql string) (*clientStmt, error) {
 	sc, werr := s.anySchema()
 	if werr != nil {
@@ -186,8 +184,11 @@ var paramDef = wire.AppendField(nil, &wire.Field{Catalog: []byte("def"), Name: [
 	Type: wire.TypeVarString, Charset: wire.CharsetBinary, Flags: wire.FlagBinary})
 
 // executeAsText runs a statement prepareAsText prepared, its values
-// inlined, as the same text sent as a query runs.
+// inlined, as the same text sent as a query runs; result rows go out in
+// the binary protocol.
 func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wire.Param) error {
+	s.binaryRows = true
+	defer func() { s.binaryRows = false }()
 	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
 	if err != nil {
 		return err

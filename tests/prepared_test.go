@@ -175,9 +175,10 @@ func TestPreparedCalcFoundRows(t *testing.T) {
 	}
 }
 
-// TestPreparedSessionStatements: SET, USE-less transaction brackets and
-// their kin prepared (COM_STMT_PREPARE, as connectors send them with
-// arguments) run as they do on MariaDB, which prepares them too.
+// TestPreparedSessionStatements: SET, transaction brackets, SHOW and their
+// kin prepared (COM_STMT_PREPARE, as connectors send them with arguments,
+// PDO always) run as they do on MariaDB, which prepares them too; SHOW's
+// rows come in the binary protocol.
 func TestPreparedSessionStatements(t *testing.T) {
 	_, db, direct := passThrough(t)
 	mustExec(t, direct, "CREATE TABLE prep (id INT PRIMARY KEY)")
@@ -206,6 +207,17 @@ func TestPreparedSessionStatements(t *testing.T) {
 		{"SELECT id, @@autocommit FROM prep ORDER BY id", nil},
 		{"SET @a = ?", []any{"one", "two"}}, // too many arguments
 		{"SET nosuch = ?", []any{1}},
+		{"SELECT CAST('x' AS SIGNED), CAST('y' AS SIGNED) FROM prep WHERE id = 1", nil},
+		{"SHOW WARNINGS", nil},
+		{"SHOW COUNT(*) WARNINGS", nil},
+		{"SHOW WARNINGS LIMIT 1", nil},
+		{"SELECT nosuch FROM prep", nil},
+		{"SHOW ERRORS", nil},
+		{"SHOW TABLES", nil},
+		{"SHOW COLUMNS FROM prep", nil},
+		{"SHOW CREATE TABLE prep", nil},
+		{"SHOW VARIABLES LIKE 'max_error_count'", nil},
+		{"SHOW CREATE TABLE nosuch", nil},
 	}
 	run := func(d *sql.DB) []string {
 		c, err := d.Conn(t.Context())
