@@ -2,8 +2,9 @@
 # Installs what the tests run besides Go, from Debian's packages, when it is
 # missing: MariaDB (the tests start their own servers from it) and the
 # Flask + SQLAlchemy + PyMySQL stack of the example microservice test,
-# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test, and
-# Java with MariaDB Connector/J for the JDBC test.
+# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test,
+# Java with MariaDB Connector/J for the JDBC test, and PHP with mysqlnd (PDO,
+# mysqli) for the PHP test.
 set -euo pipefail
 missing=()
 if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
@@ -20,6 +21,9 @@ if ! command -v javac >/dev/null; then
 fi
 if [[ ! -f /usr/share/java/mariadb-java-client.jar ]]; then
 	missing+=(libmariadb-java)
+fi
+if ! command -v php >/dev/null || ! php -m 2>/dev/null | grep -qx pdo_mysql; then
+	missing+=(php-cli php-mysql)
 fi
 if ((${#missing[@]} == 0)); then
 	exit 0
