@@ -155,6 +155,12 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		return r.s.schemaName, true
 	case "connection_id":
 		return uint64(r.s.id), true
+	case "user", "session_user", "system_user":
+		// The client's login, not the proxy's on the backend.
+		return r.s.user + "@" + r.s.clientHost(), true
+	case "current_user":
+		// Proxy users have no host part: the account matches any host.
+		return r.s.user + "@%", true
 	case "last_insert_id":
 		if len(f.Args) == 0 {
 			return r.s.lastInsertID, true

@@ -38,6 +38,7 @@ type Server struct {
 	tls     bool
 	ln      net.Listener
 	version string
+	started time.Time // for COM_STATISTICS' uptime
 
 	sessions sync.Map // connection id → *Session
 	inflight sync.Map // gtrids this process is committing: recovery leaves them alone
@@ -54,7 +55,7 @@ type Server struct {
 
 // New prepares a server for cfg; Listen binds it.
 func New(cfg *conf.Config, log *zap.Logger) (*Server, error) {
-	s := &Server{log: log, metrics: metrics.New()}
+	s := &Server{log: log, metrics: metrics.New(), started: time.Now()}
 	s.metrics.SetBackendSource(s.poolStats, s.replicaStats)
 	topo, err := newTopology(cfg, nil)
 	if err != nil {

@@ -229,7 +229,7 @@ func (s *Session) dispatch(pkt []byte) error {
 		return s.handleFieldList(data)
 	case comStatistics:
 		stats := fmt.Sprintf("Uptime: %d  Threads: %d  Questions: 0  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: 0.000",
-			int(time.Since(s.started).Seconds()), s.srv.Sessions())
+			int(time.Since(s.srv.started).Seconds()), s.srv.Sessions())
 		return s.io.WritePacket([]byte(stats))
 	case comStmtPrepare:
 		return s.handleStmtPrepare(string(data))

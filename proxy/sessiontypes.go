@@ -26,10 +26,9 @@ func typedLike(n ast.Node, lit ast.ExprNode) ast.ExprNode {
 	case *ast.FuncCallExpr:
 		switch n.FnName.L {
 		case "database", "schema": // VARCHAR(64) in utf8mb3, nullable
-			name := castAs(lit, mysql.TypeVarString, 64, false)
-			name.Tp.SetCharset("utf8mb3")
-			name.ExplicitCharSet = true
-			return call("CONCAT", name)
+			return utf8mb3Varchar(lit, 64)
+		case "user", "session_user", "system_user", "current_user": // VARCHAR(384) in utf8mb3, nullable
+			return utf8mb3Varchar(lit, 384)
 		case "connection_id": // INT(10) UNSIGNED NOT NULL
 			return call("IF", intLit(1), castAs(lit, mysql.TypeLonglong, types.UnspecifiedLength, true),
 				castAs(intLit(1<<32-1), mysql.TypeLonglong, types.UnspecifiedLength, true))
@@ -50,6 +49,15 @@ func typedLike(n ast.Node, lit ast.ExprNode) ast.ExprNode {
 		}
 	}
 	return lit
+}
+
+// utf8mb3Varchar is CONCAT(CAST(e AS CHAR(n) CHARSET utf8mb3)): a nullable
+// VARCHAR(n) in utf8mb3, as MariaDB types names.
+func utf8mb3Varchar(e ast.ExprNode, n int) ast.ExprNode {
+	name := castAs(e, mysql.TypeVarString, n, false)
+	name.Tp.SetCharset("utf8mb3")
+	name.ExplicitCharSet = true
+	return call("CONCAT", name)
 }
 
 func call(name string, args ...ast.ExprNode) *ast.FuncCallExpr {

@@ -36,8 +36,19 @@ func TestProtocolCommands(t *testing.T) {
 	if err := c.Ping(); err != nil {
 		t.Fatalf("COM_PING: %v", err)
 	}
-	if stats := rawCommand(t, c, 0x09, nil); !strings.HasPrefix(string(stats), "Uptime:") {
+	// The proxy's uptime, as the server's, not the session's.
+	time.Sleep(1100 * time.Millisecond)
+	fresh, err := client.Connect(p.addr, appUser, appPassword, "ptdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	stats := strings.Fields(string(rawCommand(t, fresh, 0x09, nil)))
+	if len(stats) < 2 || stats[0] != "Uptime:" {
 		t.Fatalf("COM_STATISTICS answered %q", stats)
+	}
+	if uptime, err := strconv.Atoi(stats[1]); err != nil || uptime < 1 {
+		t.Fatalf("COM_STATISTICS answered %q: the uptime is not the proxy's", stats)
 	}
 	fields, err := c.FieldList("cmds", "")
 	if err != nil || len(fields) != 2 || string(fields[1].Name) != "name" || string(fields[1].Schema) == "" {

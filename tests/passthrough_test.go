@@ -196,7 +196,8 @@ func TestSessionFunctionsKeepTheirTypes(t *testing.T) {
 	mustExec(t, direct, "CREATE TABLE counted_proxy (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
 	mustExec(t, direct, "CREATE TABLE counted_direct (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
 	const fns = "DATABASE() AS d, SCHEMA() AS s, CONNECTION_ID() AS c, LAST_INSERT_ID() AS l, ROW_COUNT() AS r, " +
-		"FOUND_ROWS() AS f, @@warning_count AS w, @@error_count AS e, @@identity AS i, @@last_insert_id AS li, @@in_transaction AS t"
+		"FOUND_ROWS() AS f, @@warning_count AS w, @@error_count AS e, @@identity AS i, @@last_insert_id AS li, @@in_transaction AS t, " +
+		"USER() AS u, CURRENT_USER() AS cu, SESSION_USER() AS su"
 	const arithmetic = "SELECT LAST_INSERT_ID() * 2, -LAST_INSERT_ID(), LAST_INSERT_ID() DIV 2, ROW_COUNT() - 1, " +
 		"CONNECTION_ID() > 0, DATABASE() IS NULL, id FROM counted_%s WHERE id = LAST_INSERT_ID()"
 	describe := func(d *sql.DB, side string) (types []string, values string, created string) {
@@ -245,6 +246,11 @@ func TestSessionFunctionsKeepTheirTypes(t *testing.T) {
 	}
 	if gotCreated != wantCreated {
 		t.Errorf("CREATE TABLE ... AS SELECT through the proxy:\n%s\ndirect:\n%s", gotCreated, wantCreated)
+	}
+	// The client's own login, not the proxy's on the backend.
+	if got, want := fmt.Sprint(queryStrings(t, db, "SELECT USER(), SESSION_USER(), SYSTEM_USER(), CURRENT_USER(), CURRENT_USER")),
+		fmt.Sprintf("[[%[1]s@127.0.0.1 %[1]s@127.0.0.1 %[1]s@127.0.0.1 %[1]s@%% %[1]s@%%]]", appUser); got != want {
+		t.Errorf("users through the proxy: %s, want %s", got, want)
 	}
 	if gotValues != wantValues {
 		t.Errorf("%s\nthrough the proxy: %s\ndirect: %s", arithmetic, gotValues, wantValues)
