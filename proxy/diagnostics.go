@@ -156,7 +156,7 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 			name, n = "@@session.error_count", errors
 		}
 		count := wire.Field{Name: []byte(name), Charset: wire.CharsetBinary, Length: 21, Type: wire.TypeLongLong,
-			Flags: wire.FlagUnsigned | wire.FlagBinary | wire.FlagNum}
+			Flags: wire.FlagUnsigned | wire.FlagBinary}
 		return s.writeResult([]wire.Field{count}, [][][]byte{{strconv.AppendInt(nil, int64(n), 10)}}, more)
 	}
 	var rows [][][]byte
@@ -175,6 +175,6 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 var diagnosticsColumns = []wire.Field{
 	{Name: []byte("Level"), Charset: wire.CharsetUTF8MB4, Length: 28, Type: wire.TypeVarString, Flags: wire.FlagNotNull, Decimals: 39},
 	{Name: []byte("Code"), Charset: wire.CharsetBinary, Length: 4, Type: wire.TypeLong,
-		Flags: wire.FlagNotNull | wire.FlagUnsigned | wire.FlagBinary | wire.FlagNum},
+		Flags: wire.FlagNotNull | wire.FlagUnsigned | wire.FlagBinary},
 	{Name: []byte("Message"), Charset: wire.CharsetUTF8MB4, Length: 2048, Type: wire.TypeVarString, Flags: wire.FlagNotNull, Decimals: 39},
 }

@@ -130,7 +130,9 @@ func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user str
 		id:         id,
 		client:     client,
 		io:         wire.NewPacketIO(client),
-		capability: capability &^ wire.ClientDeprecateEOF,
+		// What the client asked for and the greeting offered: go-mysql
+		// reports the client's flags as they came.
+		capability: capability &^ (wire.ClientDeprecateEOF | removedCapabilities),
 		user:       user,
 		charset:    charset,
 		autocommit: true,

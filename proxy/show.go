@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
 
+	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -144,15 +146,19 @@ func (s *Session) writeRows(columns []string, rows [][][]byte, more bool) error 
 }
 
 // writeResult sends a result set the proxy built itself: rows are text
-// values of fields.
+// values of fields, whose text columns get the connection's collation.
 func (s *Session) writeResult(fields []wire.Field, rows [][][]byte, more bool) error {
 	s.rowCount = -1
 	b := s.appendColumnCount(s.scratch[:0], len(fields), true)
 	if err := s.write(b); err != nil {
 		return err
 	}
-	for i := range fields {
-		if err := s.write(wire.AppendField(s.scratch[:0], &fields[i])); err != nil {
+	collation := s.resultCollation()
+	for _, f := range fields {
+		if f.Charset != wire.CharsetBinary {
+			f.Charset = collation
+		}
+		if err := s.write(wire.AppendField(s.scratch[:0], &f)); err != nil {
 			return err
 		}
 	}
@@ -169,6 +175,23 @@ func (s *Session) writeResult(fields []wire.Field, rows [][][]byte, more bool) e
 		}
 	}
 	return s.write(wire.AppendEOF(s.scratch[:0], 0, s.patchStatus(0, more)))
+}
+
+// resultCollation is the collation MariaDB gives the text columns of the
+// results it builds (SHOW WARNINGS): the connection's, from SET NAMES or
+// the handshake.
+func (s *Session) resultCollation() uint16 {
+	if v, ok := s.state.Get(backend.NamesVar); ok {
+		if i := strings.LastIndex(v, " COLLATE "); i >= 0 {
+			if c, err := charset.GetCollationByName(v[i+len(" COLLATE "):]); err == nil {
+				return uint16(c.ID)
+			}
+		}
+	}
+	if name, ok := collationName(uint16(s.charset)); ok && !strings.Contains(name, "_0900_") {
+		return uint16(s.charset)
+	}
+	return wire.CharsetUTF8MB4
 }
 
 // appendRow appends a row of text values in the protocol the client

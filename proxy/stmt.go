@@ -443,6 +443,11 @@ func routerValue(p *wire.Param) router.Value {
 		return router.DecimalValue(string(p.Value))
 	case wire.TypeDate, wire.TypeDatetime, wire.TypeTimestamp, wire.TypeTime:
 		return router.StringValue(p.Text())
+	case wire.TypeVarString, wire.TypeString, wire.TypeVarchar, wire.TypeEnum, wire.TypeSet, wire.TypeJSON:
+		// Characters, as MariaDB takes a string parameter (in the
+		// connection's character set): inlined into text, a string
+		// literal, not bytes. BLOB-typed parameters stay bytes.
+		return router.StringValue(string(p.Value))
 	}
 	return router.BytesValue(p.Value)
 }

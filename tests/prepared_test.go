@@ -249,3 +249,20 @@ func TestPreparedSessionStatements(t *testing.T) {
 		t.Errorf("through the proxy:\n%s\non MariaDB:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestPreparedStringParamsAreCharacters: a string parameter is a character
+// string in the connection's character set, as MariaDB takes it, also where
+// the proxy inlines it into text (a statement merged from several shards, a
+// prepared SET); a BLOB-typed one stays binary.
+func TestPreparedStringParamsAreCharacters(t *testing.T) {
+	c := newOracleCluster(t)
+	s := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
+	compareSessions(t, c.proxy, c.oracle, []sessionStep{
+		s("SELECT CHARSET(?), COLLATION(?), ? AS label, COUNT(*) FROM users", "x", "y", "z"),
+		s("SELECT COUNT(*) FROM users WHERE name LIKE ?", "ali%"),
+		s("SELECT id FROM users WHERE name = ? AND id < 100 ORDER BY id", "ALICE"),
+		s("SET @v = ?", "val"),
+		s("SELECT @v, CHARSET(@v)"),
+		s("SELECT CHARSET(?), COUNT(*) FROM users", []byte("bytes")), // go-sql-driver sends []byte as a string too
+	})
+}

@@ -38,7 +38,6 @@ const (
 	FlagNotNull  uint16 = 1
 	FlagBinary   uint16 = 128
 	FlagUnsigned uint16 = 32
-	FlagNum      uint16 = 32768
 )
 
 // Charsets used in column definitions.
