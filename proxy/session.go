@@ -126,10 +126,10 @@ type Session struct {
 func newSession(srv *Server, id uint32, nc net.Conn, capability uint32, user string, charset byte) *Session {
 	client := newClientConn(nc)
 	s := &Session{
-		srv:        srv,
-		id:         id,
-		client:     client,
-		io:         wire.NewPacketIO(client),
+		srv:    srv,
+		id:     id,
+		client: client,
+		io:     wire.NewPacketIO(client),
 		// What the client asked for and the greeting offered: go-mysql
 		// reports the client's flags as they came.
 		capability: capability &^ (wire.ClientDeprecateEOF | removedCapabilities),
