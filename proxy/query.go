@@ -205,7 +205,7 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 func (s *Session) okPacket(ok wire.OK, more bool) error {
 	s.rowCount = int64(ok.AffectedRows)
 	ok.Status = s.patchStatus(ok.Status, more)
-	if err := s.io.WritePacket(wire.AppendOK(nil, ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
+	if err := s.io.WritePacket(wire.AppendOK(nil, ok)); err != nil {
 		return clientGone{err}
 	}
 	return nil

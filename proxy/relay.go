@@ -84,7 +84,7 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 			s.followBackendTx(c, ok.Status)
 			backendMore := ok.Status&wire.StatusMoreResults != 0
 			ok.Status = s.patchStatus(ok.Status, opt.more || backendMore)
-			if err := s.write(wire.AppendOK(s.scratch[:0], ok, s.capability&wire.ClientSessionTrack != 0)); err != nil {
+			if err := s.write(wire.AppendOK(s.scratch[:0], ok)); err != nil {
 				c.MarkBroken()
 				return 0, err
 			}

@@ -309,7 +309,7 @@ func (s *Session) patchStatus(backendStatus uint16, more bool) uint16 {
 
 func (s *Session) writeOK(ok wire.OK) error {
 	ok.Status = s.patchStatus(ok.Status, false)
-	return s.io.WritePacket(wire.AppendOK(nil, ok, s.capability&wire.ClientSessionTrack != 0))
+	return s.io.WritePacket(wire.AppendOK(nil, ok))
 }
 
 // writeError sends an error packet; the returned error is only ever an I/O

@@ -132,25 +132,30 @@ func ParseOK(p []byte) (OK, bool) {
 	}
 	ok.Status = binary.LittleEndian.Uint16(p[pos:])
 	ok.Warnings = binary.LittleEndian.Uint16(p[pos+2:])
-	ok.Info = p[pos+4:]
+	// MariaDB (and MySQL) length-encode the info, session tracking or not.
+	if rest := p[pos+4:]; len(rest) > 0 {
+		info, _, n, valid := ReadLenEncString(rest)
+		if !valid || n == 0 {
+			return ok, false
+		}
+		ok.Info = info
+	}
 	return ok, true
 }
 
-// AppendOK encodes an OK packet without session-tracking data. With
-// sessionTrack the info string is length-encoded as such clients expect.
-func AppendOK(b []byte, ok OK, sessionTrack bool) []byte {
+// AppendOK encodes an OK packet without session-tracking data; the info is
+// length-encoded, as MariaDB writes it whether the client tracks sessions
+// or not.
+func AppendOK(b []byte, ok OK) []byte {
 	b = append(b, OKHeader)
 	b = AppendLenEncInt(b, ok.AffectedRows)
 	b = AppendLenEncInt(b, ok.LastInsertID)
 	b = binary.LittleEndian.AppendUint16(b, ok.Status&^StatusSessionStateChgd)
 	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
-	if sessionTrack {
-		if len(ok.Info) > 0 {
-			b = AppendLenEncString(b, ok.Info)
-		}
-		return b
+	if len(ok.Info) > 0 {
+		b = AppendLenEncString(b, ok.Info)
 	}
-	return append(b, ok.Info...)
+	return b
 }
 
 // AppendEOF encodes an EOF packet.
