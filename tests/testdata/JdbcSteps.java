@@ -245,6 +245,29 @@ public class JdbcSteps {
             c.setClientInfo("ApplicationName", "x");
             q(c, "SELECT @@character_set_client, @@character_set_results, @@collation_connection, @@time_zone, @@sql_mode");
         });
+        step("users", () -> {
+            // The sharded test's users table, when there is one: statements
+            // merged from several shards, in both protocols.
+            try (ResultSet r = md.getTables(c.getCatalog(), null, "users", null)) {
+                if (!r.next()) return;
+            }
+            q(c, "SELECT id, name, score, born FROM users WHERE id <= 8 ORDER BY id");
+            q(c, "SELECT country_id, COUNT(*), SUM(score), AVG(age), MAX(born) FROM users GROUP BY country_id ORDER BY 1");
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, name, score, born, ? AS tag FROM users WHERE id BETWEEN ? AND ? ORDER BY score DESC, id LIMIT 5")) {
+                ps.setString(1, "t");
+                ps.setInt(2, 10);
+                ps.setLong(3, 60);
+                try (ResultSet r = ps.executeQuery()) { p("prepared scatter " + rs(r)); }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT country_id, COUNT(*) AS n, SUM(age) FROM users WHERE name LIKE ? GROUP BY country_id ORDER BY n DESC, country_id")) {
+                ps.setString(1, "a%");
+                try (ResultSet r = ps.executeQuery()) { p("prepared group " + rs(r)); }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE users SET age = age WHERE id IN (?, ?, ?)")) {
+                ps.setInt(1, 1); ps.setInt(2, 2); ps.setInt(3, 3);
+                p("prepared scatter update " + ps.executeUpdate());
+            }
+        });
         q(c, "DROP PROCEDURE jp");
         q(c, "DROP TABLE jt");
     }
