@@ -251,13 +251,22 @@ func (v backendValues) any() bool {
 	return v.foundRows || v.insertID || len(v.userVars) > 0 || v.opaque || len(v.sequences) > 0
 }
 
-// sequenceKey names a sequence in Session.lastvals; db is the connection's
-// database, for a name without one.
-func sequenceKey(t *ast.TableName, db string) string {
-	if t.Schema.O != "" {
-		db = t.Schema.O
+// sequenceDB is the physical database of sequence t: db, the one of the
+// connection it is used on, when its name has none; a logical schema's
+// default shard (where its unsharded tables live) when it names one.
+func (s *Session) sequenceDB(t *ast.TableName, db string) string {
+	if t.Schema.O == "" {
+		return db
 	}
-	return strings.ToLower(db + "." + t.Name.O)
+	if sc := s.topo().schema(t.Schema.O); sc != nil {
+		return sc.shards[sc.defaultShard].db
+	}
+	return t.Schema.O
+}
+
+// sequenceKey names a sequence in Session.lastvals by its physical place.
+func (s *Session) sequenceKey(t *ast.TableName, db string) string {
+	return strings.ToLower(s.sequenceDB(t, db) + "." + t.Name.O)
 }
 
 // left reports whether the statement leaves anything on its connection;
@@ -352,7 +361,10 @@ func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v back
 		q += ", " + key
 	}
 	for _, seq := range v.sequences {
-		name, _ := s.restore(seq)
+		// Named as the connection knows it: a logical schema's name
+		// means nothing to a backend.
+		physical := &ast.TableName{Schema: ast.NewCIStr(s.sequenceDB(seq, c.DB())), Name: seq.Name}
+		name, _ := s.restore(physical)
 		q += ", LASTVAL(" + name + ")"
 	}
 	if v.opaque {
@@ -370,7 +382,7 @@ func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v back
 		if s.lastvals == nil {
 			s.lastvals = map[string][]byte{}
 		}
-		s.lastvals[sequenceKey(seq, c.DB())] = row[2+len(keys)+i]
+		s.lastvals[s.sequenceKey(seq, c.DB())] = row[2+len(keys)+i]
 	}
 	if v.opaque && len(row) == 3+len(keys)+len(v.sequences) {
 		s.readNewUserVars(ctx, c, keys, row[len(row)-1])

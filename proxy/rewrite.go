@@ -179,7 +179,11 @@ func (r *rewriter) sessionFunc(n ast.Node) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		v, err := strconv.ParseInt(string(r.s.lastvals[sequenceKey(t.Name, r.physical)]), 10, 64)
+		db := r.physical
+		if db == "" { // a sharded schema: sequences live on its default shard
+			db = r.sc.shards[r.sc.defaultShard].db
+		}
+		v, err := strconv.ParseInt(string(r.s.lastvals[r.s.sequenceKey(t.Name, db)]), 10, 64)
 		if err != nil {
 			return nil, true // never advanced by the session: NULL
 		}

@@ -118,17 +118,3 @@ func TestSetStatementOnShardedSchema(t *testing.T) {
 		}
 	}
 }
-
-// TestRestoredCharOnShardedSchema: statements the proxy restores for the
-// shards (scatter merges, session functions) keep CHAR(), which the SQL
-// parser reads as a function of another name.
-func TestRestoredCharOnShardedSchema(t *testing.T) {
-	c := newOracleCluster(t)
-	s := func(sql string, args ...any) sessionStep { return sessionStep{sql, args} }
-	compareSessions(t, c.proxy, c.oracle, []sessionStep{
-		s("SELECT CHAR(65), COUNT(*) FROM users"),
-		s("SELECT CHAR(195, 169 USING utf8mb4), name FROM users WHERE id = 3 AND LAST_INSERT_ID() = 0"),
-		s("SELECT id FROM users WHERE name = CHAR(97, 108, 105, 99, 101) ORDER BY id LIMIT 3"),
-		s("SELECT CHAR(id + 64) AS c FROM users WHERE id < 4 ORDER BY c DESC"),
-	})
-}
