@@ -39,3 +39,33 @@ func TestLimit(t *testing.T) {
 	wantCode(t, runErr(bad, &Env{Params: []sqlparse.Value{sqlparse.IntValue(-1)}}), ErWrongArguments)
 	wantCode(t, runErr(bad, &Env{}), ErWrongArguments)
 }
+
+// TestCountFromParameter: a LIMIT parameter is read as MariaDB reads it:
+// integers, rounded decimals and doubles, and the leading integer of a
+// string (PHP's PDO binds every value as a string); negatives are refused.
+func TestCountFromParameter(t *testing.T) {
+	c := Count{Param: 0}
+	for _, tc := range []struct {
+		v    sqlparse.Value
+		want uint64
+		ok   bool
+	}{
+		{sqlparse.IntValue(3), 3, true},
+		{sqlparse.IntValue(-1), 0, false},
+		{sqlparse.UintValue(7), 7, true},
+		{sqlparse.DecimalValue("2.7"), 3, true},
+		{sqlparse.FloatValue(2.2), 2, true},
+		{sqlparse.FloatValue(-2), 0, false},
+		{sqlparse.StringValue("4"), 4, true},
+		{sqlparse.StringValue("  2.5"), 2, true},
+		{sqlparse.StringValue("3x"), 3, true},
+		{sqlparse.StringValue("abc"), 0, true},
+		{sqlparse.BytesValue([]byte("12")), 12, true},
+		{sqlparse.StringValue("-2"), 0, false},
+	} {
+		got, err := c.value([]sqlparse.Value{tc.v})
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("%v: got %d, %v; want %d (ok %v)", tc.v, got, err, tc.want, tc.ok)
+		}
+	}
+}

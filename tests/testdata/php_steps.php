@@ -70,6 +70,14 @@ foreach ([true, false] as $emulate) {
     pdoRun($pdo, "SELECT COUNT(*) FROM pt");
     $pdo->setAttribute(PDO::MYSQL_ATTR_USE_BUFFERED_QUERY, true);
     pdoRun($pdo, "DROP TABLE pt");
+    // The sharded test's users table, when there is one: statements merged
+    // from several shards.
+    if ($pdo->query("SHOW TABLES LIKE 'users'")->fetch()) {
+        pdoRun($pdo, "SELECT id, name, score, born FROM users WHERE id <= ? ORDER BY id", [8]);
+        pdoRun($pdo, "SELECT country_id, COUNT(*), SUM(score), AVG(age), MIN(born) FROM users WHERE age > ? GROUP BY country_id ORDER BY 1", [30]);
+        pdoRun($pdo, "SELECT ? AS tag, COUNT(country_id), MAX(score) FROM users WHERE name LIKE ?", ["t", "a%"]);
+        pdoRun($pdo, "SELECT id, score FROM users ORDER BY score DESC, id LIMIT ?, ?", [3, 4]);
+    }
 }
 
 echo "=== mysqli\n";
