@@ -16,13 +16,14 @@ const connectorJ = "/usr/share/java/mariadb-java-client.jar"
 // connIDs are the connection ids Connector/J puts in its error messages.
 var connIDs = regexp.MustCompile(`\(conn=\d+\)`)
 
-// runJDBC runs testdata/JdbcSteps.java against url and returns what the
-// client saw, connection ids masked.
-func runJDBC(t *testing.T, url string) string {
+// runJDBC runs testdata/JdbcSteps.java against database at addr and
+// returns what the client saw, connection ids masked.
+func runJDBC(t *testing.T, addr, user, password, database string) string {
 	t.Helper()
 	if _, err := os.Stat(connectorJ); err != nil {
 		t.Fatalf("MariaDB Connector/J is missing (run scripts/ensure-deps.sh): %v", err)
 	}
+	url := "jdbc:mariadb://" + addr + "/" + database + "?user=" + user + "&password=" + password
 	var out bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), "java", "-cp", connectorJ, "testdata/JdbcSteps.java", url)
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -36,24 +37,31 @@ func runJDBC(t *testing.T, url string) string {
 // default mode, with server-side prepares, and with rewritten batches and
 // multi-queries) sees through the proxy what it sees on MariaDB: metadata,
 // generated keys, batches, typed values, transactions and savepoints,
-// errors, warnings, OUT parameters, streamed results, query timeouts. On a
-// pass-through schema, and on a sharded one for tables of its default shard.
+// errors, warnings, OUT parameters, streamed results, query timeouts.
 func TestJDBCMatchesMariaDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
+	compareClientPrograms(t, runJDBC)
+}
+
+// compareClientPrograms runs a client program (run prints what it saw)
+// through the proxy and on MariaDB, on a pass-through schema and on a
+// sharded one (tables of its default shard and the sharded users table),
+// and compares the transcripts. Backend messages keep the physical names
+// (docs/behaviour.md); both transcripts then name the schema logically.
+func compareClientPrograms(t *testing.T, run func(t *testing.T, addr, user, password, database string) string) {
 	t.Run("pass-through", func(t *testing.T) {
 		p, _, direct := passThrough(t)
 		physical := queryOne(t, direct, "SELECT DATABASE()")
-		got := runJDBC(t, "jdbc:mariadb://"+p.addr+"/ptdb?user="+appUser+"&password="+appPassword)
-		want := runJDBC(t, "jdbc:mariadb://"+nodes[0].Primary.Addr+"/"+physical+"?user=root&password=")
-		// Backend messages keep the physical names (docs/behaviour.md).
+		got := run(t, p.addr, appUser, appPassword, "ptdb")
+		want := run(t, nodes[0].Primary.Addr, "root", "", physical)
 		compareTranscripts(t, strings.ReplaceAll(got, physical, "ptdb"), strings.ReplaceAll(want, physical, "ptdb"))
 	})
 	t.Run("sharded", func(t *testing.T) {
 		c := newOracleCluster(t)
-		got := runJDBC(t, "jdbc:mariadb://"+c.proxyAddr+"/scat?user="+appUser+"&password="+appPassword)
-		want := runJDBC(t, "jdbc:mariadb://"+nodes[0].Primary.Addr+"/"+c.oracleName+"?user=root&password=")
+		got := run(t, c.proxyAddr, appUser, appPassword, "scat")
+		want := run(t, nodes[0].Primary.Addr, "root", "", c.oracleName)
 		defaultShard := strings.TrimSuffix(c.oracleName, "oracle") + "0" // shardsOn names shard 0 so
 		compareTranscripts(t, strings.ReplaceAll(got, defaultShard, "scat"), strings.ReplaceAll(want, c.oracleName, "scat"))
 	})

@@ -809,6 +809,12 @@ func stepsOf(client int) func(sql string, args ...any) clientStep {
 // included. Each client's session is closed once its last step is done.
 func compareClients(t *testing.T, proxy, mariadb *sql.DB, steps []clientStep) {
 	t.Helper()
+	compareClientsBy(t, proxy, mariadb, steps, answer)
+}
+
+// compareClientsBy is compareClients with each step run by run.
+func compareClientsBy(t *testing.T, proxy, mariadb *sql.DB, steps []clientStep, run func(*testing.T, *sql.Conn, sessionStep) (string, error)) {
+	t.Helper()
 	answers := func(d *sql.DB) []string {
 		last := map[int]int{}
 		for i, st := range steps {
@@ -825,7 +831,7 @@ func compareClients(t *testing.T, proxy, mariadb *sql.DB, steps []clientStep) {
 				}
 				conns[st.client] = c
 			}
-			a, err := answer(t, c, st.sessionStep)
+			a, err := run(t, c, st.sessionStep)
 			if err != nil {
 				a = fmt.Sprintf("%s: error %d", st.sql, mysqlCode(err))
 			}
@@ -854,6 +860,26 @@ func answer(t *testing.T, c *sql.Conn, st sessionStep) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return rowsAnswer(st, rows)
+}
+
+// answerPrepared runs one step on c as a prepared statement, with or
+// without arguments.
+func answerPrepared(t *testing.T, c *sql.Conn, st sessionStep) (string, error) {
+	p, err := c.PrepareContext(t.Context(), st.sql)
+	if err != nil {
+		return "", err
+	}
+	defer p.Close()
+	rows, err := p.QueryContext(t.Context(), st.args...)
+	if err != nil {
+		return "", err
+	}
+	return rowsAnswer(st, rows)
+}
+
+// rowsAnswer is a step's column names and rows, as text.
+func rowsAnswer(st sessionStep, rows *sql.Rows) (string, error) {
 	cols, _ := rows.Columns()
 	// An error can come after the columns (a statement interrupted).
 	values, err := readRows(rows)
