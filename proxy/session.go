@@ -463,11 +463,16 @@ func (s *Session) setHandshakeState() {
 		s.state.Set("@@sql_mode", "CONCAT_WS(',', NULLIF(@@global.sql_mode, ''), 'IGNORE_SPACE')")
 		s.setParseMode(mysql.ModeIgnoreSpace)
 	}
-	name, ok := collationName(uint16(s.charset))
-	if !ok || name == "utf8mb4_general_ci" || strings.Contains(name, "_0900_") {
-		return
+	if name, ok := s.handshakeCollation(); ok && name != "utf8mb4_general_ci" {
+		s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
 	}
-	s.state.Set(backend.NamesVar, charsetOf(name)+" COLLATE "+name)
+}
+
+// handshakeCollation is the collation the client asked for in the
+// handshake, false when MariaDB does not have it and uses its default.
+func (s *Session) handshakeCollation() (string, bool) {
+	name, ok := collationName(uint16(s.charset))
+	return name, ok && !strings.Contains(name, "_0900_")
 }
 
 func charsetOf(collation string) string {

@@ -188,7 +188,7 @@ func (s *Session) resultCollation() uint16 {
 			}
 		}
 	}
-	if name, ok := collationName(uint16(s.charset)); ok && !strings.Contains(name, "_0900_") {
+	if _, ok := s.handshakeCollation(); ok {
 		return uint16(s.charset)
 	}
 	return wire.CharsetUTF8MB4
