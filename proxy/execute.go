@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"go.uber.org/zap"
 
 	"github.com/shardproxy/shardproxy/backend"
 	"github.com/shardproxy/shardproxy/router"
@@ -372,6 +373,9 @@ func (s *Session) readBackendValues(ctx context.Context, c *backend.Conn, v back
 	}
 	res, err := c.Exec(ctx, q)
 	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) < 2+len(keys)+len(v.sequences) {
+		// The session keeps its values (on MySQL backends the query always
+		// fails); say why for whoever debugs a value that did not follow.
+		s.log().Debug("values left on the backend not read back", zap.Uint32("conn", s.id), zap.String("query", q), zap.Error(err))
 		return
 	}
 	row := res.Rows[0]
