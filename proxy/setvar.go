@@ -256,9 +256,10 @@ func sqlLiteral(f *wire.Field, v []byte) string {
 		}
 		return "X'" + hex.EncodeToString(v) + "'"
 	}
-	if collation, ok := collationName(f.Charset); ok && bytes.IndexByte(v, '\\') >= 0 {
-		// Read the same with and without NO_BACKSLASH_ESCAPES, either of
-		// which the connection it is replayed on may be in.
+	if collation, ok := collationName(f.Charset); ok && bytes.ContainsAny(v, "\\'\"\x00\n\r\x1a") {
+		// A quoted literal would escape these with backslashes, which
+		// a connection in NO_BACKSLASH_ESCAPES (another session's, say)
+		// reads otherwise: this form reads the same in either mode.
 		return "CONVERT(X'" + hex.EncodeToString(v) + "' USING " + charsetOf(collation) + ") COLLATE " + collation
 	}
 	return quoteString(string(v))
