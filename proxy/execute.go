@@ -183,6 +183,21 @@ func (s *Session) targetSchema(st ast.StmtNode) (*schema, *wire.Error) {
 
 // execSharded routes a statement of a sharded schema.
 func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, text string, more bool) error {
+	rt, src, err := s.routeSharded(ctx, sc, st, text, more)
+	if err != nil {
+		return err
+	}
+	if rt.Kind == router.KindDDL {
+		// Column orders may change: read them again after the DDL.
+		sc.columns.forget()
+		defer sc.columns.forget()
+	}
+	return s.execRoute(ctx, sc, rt, nil, more, src)
+}
+
+// routeSharded plans (or finds the plan of) a statement of a sharded
+// schema and binds it.
+func (s *Session) routeSharded(ctx context.Context, sc *schema, st ast.StmtNode, text string, more bool) (*router.Route, mergeSource, error) {
 	// Session functions become literals first; such a text is not cached
 	// since its plan depends on the session.
 	rw := newRewriter(s, sc, "")
@@ -196,33 +211,28 @@ func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, 
 		// The router builds shard texts from the statement's text.
 		restored, err := s.restore(st)
 		if err != nil {
-			return err
+			return nil, mergeSource{}, err
 		}
 		st.SetText(nil, restored)
 		text = restored
 	}
 	if listed, ok, err := s.listInsertColumns(ctx, sc, st); err != nil {
-		return err
+		return nil, mergeSource{}, err
 	} else if ok {
 		text = listed
 	}
 	plan, slot, err := s.planFor(sc, st, text, cacheable && !leaves.pins)
 	if err != nil {
-		return err
-	}
-	if plan.Kind == router.KindDDL {
-		// Column orders may change: read them again after the DDL.
-		sc.columns.forget()
-		defer sc.columns.forget()
+		return nil, mergeSource{}, err
 	}
 	if cacheable && !leaves.pins && !more {
 		s.rememberShape(sc, text)
 	}
 	rt, err := s.bind(ctx, sc, plan, insertTable(st), nil)
 	if err != nil {
-		return err
+		return nil, mergeSource{}, err
 	}
-	return s.execRoute(ctx, sc, rt, nil, more, mergeSource{slot: slot, stmt: st, text: text, leaves: leaves})
+	return rt, mergeSource{slot: slot, stmt: st, text: text, leaves: leaves}, nil
 }
 
 // backendValues are session values a statement leaves on the backend

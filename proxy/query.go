@@ -140,6 +140,9 @@ func (s *Session) unparsed(sql string, perr error) error {
 			if assignments, stmt, ok := sqlparse.SplitSetStatement(sql); ok {
 				return s.execSetStatement(ctx, sc, sql, assignments, strings.TrimSpace(stmt))
 			}
+			if r, ok := s.returningStatement(sql); ok {
+				return s.execReturning(ctx, sc, r)
+			}
 			return s.unroutable(ctx, sc, sql, perr)
 		}
 		return s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{

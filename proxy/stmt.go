@@ -48,6 +48,7 @@ type clientStmt struct {
 	// runsAsText: a statement the proxy runs itself (SET, USE, transaction
 	// brackets, KILL), each execution as text with its values inlined.
 	runsAsText bool
+	returning  bool // INSERT or DELETE ... RETURNING on a sharded schema, run as text
 }
 
 func (s *Session) handleStmtPrepare(sql string) error {
@@ -100,6 +101,9 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
 		}
 		if !sc.passThrough() {
+			if r, ok := s.returningStatement(sql); ok {
+				return s.prepareReturning(ctx, sc, r, sql)
+			}
 			// As for a query: MariaDB judges the syntax.
 			return nil, s.unroutable(ctx, sc, sql, err)
 		}
@@ -189,24 +193,44 @@ var paramDef = wire.AppendField(nil, &wire.Field{Catalog: []byte("def"), Name: [
 func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wire.Param) error {
 	s.binaryRows = true
 	defer func() { s.binaryRows = false }()
+	if st.returning {
+		r, ok := s.returningStatement(st.sql)
+		if !ok {
+			return errorf(erUnknown, "the prepared statement no longer reads as INSERT or DELETE ... RETURNING in this session's sql_mode; prepare it again")
+		}
+		var err error
+		if r.text, r.st, err = s.inlineParams(r.text, r.st, params); err != nil {
+			return err
+		}
+		return s.execReturning(ctx, st.sc, r)
+	}
 	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
 	if err != nil {
 		return err
 	}
-	text := st.sql
-	if len(params) > 0 {
-		values := make([]router.Value, len(params))
-		for i := range params {
-			values[i] = routerValue(&params[i])
-		}
-		if text, err = sqlparse.InlineParams(st.sql, node, values); err != nil {
-			return err
-		}
-		if node, err = s.sqlParser().ParseOneStmt(text, "", ""); err != nil {
-			return err
-		}
+	text, node, err := s.inlineParams(st.sql, node, params)
+	if err != nil {
+		return err
 	}
 	return s.execStmt(ctx, node, text, false)
+}
+
+// inlineParams writes an execution's values into the text of statement
+// node, and parses the result.
+func (s *Session) inlineParams(sql string, node ast.StmtNode, params []wire.Param) (string, ast.StmtNode, error) {
+	if len(params) == 0 {
+		return sql, node, nil
+	}
+	values := make([]router.Value, len(params))
+	for i := range params {
+		values[i] = routerValue(&params[i])
+	}
+	text, err := sqlparse.InlineParams(sql, node, values)
+	if err != nil {
+		return "", nil, err
+	}
+	node, err = s.sqlParser().ParseOneStmt(text, "", "")
+	return text, node, err
 }
 
 func (s *Session) stmtByID(data []byte) *clientStmt {

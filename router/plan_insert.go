@@ -274,6 +274,9 @@ func (b *insert) bind(params []Value, next IDSource) (*Route, error) {
 		r.Targets[i].Query = q
 	}
 	r.Scatter = len(r.Targets) > 1 && !b.broadcast
+	if r.Scatter {
+		r.RowShards = shards
+	}
 	return r, nil
 }
 
