@@ -25,6 +25,7 @@ const (
 	erNetPacketTooLarge  = 1153
 	erSecureTransport    = 3159
 	erNoSuchThread       = 1094
+	erNoSuchSavepoint    = 1305
 )
 
 func errorf(code uint16, format string, args ...any) *wire.Error {

@@ -191,11 +191,13 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 		return s.finishTx(ctx, s.commit, st.CompletionType, text, more)
 	case *ast.RollbackStmt:
 		if st.SavepointName != "" {
-			return s.execOnTxConns(ctx, text, more)
+			return s.execSavepoint(ctx, st.SavepointName, savepointRollback, text, more)
 		}
 		return s.finishTx(ctx, func(ctx context.Context) error { s.rollback(ctx); return nil }, st.CompletionType, text, more)
-	case *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
-		return s.execOnTxConns(ctx, text, more)
+	case *ast.SavepointStmt:
+		return s.execSavepoint(ctx, st.Name, savepointSet, text, more)
+	case *ast.ReleaseSavepointStmt:
+		return s.execSavepoint(ctx, st.Name, savepointRelease, text, more)
 	case *ast.ShowStmt:
 		return s.execShow(ctx, st, text, more)
 	case *ast.KillStmt:

@@ -68,8 +68,11 @@ type Session struct {
 	inTx       bool
 	txReadOnly bool
 	branches   map[*backend.Pool]*branch // the transaction's connections, by primary
-	gtrid      string                    // XA transaction id, once a branch uses XA
-	txSchema   *schema                   // holds the XA decision
+	// savepoints are the transaction's, oldest first: a branch that begins
+	// after them gets them too (txConn).
+	savepoints []savepoint
+	gtrid      string  // XA transaction id, once a branch uses XA
+	txSchema   *schema // holds the XA decision
 
 	lastInsertID uint64
 	// keepsDiagnostics: the running statement uses no tables, so it

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,11 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		}
 	}
 	b := &branch{conn: c, node: sh.node.Name, xa: sc.multiNode && !s.txReadOnly, wrote: !read}
+	start := "START TRANSACTION"
+	if s.txReadOnly {
+		start += " READ ONLY"
+	}
+	var err error
 	switch {
 	case b.xa:
 		if s.gtrid == "" {
@@ -79,16 +85,24 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		}
 		// Not sent ahead: XA START fails on a working connection (a
 		// duplicate xid), and the statement would then run outside it.
-		if _, err := c.Exec(ctx, "XA START "+xid(s.gtrid, b.node)); err != nil {
-			s.giveBack(c)
-			return nil, err
-		}
-	case s.txReadOnly:
-		c.SendAhead("START TRANSACTION READ ONLY")
+		_, err = c.Exec(ctx, "XA START "+xid(s.gtrid, b.node))
+	case len(s.savepoints) > 0:
+		_, err = c.Exec(ctx, start)
 	default:
 		// On a connection fresh from the pool START TRANSACTION fails
 		// only when the connection does: it goes with the statement.
-		c.SendAhead("START TRANSACTION")
+		c.SendAhead(start)
+	}
+	// The transaction's savepoints precede all this branch's work: ROLLBACK
+	// TO one of them undoes it all, as on a single server.
+	for _, sp := range s.savepoints {
+		if err == nil {
+			_, err = c.Exec(ctx, sp.text)
+		}
+	}
+	if err != nil {
+		s.giveBack(c)
+		return nil, err
 	}
 	s.branches[pool] = b
 	s.setInTx(true)
@@ -330,6 +344,7 @@ func (s *Session) rollbackAll() {
 
 func (s *Session) endTx() {
 	s.setInTx(false)
+	s.savepoints = s.savepoints[:0]
 	s.txReadOnly, s.pendingIsolation, s.gtrid, s.txSchema = false, "", "", nil
 }
 
@@ -340,13 +355,43 @@ func (s *Session) setInTx(on bool) {
 	s.txOpen.Store(on)
 }
 
-// execOnTxConns runs a savepoint statement on every branch of the
-// transaction; outside one it is a no-op, as MySQL treats it.
-func (s *Session) execOnTxConns(ctx context.Context, text string, more bool) error {
+// savepoint is one of the transaction's savepoints, with the statement
+// that set it.
+type savepoint struct{ name, text string }
+
+type savepointOp uint8
+
+const (
+	savepointSet savepointOp = iota
+	savepointRollback
+	savepointRelease
+)
+
+// execSavepoint runs SAVEPOINT, ROLLBACK TO or RELEASE SAVEPOINT on every
+// branch of the transaction and keeps the session's list as MariaDB keeps
+// its own: a name set again moves to the end, ROLLBACK TO drops the later
+// ones, RELEASE drops the later ones and itself. Outside a transaction
+// SAVEPOINT does nothing, as on MariaDB.
+func (s *Session) execSavepoint(ctx context.Context, name string, op savepointOp, text string, more bool) error {
+	at := slices.IndexFunc(s.savepoints, func(sp savepoint) bool { return strings.EqualFold(sp.name, name) })
+	if op != savepointSet && at < 0 {
+		return errorf(erNoSuchSavepoint, "SAVEPOINT %s does not exist", name)
+	}
 	for _, b := range s.branches {
 		if _, err := b.conn.Exec(ctx, text); err != nil {
 			return err
 		}
+	}
+	switch {
+	case op == savepointRollback:
+		s.savepoints = s.savepoints[:at+1]
+	case op == savepointRelease:
+		s.savepoints = s.savepoints[:at]
+	case s.inTx || !s.autocommit:
+		if at >= 0 {
+			s.savepoints = slices.Delete(s.savepoints, at, at+1)
+		}
+		s.savepoints = append(s.savepoints, savepoint{name, text})
 	}
 	return s.okPacket(wire.OK{}, more)
 }

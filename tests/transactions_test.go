@@ -324,3 +324,42 @@ func TestFlaskMicroservice(t *testing.T) {
 		t.Fatalf("%d rows on %d shards, want 20 spread over the shards", onShards, len(used))
 	}
 }
+
+// TestSavepointsAcrossNodes: a savepoint set before the transaction
+// reached a node holds there too, as on one server: ROLLBACK TO it undoes
+// that node's work, RELEASE finds it (Django's nested atomic blocks), and
+// a savepoint released, rolled past or outside a transaction is unknown.
+func TestSavepointsAcrossNodes(t *testing.T) {
+	c := newOracleCluster(t)
+	a, b := stepsOf(0), stepsOf(1)
+	// users is sharded by id mod 4 over nodes n0, n1, n0, n1.
+	compareClients(t, c.proxy, c.oracle, []clientStep{
+		a("BEGIN"), a("SAVEPOINT a"),
+		a("INSERT INTO users (id, name) VALUES (2001, 'n1')"),
+		a("SAVEPOINT b"),
+		a("INSERT INTO users (id, name) VALUES (2002, 'n0')"),
+		a("ROLLBACK TO SAVEPOINT b"),
+		a("SELECT id FROM users WHERE id > 2000 ORDER BY id"),
+		a("RELEASE SAVEPOINT a"),
+		a("ROLLBACK TO SAVEPOINT b"),
+		a("SAVEPOINT c"),
+		a("INSERT INTO users (id, name) VALUES (2003, 'n1'), (2004, 'n0')"),
+		a("ROLLBACK TO SAVEPOINT c"),
+		a("SAVEPOINT c"), a("SAVEPOINT d"), a("SAVEPOINT c"),
+		a("RELEASE SAVEPOINT d"),
+		a("COMMIT"),
+		a("RELEASE SAVEPOINT c"),
+		a("SELECT id FROM users WHERE id > 2000 ORDER BY id"),
+		a("SAVEPOINT z"), a("RELEASE SAVEPOINT z"),
+		b("SET autocommit = 0"),
+		b("SAVEPOINT s1"),
+		b("INSERT INTO users (id, name) VALUES (2010, 'n0')"),
+		b("RELEASE SAVEPOINT s1"),
+		b("SAVEPOINT s2"),
+		b("INSERT INTO users (id, name) VALUES (2011, 'n1')"),
+		b("ROLLBACK TO SAVEPOINT s2"),
+		b("COMMIT"),
+		b("ROLLBACK TO SAVEPOINT s2"),
+		b("SELECT id FROM users WHERE id > 2000 ORDER BY id"),
+	})
+}
