@@ -54,15 +54,20 @@ func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, tex
 }
 
 // bind routes one execution of a plan, reserving auto_increment ids from
-// the schema's sequence when the INSERT needs them.
+// the schema's sequence when the INSERT needs them, and moving the
+// sequence past ids the INSERT gives itself.
 func (s *Session) bind(ctx context.Context, sc *schema, plan *router.Plan, table string, params []router.Value) (*router.Route, error) {
 	if plan.AutoIncrement == nil {
 		return plan.Bind(params)
 	}
 	column := plan.AutoIncrement.Column
-	return plan.BindIDs(params, func(n int) (uint64, error) {
+	rt, err := plan.BindIDs(params, func(n int) (uint64, error) {
 		return sc.ids.next(ctx, table, column, n)
 	})
+	if err == nil && rt.GivenID > 0 {
+		err = sc.ids.pass(ctx, table, column, rt.GivenID)
+	}
+	return rt, err
 }
 
 // insertTable names the table an INSERT writes, for its id sequence.

@@ -46,7 +46,7 @@ func (q *sequences) next(ctx context.Context, table, column string, n int) (uint
 		if uint64(n) > size {
 			size = uint64(n)
 		}
-		end, err := q.reserve(ctx, key, column, size)
+		end, err := q.reserve(ctx, key, column, size, 0)
 		if err != nil {
 			return 0, err
 		}
@@ -58,10 +58,36 @@ func (q *sequences) next(ctx context.Context, table, column string, n int) (uint
 	return first, nil
 }
 
-// reserve moves the table's counter forward by size and returns its new
-// value: ids [value-size, value) are this proxy's. LAST_INSERT_ID(expr) makes
-// the UPDATE return the value in its OK packet, one round trip in all.
-func (q *sequences) reserve(ctx context.Context, table, column string, size uint64) (uint64, error) {
+// pass makes sure no id the proxy generates later for table is given or
+// below given, an id an INSERT gave itself, as MariaDB moves its counter
+// past such a value. Inside this proxy's block that costs nothing; beyond
+// it the table's counter moves past given and a new block starts there,
+// one round trip per block for clients that give rising ids themselves.
+func (q *sequences) pass(ctx context.Context, table, column string, given uint64) error {
+	key := strings.ToLower(table)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.blocks[key]
+	switch {
+	case b != nil && given < b.next:
+		return nil
+	case b != nil && given < b.end:
+		b.next = given + 1
+		return nil
+	}
+	end, err := q.reserve(ctx, key, column, idBlockSize, given+1)
+	if err != nil {
+		return err
+	}
+	q.blocks[key] = &idBlock{next: end - idBlockSize, end: end}
+	return nil
+}
+
+// reserve moves the table's counter to at least floor, then forward by
+// size, and returns its new value: ids [value-size, value) are this
+// proxy's. LAST_INSERT_ID(expr) makes the UPDATE return the value in its
+// OK packet, one round trip in all.
+func (q *sequences) reserve(ctx context.Context, table, column string, size, floor uint64) (uint64, error) {
 	sh := q.sc.shards[q.sc.defaultShard]
 	c, err := sh.node.Primary.Get(ctx, false)
 	if err != nil {
@@ -71,8 +97,8 @@ func (q *sequences) reserve(ctx context.Context, table, column string, size uint
 	if err := c.UseDB(ctx, sh.db); err != nil {
 		return 0, err
 	}
-	update := fmt.Sprintf("UPDATE `%s` SET next_id = LAST_INSERT_ID(next_id + %d) WHERE name = %s",
-		sequenceTable, size, quoteString(table))
+	update := fmt.Sprintf("UPDATE `%s` SET next_id = LAST_INSERT_ID(GREATEST(next_id, %d) + %d) WHERE name = %s",
+		sequenceTable, floor, size, quoteString(table))
 	for attempt := 0; attempt < 2; attempt++ {
 		res, err := c.Exec(ctx, update)
 		if err != nil {

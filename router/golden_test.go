@@ -63,6 +63,7 @@ type goldenResult struct {
 	Scatter       bool           `json:"scatter,omitempty"`
 	Broadcast     bool           `json:"broadcast,omitempty"`
 	InsertID      uint64         `json:"insert_id,omitempty"`
+	GivenID       uint64         `json:"given_id,omitempty"`
 	RowShards     []int          `json:"row_shards,omitempty"`
 	Targets       []goldenTarget `json:"targets,omitempty"`
 	Error         *goldenError   `json:"error,omitempty"`
@@ -170,7 +171,7 @@ func runCase(t *testing.T, r *Router, c *goldenCase) goldenResult {
 	res := goldenResult{
 		Kind: plan.Kind.String(), Read: plan.Read, Primary: plan.Primary, MultiShard: plan.MultiShard,
 		Scatter: route.Scatter, Broadcast: route.Broadcast, InsertID: route.InsertID,
-		RowShards: route.RowShards,
+		GivenID: route.GivenID, RowShards: route.RowShards,
 	}
 	if route.Flags != plan.Flags {
 		t.Errorf("%s: route flags %+v differ from plan flags %+v", c.Query, route.Flags, plan.Flags)

@@ -45,6 +45,17 @@ func toInteger(v Value) (integer, bool) {
 	return integer{}, false
 }
 
+// positive is n when it is above zero, else 0.
+func (n integer) positive() uint64 {
+	switch {
+	case n.big != 0:
+		return n.big
+	case n.v > 0:
+		return uint64(n.v)
+	}
+	return 0
+}
+
 func parseInteger(s string) (integer, bool) {
 	s = strings.Trim(s, " \t\r\n")
 	if dot := strings.IndexByte(s, '.'); dot >= 0 {

@@ -74,6 +74,10 @@ type Route struct {
 	// InsertID is the first auto_increment id the proxy generated for this
 	// INSERT (what LAST_INSERT_ID() returns), 0 when none.
 	InsertID uint64
+	// GivenID is the largest auto_increment value the INSERT's rows give
+	// themselves (as literals or parameters), 0 when none: the sequence
+	// moves past it, as MariaDB's counter does.
+	GivenID uint64
 	// RowShards is, for an INSERT split over several shards, the shard of
 	// each VALUES row in the client's order (each target keeps its rows in
 	// that order): what RETURNING rows merge by.

@@ -46,8 +46,8 @@ type insertRow struct {
 	vals []*sqlparse.Template // the values; an absent auto_increment value is appended at Bind
 	key  operand              // shard key value, unless it is the generated id
 	slot AutoSlot
-	ap   int // parameter index for AutoParam
-	size int // approximate text size, to size buffers
+	auto operand // the auto_increment value of AutoParam, and of AutoGiven when a literal
+	size int     // approximate text size, to size buffers
 }
 
 func (pl *planner) planInsert(ins *ast.InsertStmt) (binder, error) {
@@ -136,7 +136,7 @@ func (b *insert) newRow(list []ast.ExprNode, vals []*sqlparse.Template, key int)
 		row.size += v.Size()
 	}
 	if b.auto >= 0 {
-		row.slot, row.ap = autoSlot(list, b.auto)
+		row.slot, row.auto = autoSlot(list, b.auto)
 	}
 	if b.table.Kind == Sharded && key >= 0 {
 		o, ok := operandOf(list[key])
@@ -167,26 +167,28 @@ func missingKey(t *Table) *Error {
 	return errorf(ErUnknown, "INSERT into %s must give the shard key %s for every row, as a value or a ? parameter", t.Name, t.Key)
 }
 
-// autoSlot classifies the auto_increment value of a row.
-func autoSlot(list []ast.ExprNode, i int) (AutoSlot, int) {
+// autoSlot classifies the auto_increment value of a row, and returns it
+// when it is a parameter or a literal.
+func autoSlot(list []ast.ExprNode, i int) (AutoSlot, operand) {
+	none := operand{param: -1}
 	if i >= len(list) {
-		return AutoAbsent, 0
+		return AutoAbsent, none
 	}
 	if _, ok := list[i].(*ast.DefaultExpr); ok {
-		return AutoDefault, 0
+		return AutoDefault, none
 	}
 	o, ok := operandOf(list[i])
 	switch {
 	case !ok:
-		return AutoGiven, 0
+		return AutoGiven, none
 	case o.param >= 0:
-		return AutoParam, o.param
+		return AutoParam, o
 	case o.val.IsNull():
-		return AutoNull, 0
+		return AutoNull, none
 	case isZero(o.val):
-		return AutoZero, 0
+		return AutoZero, none
 	}
-	return AutoGiven, 0
+	return AutoGiven, o
 }
 
 func isZero(v Value) bool {
@@ -217,7 +219,7 @@ func checkUpsert(t *Table, list []*ast.Assignment) error {
 }
 
 func (b *insert) bind(params []Value, next IDSource) (*Route, error) {
-	ids, first, err := b.ids(params, next)
+	ids, first, given, err := b.ids(params, next)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +253,7 @@ func (b *insert) bind(params []Value, next IDSource) (*Route, error) {
 		total += s
 	}
 	sb.Grow(total+n*b.fixedSize, len(params))
-	r := &Route{Flags: b.flags, Broadcast: b.broadcast, InsertID: first}
+	r := &Route{Flags: b.flags, Broadcast: b.broadcast, InsertID: first, GivenID: given}
 	var ends []sqlparse.Mark
 	for sh, s := range size {
 		if s == 0 {
@@ -304,38 +306,41 @@ func (b *insert) writeRow(sb *sqlparse.Builder, row insertRow, id uint64, dbs []
 
 // ids reserves the auto_increment ids the rows need, in row order: ids[i]
 // is row i's generated id, 0 when it keeps its own value; nil when none.
-func (b *insert) ids(params []Value, next IDSource) ([]uint64, uint64, error) {
+// given is the largest positive value a row gives itself, 0 when none.
+func (b *insert) ids(params []Value, next IDSource) (ids []uint64, first, given uint64, err error) {
 	if b.auto < 0 {
-		return nil, 0, nil
+		return nil, 0, 0, nil
 	}
 	var need []int
 	for i, row := range b.rows {
 		switch row.slot {
-		case AutoGiven:
-		case AutoParam:
-			if v := params[row.ap]; v.IsNull() || isZero(v) {
+		case AutoGiven, AutoParam:
+			v := row.auto.value(params)
+			if row.slot == AutoParam && (v.IsNull() || isZero(v)) {
 				need = append(need, i)
+			} else if n, ok := toInteger(v); ok {
+				given = max(given, n.positive())
 			}
 		default:
 			need = append(need, i)
 		}
 	}
 	if len(need) == 0 {
-		return nil, 0, nil
+		return nil, 0, given, nil
 	}
 	if next == nil {
-		return nil, 0, errorf(ErUnknown, "INSERT into %s needs %d auto_increment ids and no id source was given", b.table.Name, len(need))
+		return nil, 0, 0, errorf(ErUnknown, "INSERT into %s needs %d auto_increment ids and no id source was given", b.table.Name, len(need))
 	}
-	first, err := next(len(need))
+	first, err = next(len(need))
 	if err == nil && first == 0 {
 		err = fmt.Errorf("the id source returned 0")
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("reserving auto_increment ids for %s: %w", b.table.Name, err)
+		return nil, 0, 0, fmt.Errorf("reserving auto_increment ids for %s: %w", b.table.Name, err)
 	}
-	ids := make([]uint64, len(b.rows))
+	ids = make([]uint64, len(b.rows))
 	for k, i := range need {
 		ids[i] = first + uint64(k)
 	}
-	return ids, first, nil
+	return ids, first, given, nil
 }

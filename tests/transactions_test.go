@@ -209,6 +209,54 @@ func preparedLastInsertID(t *testing.T, conn *sql.Conn, insert string) {
 	}
 }
 
+// TestGivenIDsMoveTheSequence: an id an INSERT gives itself moves the
+// sequence past it, as MariaDB's counter moves (loading fixtures with ids,
+// then creating rows, must not collide), within this proxy's block and
+// beyond it, given as a literal or a parameter, and for another proxy
+// sharing the backends.
+func TestGivenIDsMoveTheSequence(t *testing.T) {
+	c := newShardedCluster(t)
+	cfg := withAutoIncrement(c)
+	if err := c.p.srv.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, c.db, "CREATE TABLE users (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))")
+	generated := func(db *sql.DB) int64 {
+		t.Helper()
+		id, err := mustExec(t, db, "INSERT INTO users (name) VALUES ('generated')").LastInsertId()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first := generated(c.db)
+	for _, given := range []struct {
+		sql  string
+		args []any
+		id   int64
+	}{
+		{"INSERT INTO users (id, name) VALUES (%d, 'near')", nil, first + 3},
+		{"INSERT INTO users (id, name) VALUES (%d, 'far'), (NULL, 'x')", nil, first + 5000},
+		{"INSERT INTO users (id, name) VALUES (?, 'param')", []any{first + 9000}, first + 9000},
+		{"INSERT INTO users (id, name) VALUES ('%d', 'string')", nil, first + 9500},
+	} {
+		text := given.sql
+		if given.args == nil {
+			text = fmt.Sprintf(given.sql, given.id)
+		}
+		mustExec(t, c.db, text, given.args...)
+		if got := generated(c.db); got <= given.id {
+			t.Errorf("after %s (id %d) the next generated id is %d", text, given.id, got)
+		}
+	}
+	if got := generated(startProxy(t, cfg).open(t, "shop")); got <= first+9500 {
+		t.Errorf("another proxy generated %d after ids up to %d were given", got, first+9500)
+	}
+	if n := queryOne(t, c.db, "SELECT COUNT(*) FROM users"); n != "11" {
+		t.Errorf("%s rows, want 11", n)
+	}
+}
+
 // TestIDsUniqueAcrossProxies: clients of two proxies sharing the backends
 // insert 100,000 rows without ids; every id is unique and every client's
 // LAST_INSERT_ID() is its own rows' first id.
