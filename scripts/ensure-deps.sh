@@ -2,9 +2,9 @@
 # Installs what the tests run besides Go, from Debian's packages, when it is
 # missing: MariaDB (the tests start their own servers from it) and the
 # Flask + SQLAlchemy + PyMySQL stack of the example microservice test,
-# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test,
-# Java with MariaDB Connector/J for the JDBC test, and PHP with mysqlnd (PDO,
-# mysqli) for the PHP test.
+# MySQLdb (libmariadb's mysql_change_user) for the COM_CHANGE_USER test and,
+# with Django, for the Django test, Java with MariaDB Connector/J for the JDBC
+# test, and PHP with mysqlnd (PDO, mysqli) for the PHP test.
 set -euo pipefail
 missing=()
 if ! command -v mariadbd >/dev/null && [[ ! -x /usr/sbin/mariadbd ]]; then
@@ -15,6 +15,9 @@ if ! /usr/bin/python3 -c 'import flask_sqlalchemy, pymysql' 2>/dev/null; then
 fi
 if ! /usr/bin/python3 -c 'import MySQLdb' 2>/dev/null; then
 	missing+=(python3-mysqldb)
+fi
+if ! /usr/bin/python3 -c 'import django' 2>/dev/null; then
+	missing+=(python3-django)
 fi
 if ! command -v javac >/dev/null; then
 	missing+=(default-jdk-headless) # java runs the test source file: needs the compiler

@@ -50,14 +50,8 @@ func TestJDBCMatchesMariaDB(t *testing.T) {
 // sharded one (tables of its default shard and the sharded users table),
 // and compares the transcripts. Backend messages keep the physical names
 // (docs/behaviour.md); both transcripts then name the schema logically.
-func compareClientPrograms(t *testing.T, run func(t *testing.T, addr, user, password, database string) string) {
-	t.Run("pass-through", func(t *testing.T) {
-		p, _, direct := passThrough(t)
-		physical := queryOne(t, direct, "SELECT DATABASE()")
-		got := run(t, p.addr, appUser, appPassword, "ptdb")
-		want := run(t, nodes[0].Primary.Addr, "root", "", physical)
-		compareTranscripts(t, strings.ReplaceAll(got, physical, "ptdb"), strings.ReplaceAll(want, physical, "ptdb"))
-	})
+func compareClientPrograms(t *testing.T, run clientProgram) {
+	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
 	t.Run("sharded", func(t *testing.T) {
 		c := newOracleCluster(t)
 		got := run(t, c.proxyAddr, appUser, appPassword, "scat")
@@ -65,6 +59,20 @@ func compareClientPrograms(t *testing.T, run func(t *testing.T, addr, user, pass
 		defaultShard := strings.TrimSuffix(c.oracleName, "oracle") + "0" // shardsOn names shard 0 so
 		compareTranscripts(t, strings.ReplaceAll(got, defaultShard, "scat"), strings.ReplaceAll(want, c.oracleName, "scat"))
 	})
+}
+
+// clientProgram runs a client program against database at addr and
+// returns what it printed.
+type clientProgram func(t *testing.T, addr, user, password, database string) string
+
+// compareOnPassThrough compares a client program's transcripts through
+// the proxy on a pass-through schema and on MariaDB.
+func compareOnPassThrough(t *testing.T, run clientProgram) {
+	p, _, direct := passThrough(t)
+	physical := queryOne(t, direct, "SELECT DATABASE()")
+	got := run(t, p.addr, appUser, appPassword, "ptdb")
+	want := run(t, nodes[0].Primary.Addr, "root", "", physical)
+	compareTranscripts(t, strings.ReplaceAll(got, physical, "ptdb"), strings.ReplaceAll(want, physical, "ptdb"))
 }
 
 // compareTranscripts reports the lines where two clients' views differ.

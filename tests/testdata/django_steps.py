@@ -1,0 +1,162 @@
+# Prints what Django's ORM (Debian's python3-django, over mysqlclient) sees
+# for a series of model operations, so that the output through the proxy
+# can be compared with MariaDB's (tests/django_test.go). On MariaDB 10.5+
+# Django inserts with INSERT ... RETURNING and matches the returned ids to
+# its objects by position. Run it as:
+#   python3 django_steps.py host port user password database
+import datetime
+import decimal
+import json
+import sys
+
+import django
+from django.conf import settings
+
+host, port, user, password, database = sys.argv[1:6]
+settings.configure(
+    DATABASES={'default': {'ENGINE': 'django.db.backends.mysql', 'HOST': host, 'PORT': port,
+                           'USER': user, 'PASSWORD': password, 'NAME': database,
+                           'OPTIONS': {'charset': 'utf8mb4'}}},
+    INSTALLED_APPS=[], USE_TZ=False)
+django.setup()
+
+from django.db import IntegrityError, connection, models, transaction  # noqa: E402
+from django.db.models import Avg, Count, F, Max, Min, Q, Sum  # noqa: E402
+
+
+class Tag(models.Model):  # a global table on the sharded schema
+    name = models.CharField(max_length=20)
+
+    class Meta:
+        app_label = 'dj'
+        db_table = 'dj_tag'
+
+
+class Item(models.Model):  # sharded by id, which the proxy generates
+    name = models.CharField(max_length=30)
+    qty = models.IntegerField(default=0)
+    price = models.DecimalField(max_digits=8, decimal_places=2, null=True)
+    created = models.DateTimeField()
+    tag = models.ForeignKey(Tag, null=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        app_label = 'dj'
+        db_table = 'dj_item'
+
+
+class Note(models.Model):  # not listed: on the default shard
+    title = models.CharField(max_length=30, unique=True)
+    body = models.TextField(null=True)
+
+    class Meta:
+        app_label = 'dj'
+        db_table = 'dj_note'
+
+
+def show(label, value):
+    print(label, json.dumps(value, default=str, sort_keys=True))
+
+
+def step(label, fn):
+    try:
+        show(label, fn())
+    except Exception as e:  # the error's class and code, as an app sees them
+        code = e.args[0] if e.args and isinstance(e.args[0], int) else None
+        show(label, {'error': type(e).__name__, 'code': code})
+
+
+with connection.cursor() as cur:
+    for table in ('dj_item', 'dj_note', 'dj_tag'):
+        cur.execute('DROP TABLE IF EXISTS ' + table)
+with connection.schema_editor() as editor:
+    for model in (Tag, Item, Note):
+        editor.create_model(model)
+
+show('returns ids from insert', connection.features.can_return_columns_from_insert)
+at = datetime.datetime(2020, 1, 2, 3, 4, 5, 123456)
+tags = Tag.objects.bulk_create([Tag(id=i, name='t%d' % i) for i in (1, 2, 3)])
+show('tags', [t.pk for t in tags])
+first = Item.objects.create(name='first', qty=1, price=decimal.Decimal('1.50'), created=at, tag_id=1)
+show('create', [first.pk, first.name])
+items = Item.objects.bulk_create([
+    Item(name='b%d' % i, qty=i % 3, price=decimal.Decimal(i) / 4, created=at + datetime.timedelta(days=i),
+         tag_id=(i % 3) + 1 if i % 4 else None)
+    for i in range(1, 10)])
+show('bulk_create ids', [i.pk for i in items])
+show('rows by those ids', list(Item.objects.filter(pk__in=[i.pk for i in items]).order_by('pk').values_list('pk', 'name')))
+given = Item.objects.bulk_create([Item(id=1000 + i, name='g%d' % i, created=at) for i in (3, 1, 2)])
+show('bulk_create given ids', [i.pk for i in given])
+
+step('get', lambda: Item.objects.values('name', 'qty', 'price').get(pk=first.pk))
+step('filter order', lambda: list(Item.objects.filter(qty__gte=1).order_by('-qty', 'name').values_list('name', 'qty')))
+step('slice', lambda: list(Item.objects.order_by('created', 'id').values_list('name', flat=True)[2:5]))
+step('first last', lambda: [Item.objects.order_by('name').first().name, Item.objects.order_by('name').last().name])
+step('count exists', lambda: [Item.objects.count(), Item.objects.filter(name='nope').exists(), Item.objects.filter(qty=2).exists()])
+step('aggregate', lambda: Item.objects.aggregate(n=Count('id'), total=Sum('price'), avg=Avg('qty'), hi=Max('price'), lo=Min('created')))
+step('group by', lambda: list(Item.objects.values('qty').annotate(n=Count('id'), s=Sum('price')).order_by('qty')))
+step('distinct', lambda: list(Item.objects.order_by('qty').values_list('qty', flat=True).distinct()))
+step('or filter', lambda: list(Item.objects.filter(Q(qty=0) | Q(name__startswith='g')).order_by('id').values_list('id', flat=True)))
+step('select_related', lambda: [(i.name, i.tag.name if i.tag else None) for i in Item.objects.select_related('tag').filter(pk__in=[first.pk, items[3].pk]).order_by('pk')])
+step('in_bulk', lambda: sorted((k, v.name) for k, v in Item.objects.in_bulk([first.pk, items[0].pk]).items()))
+step('update', lambda: Item.objects.filter(qty=0).update(qty=F('qty') + 10))
+step('after update', lambda: list(Item.objects.filter(qty__gte=10).order_by('id').values_list('id', 'qty')))
+step('get_or_create', lambda: [(o.name, created) for o, created in (Item.objects.get_or_create(name='first', defaults={'created': at}), Item.objects.get_or_create(name='new', defaults={'created': at, 'qty': 5}))])
+step('update_or_create', lambda: [(o.qty, created) for o, created in (Item.objects.update_or_create(name='new', defaults={'qty': 6}),)])
+step('save', lambda: (lambda o: (setattr(o, 'qty', 42), o.save(), Item.objects.get(pk=o.pk).qty)[2])(Item.objects.get(pk=first.pk)))
+
+
+def atomic_update():
+    with transaction.atomic():
+        row = Item.objects.select_for_update().get(pk=first.pk)
+        row.qty += 1
+        row.save(update_fields=['qty'])
+    return Item.objects.get(pk=first.pk).qty
+
+
+def atomic_rollback():
+    try:
+        with transaction.atomic():
+            Item.objects.create(name='rolled back', created=at)
+            with transaction.atomic():  # a savepoint
+                Item.objects.filter(pk=first.pk).update(qty=0)
+            raise RuntimeError('undo')
+    except RuntimeError:
+        pass
+    return [Item.objects.filter(name='rolled back').count(), Item.objects.get(pk=first.pk).qty]
+
+
+def savepoint_rollback():
+    with transaction.atomic():
+        Item.objects.filter(pk=first.pk).update(qty=7)
+        try:
+            with transaction.atomic():
+                Item.objects.filter(pk=first.pk).update(qty=8)
+                raise RuntimeError('inner')
+        except RuntimeError:
+            pass
+    return Item.objects.get(pk=first.pk).qty
+
+
+step('atomic select_for_update', atomic_update)
+step('atomic rollback', atomic_rollback)
+step('savepoint rollback', savepoint_rollback)
+
+step('note create', lambda: Note.objects.create(title='a', body='x').pk)
+step('note bulk_create', lambda: [n.pk for n in Note.objects.bulk_create([Note(title='b'), Note(title='c', body='y')])])
+step('note duplicate', lambda: Note.objects.create(title='a').pk)
+step('note bulk duplicate', lambda: [n.pk for n in Note.objects.bulk_create([Note(title='d'), Note(title='b')])])
+step('note ignore conflicts', lambda: len(Note.objects.bulk_create([Note(title='e'), Note(title='a')], ignore_conflicts=True)))
+step('notes', lambda: list(Note.objects.order_by('id').values_list('id', 'title', 'body')))
+step('raw', lambda: [(n.id, n.title) for n in Note.objects.raw('SELECT id, title FROM dj_note WHERE title > %s ORDER BY id', ['a'])])
+
+
+def executemany():
+    with connection.cursor() as cur:
+        cur.executemany('INSERT INTO dj_note (title) VALUES (%s)', [('m1',), ('m2',)])
+        return cur.rowcount
+
+
+step('executemany', executemany)
+step('delete items', lambda: Item.objects.filter(qty__lt=5).delete())
+step('delete tag', lambda: Tag.objects.filter(pk=2).delete())
+step('items left', lambda: list(Item.objects.order_by('id').values_list('id', 'name', 'qty', 'tag_id')))
