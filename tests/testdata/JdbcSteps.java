@@ -267,6 +267,15 @@ public class JdbcSteps {
                 ps.setInt(1, 1); ps.setInt(2, 2); ps.setInt(3, 3);
                 p("prepared scatter update " + ps.executeUpdate());
             }
+            // Rows of several shards come back in VALUES order (Hibernate
+            // 6 inserts so on MariaDB 10.5+).
+            q(c, "INSERT INTO users (id, name, score) VALUES (3003, 'r3', 1.5), (3001, 'r1', NULL), (3002, 'r2', 2) RETURNING id, name, score * 2 AS s");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO users (id, name) VALUES (?, ?), (?, ?) RETURNING id, name")) {
+                ps.setInt(1, 3012); ps.setString(2, "p2"); ps.setInt(3, 3011); ps.setString(4, "p1");
+                try (ResultSet r = ps.executeQuery()) { p("prepared returning " + rs(r)); }
+            }
+            q(c, "DELETE FROM users WHERE id = 3011 RETURNING id, name");
+            q(c, "DELETE FROM users WHERE id > 3000");
         });
         q(c, "DROP PROCEDURE jp");
         q(c, "DROP TABLE jt");
