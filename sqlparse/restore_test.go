@@ -24,3 +24,27 @@ func TestRestoreChar(t *testing.T) {
 		t.Errorf("the tree was changed: %s with %d arguments", f.FnName, len(f.Args))
 	}
 }
+
+// TestRestoreShareLock: a statement's shared lock is written as MariaDB
+// spells it, and the tree keeps the parser's.
+func TestRestoreShareLock(t *testing.T) {
+	for sql, want := range map[string]string{
+		"SELECT a FROM t WHERE b = 1 LOCK IN SHARE MODE":           "SELECT `a` FROM `t` WHERE `b`=1 LOCK IN SHARE MODE",
+		"SELECT a FROM t ORDER BY a LIMIT 2 FOR SHARE NOWAIT":      "SELECT `a` FROM `t` ORDER BY `a` LIMIT 2 LOCK IN SHARE MODE NOWAIT",
+		"SELECT a FROM t FOR SHARE SKIP LOCKED":                    "SELECT `a` FROM `t` LOCK IN SHARE MODE SKIP LOCKED",
+		"SELECT a FROM t LOCK IN SHARE MODE INTO OUTFILE '/tmp/x'": "SELECT `a` FROM `t` LOCK IN SHARE MODE INTO OUTFILE '/tmp/x'",
+		"SELECT a FROM t FOR UPDATE":                               "SELECT `a` FROM `t` FOR UPDATE",
+	} {
+		st, err := ParseOne(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock := st.(*ast.SelectStmt).LockInfo
+		if got, err := Restore(st); err != nil || got != want {
+			t.Errorf("%s: restored %q, %v; want %q", sql, got, err, want)
+		}
+		if sel := st.(*ast.SelectStmt); sel.LockInfo != lock {
+			t.Errorf("%s: the tree lost its lock", sql)
+		}
+	}
+}

@@ -25,10 +25,41 @@ func RestoreWith(node ast.Node, flags format.RestoreFlags) (string, error) {
 	node.Accept(&fix)
 	defer fix.undo()
 	var b strings.Builder
-	if err := node.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
+	if err := restoreLocks(node, format.NewRestoreCtx(flags, &b)); err != nil {
 		return "", fmt.Errorf("restore %T: %w", node, err)
 	}
 	return b.String(), nil
+}
+
+// shareLocks are MariaDB's spellings of the shared locks the parser reads;
+// it restores them as MySQL 8's FOR SHARE, which MariaDB rejects.
+var shareLocks = map[ast.SelectLockType]string{
+	ast.SelectLockForShare:           " LOCK IN SHARE MODE",
+	ast.SelectLockForShareNoWait:     " LOCK IN SHARE MODE NOWAIT",
+	ast.SelectLockForShareSkipLocked: " LOCK IN SHARE MODE SKIP LOCKED",
+}
+
+// restoreLocks restores node, a SELECT's shared lock spelled as MariaDB
+// spells it. Only a statement's own lock is respelled: the parser's
+// restore of nested SELECTs cannot be taken apart (a subquery's shared
+// lock still reads FOR SHARE, which MariaDB refuses with 1064).
+func restoreLocks(node ast.Node, ctx *format.RestoreCtx) error {
+	sel, ok := node.(*ast.SelectStmt)
+	if !ok || sel.LockInfo == nil || len(sel.LockInfo.Tables) > 0 || shareLocks[sel.LockInfo.LockType] == "" {
+		return node.Restore(ctx)
+	}
+	lock, into := sel.LockInfo, sel.SelectIntoOpt
+	sel.LockInfo, sel.SelectIntoOpt = nil, nil
+	defer func() { sel.LockInfo, sel.SelectIntoOpt = lock, into }()
+	if err := sel.Restore(ctx); err != nil {
+		return err
+	}
+	ctx.WritePlain(shareLocks[lock.LockType])
+	if into == nil {
+		return nil
+	}
+	ctx.WritePlain(" ")
+	return into.Restore(ctx)
 }
 
 // charFuncs respells CHAR() for restoring. The parser reads CHAR(n, ...
