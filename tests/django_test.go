@@ -46,6 +46,7 @@ func TestDjangoMatchesMariaDB(t *testing.T) {
 			Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
 			Tables: []conf.Table{
 				{Name: "dj_item", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
+				{Name: "dj_doc", ShardKey: "id", Algorithm: "hash", AutoIncrement: "id"},
 				{Name: "dj_tag", Type: "global"},
 			},
 		})

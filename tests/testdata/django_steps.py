@@ -44,6 +44,19 @@ class Item(models.Model):  # sharded by id, which the proxy generates
         db_table = 'dj_item'
 
 
+class Doc(models.Model):  # sharded by id: column types and JSON lookups
+    data = models.JSONField(null=True)
+    uid = models.UUIDField(null=True)
+    blob = models.BinaryField(null=True)
+    took = models.DurationField(null=True)
+    flag = models.BooleanField(default=False)
+    at = models.DateTimeField(null=True)
+
+    class Meta:
+        app_label = 'dj'
+        db_table = 'dj_doc'
+
+
 class Note(models.Model):  # not listed: on the default shard
     title = models.CharField(max_length=30, unique=True)
     body = models.TextField(null=True)
@@ -66,10 +79,10 @@ def step(label, fn):
 
 
 with connection.cursor() as cur:
-    for table in ('dj_item', 'dj_note', 'dj_tag'):
+    for table in ('dj_item', 'dj_doc', 'dj_note', 'dj_tag'):
         cur.execute('DROP TABLE IF EXISTS ' + table)
 with connection.schema_editor() as editor:
-    for model in (Tag, Item, Note):
+    for model in (Tag, Item, Doc, Note):
         editor.create_model(model)
 
 show('returns ids from insert', connection.features.can_return_columns_from_insert)
@@ -157,6 +170,41 @@ def executemany():
 
 
 step('executemany', executemany)
+import uuid  # noqa: E402
+docs = Doc.objects.bulk_create([
+    Doc(data={'a': i, 'tags': ['x', 'y'][:i % 3], 'n': {'k': 'v%d' % i}}, uid=uuid.UUID(int=i), blob=bytes([i, 0, 255]),
+        took=datetime.timedelta(seconds=i * 1.5), flag=i % 2 == 0, at=at + datetime.timedelta(microseconds=i))
+    for i in range(1, 7)])
+show('docs', [d.pk for d in docs])
+step('json lookups', lambda: [list(Doc.objects.filter(data__a__gte=3).order_by('id').values_list('id', flat=True)),
+                              list(Doc.objects.filter(data__n__k='v2').values_list('id', flat=True)),
+                              list(Doc.objects.filter(data__has_key='tags').order_by('-id').values_list('id', flat=True)[:2]),
+                              list(Doc.objects.filter(data__tags__contains=['y']).order_by('id').values_list('id', flat=True))])
+step('typed values', lambda: [(str(d.uid), bytes(d.blob).hex(), d.took.total_seconds(), d.flag, d.at.isoformat(), d.data)
+                              for d in Doc.objects.order_by('id')[:3]])
+step('by uuid and time', lambda: [Doc.objects.get(uid=uuid.UUID(int=4)).pk, Doc.objects.filter(at__gt=at + datetime.timedelta(microseconds=4)).count(),
+                                  Doc.objects.filter(took__gte=datetime.timedelta(seconds=6)).count()])
+step('boolean aggregate', lambda: list(Doc.objects.values('flag').annotate(n=Count('id')).order_by('flag')))
+
+
+def migrate():
+    field = models.IntegerField(null=True)
+    field.set_attributes_from_name('extra')
+    with connection.schema_editor() as editor:
+        editor.add_field(Item, field)
+        editor.add_index(Item, models.Index(fields=['name', 'qty'], name='dj_item_name_qty'))
+    with connection.cursor() as cur:
+        cur.execute('UPDATE dj_item SET extra = qty * 2 WHERE qty > 0')
+        cur.execute('SELECT id, extra FROM dj_item WHERE extra IS NOT NULL ORDER BY id')
+        rows = cur.fetchall()
+    with connection.schema_editor() as editor:
+        editor.remove_index(Item, models.Index(fields=['name', 'qty'], name='dj_item_name_qty'))
+        editor.remove_field(Item, field)
+    return [list(r) for r in rows]
+
+
+step('migrate', migrate)
+step('explain', lambda: len(Item.objects.filter(pk=first.pk).explain()) > 0)
 step('delete items', lambda: Item.objects.filter(qty__lt=5).delete())
 step('delete tag', lambda: Tag.objects.filter(pk=2).delete())
 step('items left', lambda: list(Item.objects.order_by('id').values_list('id', 'name', 'qty', 'tag_id')))
