@@ -18,9 +18,8 @@ import (
 
 // execRouted runs a statement that goes to backends.
 func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, more bool) error {
-	if isDDL(st) && s.inTx {
-		// DDL commits the transaction implicitly, as on MySQL.
-		if err := s.commit(ctx); err != nil {
+	if commitsImplicitly(st) {
+		if err := s.commitImplicitly(ctx); err != nil {
 			return err
 		}
 	}
@@ -40,7 +39,7 @@ func (s *Session) execRouted(ctx context.Context, st ast.StmtNode, text string, 
 	leaves := valuesLeftOnBackend(st)
 	read := isRead(st) && !hasPrimaryHint(text) && !leaves.pins
 	if !rw.needed && !leaves.left() && sc.passThrough() && sc.schemaOf(s) {
-		c := &cachedPlan{read: read, ddl: isDDL(st), keepsDiagnostics: s.keepsDiagnostics}
+		c := &cachedPlan{read: read, commits: commitsImplicitly(st), keepsDiagnostics: s.keepsDiagnostics}
 		if s.appendShape(text) {
 			s.plans(sc).putShape(s.shape, c)
 		} else {
@@ -89,7 +88,7 @@ func (s *Session) acquire(ctx context.Context, sc *schema, shard int, read bool)
 	var c *backend.Conn
 	var err error
 	switch pinned := s.pinnedConn(sh.node.Primary); {
-	case s.inTx || !s.autocommit:
+	case (s.inTx || !s.autocommit) && !s.outsideTx:
 		c, err = s.txConn(ctx, sc, sh, read)
 	case pinned != nil && pinned.Broken():
 		s.losePinned()

@@ -17,7 +17,9 @@ type cachedPlan struct {
 	plan  *router.Plan // nil on a pass-through schema: the text goes as it is
 	table string       // an INSERT's table, for its id sequence
 	read  bool
-	ddl   bool
+	// commits: DDL, which commits the session's transaction and runs
+	// outside any (commitsImplicitly).
+	commits bool
 	// keepsDiagnostics: no tables (Session.keepsDiagnostics).
 	keepsDiagnostics bool
 	merge            mergeSlot // a SELECT reaching several shards: how rows merge

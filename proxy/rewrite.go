@@ -263,6 +263,18 @@ func isDDL(st ast.StmtNode) bool {
 	return ok
 }
 
+// commitsImplicitly reports a statement that MariaDB runs after committing
+// the open transaction, and outside any: DDL, except on temporary tables.
+func commitsImplicitly(st ast.StmtNode) bool {
+	switch st := st.(type) {
+	case *ast.CreateTableStmt:
+		return st.TemporaryKeyword == ast.TemporaryNone
+	case *ast.DropTableStmt:
+		return st.TemporaryKeyword == ast.TemporaryNone
+	}
+	return isDDL(st)
+}
+
 // primaryHint is the comment that sends a read to the primary.
 const primaryHint = "shardproxy:primary"
 

@@ -25,7 +25,7 @@ func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bo
 		return nil, nil, err
 	}
 	if cacheable {
-		c := &cachedPlan{plan: p, table: insertTable(st), ddl: p.Kind == router.KindDDL}
+		c := &cachedPlan{plan: p, table: insertTable(st), commits: commitsImplicitly(st)}
 		s.plans(sc).put(text, c)
 		return p, &c.merge, nil
 	}
@@ -34,9 +34,8 @@ func (s *Session) planFor(sc *schema, st ast.StmtNode, text string, cacheable bo
 
 // execCached runs a statement whose text was planned before.
 func (s *Session) execCached(ctx context.Context, sc *schema, c *cachedPlan, text string) error {
-	if c.ddl && s.inTx {
-		// DDL commits the transaction implicitly, as on MySQL.
-		if err := s.commit(ctx); err != nil {
+	if c.commits {
+		if err := s.commitImplicitly(ctx); err != nil {
 			return err
 		}
 	}

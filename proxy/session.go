@@ -71,8 +71,11 @@ type Session struct {
 	// savepoints are the transaction's, oldest first: a branch that begins
 	// after them gets them too (txConn).
 	savepoints []savepoint
-	gtrid      string  // XA transaction id, once a branch uses XA
-	txSchema   *schema // holds the XA decision
+	// outsideTx: the statement commits implicitly (DDL) and takes its
+	// connections outside any transaction.
+	outsideTx bool
+	gtrid     string  // XA transaction id, once a branch uses XA
+	txSchema  *schema // holds the XA decision
 
 	lastInsertID uint64
 	// keepsDiagnostics: the running statement uses no tables, so it
@@ -366,6 +369,7 @@ func (s *Session) resetSession() {
 // the proxy's allocations.
 func (s *Session) beginStatement(info string) context.Context {
 	s.keepsDiagnostics = false
+	s.outsideTx = false
 	var ctx context.Context
 	var cancel context.CancelFunc
 	own := false

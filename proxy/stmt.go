@@ -49,6 +49,7 @@ type clientStmt struct {
 	// brackets, KILL), each execution as text with its values inlined.
 	runsAsText bool
 	returning  bool // INSERT or DELETE ... RETURNING on a sharded schema, run as text
+	commits    bool // DDL: commitsImplicitly
 }
 
 func (s *Session) handleStmtPrepare(sql string) error {
@@ -124,6 +125,7 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 			return nil, err
 		}
 		st.sessionValues = rw.needsSessionValues()
+		st.commits = commitsImplicitly(node)
 		st.leaves = valuesLeftOnBackend(node)
 		st.keepsDiagnostics = leavesDiagnostics(node)
 		st.read = isRead(node) && !hasPrimaryHint(sql) && !st.leaves.pins
@@ -255,7 +257,11 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	defer s.endStatement()
 	s.lastFailed = false
 	s.keepsDiagnostics = st.keepsDiagnostics
+	if st.commits {
+		err = s.commitImplicitly(ctx)
+	}
 	switch {
+	case err != nil:
 	case st.runsAsText:
 		err = s.executeAsText(ctx, st, exec.Params)
 	case st.plan != nil:

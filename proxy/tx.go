@@ -342,6 +342,20 @@ func (s *Session) rollbackAll() {
 	s.rollback(ctx)
 }
 
+// commitImplicitly commits the session's transaction before a statement
+// that commits implicitly, and has that statement's backend connections
+// taken outside any transaction (acquire): the backends commit on it too,
+// so in a transaction's branch what follows it would commit as it runs,
+// beyond the reach of the client's ROLLBACK. With autocommit off the next
+// statement begins a new transaction, as on MariaDB.
+func (s *Session) commitImplicitly(ctx context.Context) error {
+	s.outsideTx = true
+	if !s.inTx {
+		return nil
+	}
+	return s.commit(ctx)
+}
+
 func (s *Session) endTx() {
 	s.setInTx(false)
 	s.savepoints = s.savepoints[:0]

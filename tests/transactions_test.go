@@ -411,3 +411,72 @@ func TestSavepointsAcrossNodes(t *testing.T) {
 		b("SELECT id FROM users WHERE id > 2000 ORDER BY id"),
 	})
 }
+
+// TestDDLCommitsImplicitly: DDL commits the open transaction and runs
+// outside any, as on MariaDB: with autocommit off, or after BEGIN, what
+// follows it is a new transaction that ROLLBACK undoes (the backends'
+// implicit commit used to leave later writes committed as they ran), and
+// DDL on temporary tables commits nothing. Text and prepared, sharded and
+// pass-through.
+func TestDDLCommitsImplicitly(t *testing.T) {
+	compare := func(t *testing.T, proxy, mariadb *sql.DB, table string, id int) {
+		a, b := stepsOf(0), stepsOf(1)
+		ins := func(step func(string, ...any) clientStep) clientStep {
+			id++
+			return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
+		}
+		first := id + 1
+		steps := []clientStep{
+			a("SET autocommit = 0"),
+			a("CREATE TABLE ddl1 (id INT)"),
+			ins(a),
+			a("SELECT @@in_transaction"),
+			a("ROLLBACK"),
+			b("BEGIN"), ins(b),
+			b("CREATE INDEX ddl1_id ON ddl1 (id)"),
+			b("SELECT @@in_transaction"),
+			b("SET autocommit = 0"),
+			ins(b),
+			b("ROLLBACK"),
+			b("BEGIN"), ins(b),
+			b("CREATE TEMPORARY TABLE tmp1 (id INT)"),
+			b("DROP TEMPORARY TABLE tmp1"),
+			b("SELECT @@in_transaction"),
+			b("ROLLBACK"),
+		}
+		compareClients(t, proxy, mariadb, steps)
+		p := stepsOf(0) // every step prepared
+		compareClientsBy(t, proxy, mariadb, []clientStep{
+			p("SET autocommit = 0"),
+			ins(p),
+			p("DROP TABLE ddl1"),
+			ins(p),
+			p("ROLLBACK"),
+			p(fmt.Sprintf("SELECT id FROM %s WHERE id >= ? ORDER BY id", table), first),
+		}, answerPrepared)
+	}
+	t.Run("sharded", func(t *testing.T) {
+		c := newOracleCluster(t)
+		// users is sharded by id mod 4 over nodes n0, n1, n0, n1.
+		compare(t, c.proxy, c.oracle, "users", 3000)
+	})
+	t.Run("pass-through", func(t *testing.T) {
+		_, db, _ := passThrough(t)
+		root, err := nodes[0].Primary.DB("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer root.Close()
+		name := uniqueName("ddl_oracle")
+		mustExec(t, root, "CREATE DATABASE "+name)
+		oracle, err := nodes[0].Primary.DB(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer oracle.Close()
+		for _, d := range []*sql.DB{db, oracle} {
+			mustExec(t, d, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
+		}
+		compare(t, db, oracle, "rb", 0)
+	})
+}
