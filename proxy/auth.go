@@ -51,6 +51,9 @@ func (c *credentials) GetCredential(username string) (server.Credential, bool, e
 // OnAuthSuccess checks the schema named in the handshake.
 func (c *credentials) OnAuthSuccess(conn *server.Conn) error {
 	c.user = conn.GetUser()
+	// The login's OK says the session is in autocommit mode, as the
+	// greeting does (patchGreeting): libmariadb's clients read it there.
+	conn.SetStatus(wire.StatusAutocommit)
 	if _, secure := conn.Conn.Conn.(*tls.Conn); c.topo.cfg.RequireSecureTransport && !secure {
 		// Refused in place of the OK, so the client sees it at login.
 		c.srv.refused(metrics.RefusedTLS, erSecureTransport)
@@ -142,6 +145,11 @@ func patchGreeting(p []byte) {
 	binary.LittleEndian.PutUint16(p[low:], uint16(caps))
 	binary.LittleEndian.PutUint16(p[high:], uint16(caps>>16))
 	binary.LittleEndian.PutUint32(p[ext:], wire.MariaDBCacheMetadata)
+	// A session starts in autocommit mode, and says so as MariaDB does:
+	// PyMySQL reads the flag here (mysqlclient in the login's OK) and
+	// sends SET AUTOCOMMIT = 0 only when it is set; without it, their
+	// transactions were autocommitted.
+	binary.LittleEndian.PutUint16(p[high-2:], wire.StatusAutocommit)
 }
 
 // extendedCaps returns the MariaDB extended capabilities the client asked

@@ -10,21 +10,49 @@ import (
 	"github.com/shardproxy/shardproxy/conf"
 )
 
-// runDjango runs testdata/django_steps.py against database at addr and
-// returns what Django's ORM saw.
-func runDjango(t *testing.T, addr, user, password, database string) string {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
+// pythonProgram is a client program: testdata/script run by Debian's
+// python3, given host, port, user, password and database.
+func pythonProgram(script string) clientProgram {
+	return func(t *testing.T, addr, user, password, database string) string {
+		t.Helper()
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		cmd := exec.CommandContext(t.Context(), "/usr/bin/python3", "testdata/"+script, host, port, user, password, database)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s against %s (scripts/ensure-deps.sh installs its packages): %v\n%s", script, addr, err, out.String())
+		}
+		return out.String()
+	}
+}
+
+// compareOnShardedTables compares a client program's transcripts through
+// the proxy, on a schema "orm" of four shards over two nodes with tables
+// configured so, and on one MariaDB database. The program creates its
+// tables itself.
+func compareOnShardedTables(t *testing.T, run clientProgram, tables []conf.Table) {
+	cfg := baseConfig()
+	prefix := uniqueName("orm")
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name:     "orm",
+		ReadFrom: conf.ReadFromPrimary,
+		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
+		Tables:   tables,
+	})
+	p := startProxy(t, cfg)
+	root, err := nodes[0].Primary.DB("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	cmd := exec.CommandContext(t.Context(), "/usr/bin/python3", "testdata/django_steps.py", host, port, user, password, database)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("django against %s (scripts/ensure-deps.sh installs python3-django): %v\n%s", addr, err, out.String())
-	}
-	return out.String()
+	defer root.Close()
+	oracle := prefix + "_oracle"
+	mustExec(t, root, "CREATE DATABASE "+oracle)
+	got := run(t, p.addr, appUser, appPassword, "orm")
+	want := run(t, nodes[0].Primary.Addr, "root", "", oracle)
+	compareTranscripts(t, got, strings.ReplaceAll(want, oracle, "orm"))
 }
 
 // TestDjangoMatchesMariaDB: Django's ORM sees through the proxy what it
@@ -36,30 +64,33 @@ func TestDjangoMatchesMariaDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, runDjango) })
+	run := pythonProgram("django_steps.py")
+	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
 	t.Run("sharded", func(t *testing.T) {
-		cfg := baseConfig()
-		prefix := uniqueName("dj")
-		cfg.Schemas = append(cfg.Schemas, conf.Schema{
-			Name:     "dj",
-			ReadFrom: conf.ReadFromPrimary,
-			Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
-			Tables: []conf.Table{
-				{Name: "dj_item", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
-				{Name: "dj_doc", ShardKey: "id", Algorithm: "hash", AutoIncrement: "id"},
-				{Name: "dj_tag", Type: "global"},
-			},
+		compareOnShardedTables(t, run, []conf.Table{
+			{Name: "dj_item", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
+			{Name: "dj_doc", ShardKey: "id", Algorithm: "hash", AutoIncrement: "id"},
+			{Name: "dj_tag", Type: "global"},
 		})
-		p := startProxy(t, cfg)
-		root, err := nodes[0].Primary.DB("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer root.Close()
-		oracle := prefix + "_oracle"
-		mustExec(t, root, "CREATE DATABASE "+oracle)
-		got := runDjango(t, p.addr, appUser, appPassword, "dj")
-		want := runDjango(t, nodes[0].Primary.Addr, "root", "", oracle)
-		compareTranscripts(t, got, strings.ReplaceAll(want, oracle, "dj"))
+	})
+}
+
+// TestSQLAlchemyMatchesMariaDB: SQLAlchemy's ORM and Core, over PyMySQL and
+// over mysqlclient, see through the proxy what they see on MariaDB: ids
+// the proxy generates, relationship loading, joins with a global table,
+// aggregates, FOR UPDATE and shared locks, nested transactions
+// (savepoints), upserts, streamed results, bulk updates and deletes.
+func TestSQLAlchemyMatchesMariaDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	run := pythonProgram("sqlalchemy_steps.py")
+	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
+	t.Run("sharded", func(t *testing.T) {
+		compareOnShardedTables(t, run, []conf.Table{
+			{Name: "sa_player", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
+			{Name: "sa_game", ShardKey: "player_id", Algorithm: "mod", AutoIncrement: "id"},
+			{Name: "sa_team", Type: "global"},
+		})
 	})
 }
