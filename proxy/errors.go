@@ -26,6 +26,7 @@ const (
 	erSecureTransport    = 3159
 	erNoSuchThread       = 1094
 	erNoSuchSavepoint    = 1305
+	erLockDeadlock       = 1213
 )
 
 func errorf(code uint16, format string, args ...any) *wire.Error {

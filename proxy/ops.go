@@ -65,6 +65,12 @@ func (s *Session) command(pkt []byte) error {
 	} else {
 		err = s.dispatch(pkt)
 	}
+	if s.deadlocked {
+		// As on MariaDB, a deadlock's victim loses its whole transaction,
+		// on every node, not only the branch the backend rolled back.
+		s.deadlocked = false
+		s.rollbackAll()
+	}
 	d := time.Since(start)
 	route := routeLabel(s.route)
 	s.srv.metrics.Statement(kind, route).Observe(d)
@@ -125,6 +131,11 @@ func (s *Session) noteShard(i int) {
 func (s *Session) noteError(code uint16) {
 	if s.errCode == 0 {
 		s.errCode = code
+	}
+	if code == erLockDeadlock && s.inTx {
+		// The backend rolled its branch back; the rest of the transaction
+		// goes too once the command is answered (command).
+		s.deadlocked = true
 	}
 	s.srv.metrics.Error(code)
 }

@@ -1,6 +1,12 @@
 package proxy
 
-import "github.com/shardproxy/shardproxy/backend"
+import (
+	"context"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/backend"
+)
 
 // A statement can leave state that only its backend connection holds: a
 // temporary table, a named lock (GET_LOCK), table locks, an SQL prepared
@@ -35,6 +41,7 @@ func (s *Session) keeps(c *backend.Conn) bool {
 
 // closePinned closes the kept connections, and their state with them.
 func (s *Session) closePinned() {
+	s.tablesLocked = false
 	for pool, c := range s.pinned {
 		delete(s.pinned, pool)
 		c.MarkBroken()
@@ -47,6 +54,26 @@ func (s *Session) giveBack(c *backend.Conn) {
 	if !s.keeps(c) {
 		c.Pool().Put(c)
 	}
+}
+
+// errTableLocksWithoutAutocommit refuses table locks with autocommit off:
+// MariaDB keeps them through the transactions that autocommit off begins,
+// but the proxy begins them on the backends with START TRANSACTION, which
+// releases them.
+var errTableLocksWithoutAutocommit = errorf(erNotSupported, "LOCK TABLES with autocommit off is not supported through shardproxy: the backends' transactions would release the locks; lock tables with autocommit on, or use SELECT ... FOR UPDATE in a transaction")
+
+// execLockTables runs LOCK TABLES or UNLOCK TABLES, and remembers whether
+// the session holds table locks.
+func (s *Session) execLockTables(ctx context.Context, st ast.StmtNode, text string, more bool) error {
+	_, lock := st.(*ast.LockTablesStmt)
+	if lock && !s.autocommit {
+		return errTableLocksWithoutAutocommit
+	}
+	err := s.execRouted(ctx, st, text, more)
+	if err == nil {
+		s.tablesLocked = lock
+	}
+	return err
 }
 
 // losePinned ends the session after its answer: a kept connection broke,

@@ -202,6 +202,8 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 		return s.execShow(ctx, st, text, more)
 	case *ast.KillStmt:
 		return s.execKill(st, more)
+	case *ast.LockTablesStmt, *ast.UnlockTablesStmt:
+		return s.execLockTables(ctx, st, text, more)
 	}
 	return s.execRouted(ctx, st, text, more)
 }

@@ -74,8 +74,12 @@ type Session struct {
 	// outsideTx: the statement commits implicitly (DDL) and takes its
 	// connections outside any transaction.
 	outsideTx bool
-	gtrid     string  // XA transaction id, once a branch uses XA
-	txSchema  *schema // holds the XA decision
+	// deadlocked: a backend chose the transaction as a deadlock's victim.
+	deadlocked bool
+	// tablesLocked: LOCK TABLES holds locks on a kept connection.
+	tablesLocked bool
+	gtrid        string  // XA transaction id, once a branch uses XA
+	txSchema     *schema // holds the XA decision
 
 	lastInsertID uint64
 	// keepsDiagnostics: the running statement uses no tables, so it

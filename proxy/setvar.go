@@ -34,6 +34,9 @@ func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, mor
 			if err != nil {
 				return err
 			}
+			if !on && s.tablesLocked {
+				return errTableLocksWithoutAutocommit
+			}
 			if on && !s.autocommit && s.inTx {
 				if err := s.commit(ctx); err != nil {
 					return err

@@ -42,6 +42,16 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 	if st.CausalConsistencyOnly || st.AsOf != nil {
 		return errorf(erNotSupported, "this START TRANSACTION option is TiDB syntax; MariaDB does not support it")
 	}
+	if s.tablesLocked {
+		// MariaDB releases table locks when a transaction starts; the
+		// backends see START TRANSACTION only with the next statement.
+		for _, c := range s.pinned {
+			if _, err := c.Exec(ctx, "UNLOCK TABLES"); err != nil {
+				return err
+			}
+		}
+		s.tablesLocked = false
+	}
 	s.setInTx(true)
 	s.txReadOnly = st.ReadOnly
 	return s.okPacket(wire.OK{}, more)

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -479,4 +480,97 @@ func TestDDLCommitsImplicitly(t *testing.T) {
 		}
 		compare(t, db, oracle, "rb", 0)
 	})
+}
+
+// TestDeadlockRollsBackTheTransaction: the victim of a deadlock loses its
+// whole transaction, as on MariaDB, also the part on another node: a
+// COMMIT after the 1213 commits nothing of it.
+func TestDeadlockRollsBackTheTransaction(t *testing.T) {
+	c := newOracleCluster(t)
+	// users is sharded by id mod 4 over nodes n0, n1, n0, n1: ids 1, 3,
+	// 5 and 7 are on n1, id 2 on n0.
+	outcome := func(db *sql.DB) string {
+		ctx := t.Context()
+		a, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		run := func(c *sql.Conn, q string) {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		run(a, "BEGIN")
+		run(a, "UPDATE users SET age = age + 1 WHERE id IN (1, 3, 7)")
+		run(b, "BEGIN")
+		run(b, "UPDATE users SET name = 'victim' WHERE id = 2")
+		run(b, "UPDATE users SET age = age + 1 WHERE id = 5")
+		blocked := make(chan error, 1)
+		go func() {
+			_, err := a.ExecContext(ctx, "UPDATE users SET age = age + 1 WHERE id = 5")
+			blocked <- err
+		}()
+		// The smaller transaction is the victim, whichever waits first.
+		_, err = b.ExecContext(ctx, "UPDATE users SET age = age + 1 WHERE id = 1")
+		var inTx string
+		if err := b.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
+			t.Fatal(err)
+		}
+		run(b, "COMMIT")
+		if err := <-blocked; err != nil {
+			t.Errorf("the survivor's update failed: %v", err)
+		}
+		run(a, "ROLLBACK")
+		return fmt.Sprintf("victim's error %d, in transaction after it %s, row 2 named %s",
+			mysqlCode(err), inTx, queryOne(t, db, "SELECT name FROM users WHERE id = 2"))
+	}
+	got, want := outcome(c.proxy), outcome(c.oracle)
+	if got != want || !strings.HasPrefix(want, "victim's error 1213") {
+		t.Errorf("through the proxy: %s\non MariaDB:        %s", got, want)
+	}
+}
+
+// TestTableLocksAndTransactions: LOCK TABLES commits like DDL; with
+// autocommit off it is refused (the backends' START TRANSACTION would
+// release the locks MariaDB keeps), and a transaction's start releases
+// the session's table locks at once, as on MariaDB.
+func TestTableLocksAndTransactions(t *testing.T) {
+	_, db, _ := passThrough(t)
+	mustExec(t, db, "CREATE TABLE tl (id INT PRIMARY KEY)")
+	ctx := t.Context()
+	a, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	expect := func(c *sql.Conn, q string, code int) {
+		t.Helper()
+		if _, err := c.ExecContext(ctx, q); mysqlCode(err) != code {
+			t.Fatalf("%s: got %v, want error %d (0: none)", q, err, code)
+		}
+	}
+	expect(a, "SET autocommit = 0", 0)
+	expect(a, "LOCK TABLES tl WRITE", 1235)
+	expect(a, "SET autocommit = 1", 0)
+	expect(a, "LOCK TABLES tl WRITE", 0)
+	expect(a, "SET autocommit = 0", 1235)
+	expect(a, "INSERT INTO tl VALUES (1)", 0)
+	expect(a, "BEGIN", 0)
+	// The lock is gone before the transaction reaches the backend.
+	waited, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := db.ExecContext(waited, "INSERT INTO tl VALUES (2)"); err != nil {
+		t.Fatalf("another session's write after BEGIN released the lock: %v", err)
+	}
+	expect(a, "INSERT INTO tl VALUES (3)", 0)
+	expect(a, "ROLLBACK", 0)
+	if got := queryOne(t, db, "SELECT GROUP_CONCAT(id ORDER BY id) FROM tl"); got != "1,2" {
+		t.Errorf("rows %s, want 1,2", got)
+	}
 }
