@@ -97,6 +97,7 @@ type Session struct {
 	shapeValues      []router.Value
 	packetsOut       uint64                          // packets written to the client: is a retry safe?
 	pendingIsolation string                          // SET TRANSACTION without SESSION: the next transaction only
+	pendingAccess    string                          // READ ONLY or READ WRITE, likewise
 	warnConn         *backend.Conn                   // kept after a statement with warnings, for SHOW WARNINGS
 	pinned           map[*backend.Pool]*backend.Conn // connections holding session state (pin.go)
 	diagnostics      *diagnostics                    // kept after an error, or a multi-shard statement's warnings, likewise

@@ -44,11 +44,33 @@ func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, mor
 			}
 			s.autocommit = on
 		case v.IsSystem && name == "tx_isolation_one_shot":
+			if s.inTx {
+				return errTxInProgress
+			}
 			level, ok := literal(v.Value)
 			if !ok {
 				return errorf(erNotSupported, "SET TRANSACTION needs a literal isolation level")
 			}
 			s.pendingIsolation = strings.ReplaceAll(fmt.Sprint(level), "-", " ")
+		case v.IsSystem && name == "tx_read_only":
+			on, err := boolValue(v.Value)
+			if err != nil {
+				return err
+			}
+			if !sqlparse.SetsNextTransaction(text) {
+				// The parser gives '0' and '1', which MariaDB refuses
+				// for this variable when the assignment is restored.
+				v.Value = ast.NewValueExpr(flagValue(on), "", "")
+				forward = append(forward, v)
+				break
+			}
+			if s.inTx {
+				return errTxInProgress
+			}
+			s.pendingAccess = "READ WRITE"
+			if on {
+				s.pendingAccess = "READ ONLY"
+			}
 		default:
 			forward = append(forward, v)
 		}
@@ -69,6 +91,10 @@ func (s *Session) execSet(ctx context.Context, st *ast.SetStmt, text string, mor
 	}
 	return s.okPacket(wire.OK{}, more)
 }
+
+// errTxInProgress refuses SET TRANSACTION (the next transaction's
+// characteristics) inside a transaction, as MariaDB does.
+var errTxInProgress = wire.NewError(1568, "Transaction characteristics can't be changed while a transaction is in progress")
 
 // applySet runs the assignments on one backend connection and records the
 // values they produced; it returns the warnings the SET raised.

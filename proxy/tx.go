@@ -53,7 +53,7 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 		s.tablesLocked = false
 	}
 	s.setInTx(true)
-	s.txReadOnly = st.ReadOnly
+	s.txReadOnly = st.ReadOnly || s.pendingAccess == "READ ONLY"
 	return s.okPacket(wire.OK{}, more)
 }
 
@@ -76,8 +76,11 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 		s.giveBack(c)
 		return nil, err
 	}
-	if s.pendingIsolation != "" {
-		if _, err := c.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL "+s.pendingIsolation); err != nil {
+	if !s.inTx && s.pendingAccess == "READ ONLY" {
+		s.txReadOnly = true // autocommit off: this statement begins it
+	}
+	if next := s.nextTxCharacteristics(); next != "" {
+		if _, err := c.Exec(ctx, "SET TRANSACTION "+next); err != nil {
 			s.giveBack(c)
 			return nil, err
 		}
@@ -117,6 +120,18 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 	s.branches[pool] = b
 	s.setInTx(true)
 	return c, nil
+}
+
+// nextTxCharacteristics is what SET TRANSACTION set for the transaction
+// being begun, as that statement's list.
+func (s *Session) nextTxCharacteristics() string {
+	switch {
+	case s.pendingIsolation == "":
+		return s.pendingAccess
+	case s.pendingAccess == "":
+		return "ISOLATION LEVEL " + s.pendingIsolation
+	}
+	return "ISOLATION LEVEL " + s.pendingIsolation + ", " + s.pendingAccess
 }
 
 // followBackendTx takes in a transaction a backend began by itself (a
@@ -197,13 +212,13 @@ func (s *Session) finishTx(ctx context.Context, end func(context.Context) error,
 			release = mode == "RELEASE" && !explicit.NoRelease
 		}
 	}
-	readOnly, isolation := s.txReadOnly, s.pendingIsolation
+	readOnly, isolation, access := s.txReadOnly, s.pendingIsolation, s.pendingAccess
 	if err := end(ctx); err != nil {
 		return err
 	}
 	if chain {
 		s.setInTx(true)
-		s.txReadOnly, s.pendingIsolation = readOnly, isolation
+		s.txReadOnly, s.pendingIsolation, s.pendingAccess = readOnly, isolation, access
 	}
 	s.closeAfterReply = release
 	return s.okPacket(wire.OK{}, more)
@@ -369,7 +384,7 @@ func (s *Session) commitImplicitly(ctx context.Context) error {
 func (s *Session) endTx() {
 	s.setInTx(false)
 	s.savepoints = s.savepoints[:0]
-	s.txReadOnly, s.pendingIsolation, s.gtrid, s.txSchema = false, "", "", nil
+	s.txReadOnly, s.pendingIsolation, s.pendingAccess, s.gtrid, s.txSchema = false, "", "", "", nil
 }
 
 // setInTx records the transaction state; Shutdown reads the mirror from

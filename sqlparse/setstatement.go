@@ -30,6 +30,16 @@ func SplitSetStatement(sql string) (assignments, stmt string, ok bool) {
 	return "", "", false
 }
 
+// SetsNextTransaction reports `SET TRANSACTION ...` without GLOBAL or
+// SESSION: characteristics of the next transaction only. The SQL parser
+// reads its READ ONLY / READ WRITE as a session's tx_read_only.
+func SetsNextTransaction(sql string) bool {
+	set, i := nextWord(sql, 0)
+	kw, end := nextWord(sql, i)
+	return strings.EqualFold(set, "set") && strings.EqualFold(kw, "transaction") &&
+		(end == len(sql) || !isIdentByte(sql[end]))
+}
+
 // isWordAt reports whether word (lower case) stands at s[i] as a whole word.
 func isWordAt(s string, i int, word string) bool {
 	end := i + len(word)

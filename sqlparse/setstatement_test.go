@@ -36,3 +36,18 @@ func TestInlineParams(t *testing.T) {
 		t.Error("no error for missing parameters")
 	}
 }
+
+func TestSetsNextTransaction(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SET TRANSACTION READ ONLY":                    true,
+		"/* x */ set  transaction isolation level a":   true,
+		"SET SESSION TRANSACTION READ ONLY":            false,
+		"SET GLOBAL TRANSACTION READ WRITE":            false,
+		"SET @@transaction_read_only = 1":              false,
+		"SET transaction_isolation = 'READ-COMMITTED'": false,
+	} {
+		if got := SetsNextTransaction(sql); got != want {
+			t.Errorf("%q: %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -462,22 +462,81 @@ func TestDDLCommitsImplicitly(t *testing.T) {
 		compare(t, c.proxy, c.oracle, "users", 3000)
 	})
 	t.Run("pass-through", func(t *testing.T) {
-		_, db, _ := passThrough(t)
-		root, err := nodes[0].Primary.DB("")
-		if err != nil {
-			t.Fatal(err)
+		db, oracle := passThroughAndOracle(t, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
+		compare(t, db, oracle, "rb", 0)
+	})
+}
+
+// passThroughAndOracle returns a pass-through schema through the proxy and
+// a database of its own on MariaDB, both with the tables ddl makes.
+func passThroughAndOracle(t *testing.T, ddl ...string) (proxy, oracle *sql.DB) {
+	t.Helper()
+	_, proxy, _ = passThrough(t)
+	root, err := nodes[0].Primary.DB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	name := uniqueName("pt_oracle")
+	mustExec(t, root, "CREATE DATABASE "+name)
+	if oracle, err = nodes[0].Primary.DB(name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { oracle.Close() })
+	for _, d := range []*sql.DB{proxy, oracle} {
+		for _, q := range ddl {
+			mustExec(t, d, q)
 		}
-		defer root.Close()
-		name := uniqueName("ddl_oracle")
-		mustExec(t, root, "CREATE DATABASE "+name)
-		oracle, err := nodes[0].Primary.DB(name)
-		if err != nil {
-			t.Fatal(err)
+	}
+	return proxy, oracle
+}
+
+// TestTransactionCharacteristics: SET TRANSACTION without SESSION sets the
+// next transaction's access mode and isolation only, also when autocommit
+// off begins it, and never another client's (it used to reach a pooled
+// connection and make the next transaction on it read-only); SESSION's
+// READ WRITE is taken; inside a transaction the one-shot form gets 1568.
+func TestTransactionCharacteristics(t *testing.T) {
+	compare := func(t *testing.T, proxy, mariadb *sql.DB, table string, id int) {
+		a, b := stepsOf(0), stepsOf(1)
+		ins := func(step func(string, ...any) clientStep) clientStep {
+			id++
+			return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
 		}
-		defer oracle.Close()
-		for _, d := range []*sql.DB{db, oracle} {
-			mustExec(t, d, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
+		var steps []clientStep
+		for i := 0; i < 4; i++ { // other clients' connections come from the same pool
+			steps = append(steps, b("BEGIN"), ins(b), b("ROLLBACK"))
 		}
+		steps = append(steps,
+			a("SET TRANSACTION READ ONLY"),
+			a("BEGIN"), ins(a), a("ROLLBACK"),
+			a("BEGIN"), ins(a), a("SELECT @@tx_read_only"), a("ROLLBACK"),
+			a("SET SESSION TRANSACTION READ ONLY"),
+			a("BEGIN"), ins(a), a("ROLLBACK"),
+			a("SET TRANSACTION READ WRITE"),
+			a("BEGIN"), ins(a),
+			a("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+			a("SET TRANSACTION READ ONLY"),
+			a("ROLLBACK"),
+			a("BEGIN"), ins(a), a("ROLLBACK"),
+			a("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"),
+			a("SELECT @@tx_read_only, @@tx_isolation"),
+			a("SET autocommit = 0"),
+			a("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ ONLY"),
+			ins(a), a("ROLLBACK"),
+			ins(a), a("SELECT @@tx_isolation"), a("ROLLBACK"),
+		)
+		for i := 0; i < 4; i++ {
+			steps = append(steps, b("BEGIN"), ins(b), b("ROLLBACK"))
+		}
+		compareClients(t, proxy, mariadb, steps)
+	}
+	t.Run("sharded", func(t *testing.T) {
+		c := newOracleCluster(t)
+		compare(t, c.proxy, c.oracle, "users", 4000)
+	})
+	t.Run("pass-through", func(t *testing.T) {
+		db, oracle := passThroughAndOracle(t, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
 		compare(t, db, oracle, "rb", 0)
 	})
 }

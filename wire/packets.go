@@ -219,6 +219,8 @@ func sqlStateOf(code uint16) string {
 		return "70100"
 	case 1690:
 		return "22003"
+	case 1568:
+		return "25001"
 	default:
 		return "HY000"
 	}
