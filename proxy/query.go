@@ -47,6 +47,9 @@ func (s *Session) handleParsed(sql string) error {
 	}
 	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
+		if st, ok := s.parseWithoutWork(sql); ok {
+			return s.runStatement(st, sql, false)
+		}
 		if show, ok := sqlparse.ParseDiagnosticsLimit(sql); ok {
 			// Never left to any backend connection: a pooled one's
 			// warnings are another statement's, perhaps another client's.
@@ -76,6 +79,17 @@ func (s *Session) handleParsed(sql string) error {
 		}
 	}
 	return nil
+}
+
+// parseWithoutWork parses BEGIN WORK, COMMIT WORK or ROLLBACK WORK, whose
+// WORK the SQL parser does not know.
+func (s *Session) parseWithoutWork(sql string) (ast.StmtNode, bool) {
+	text, ok := sqlparse.WithoutWork(sql)
+	if !ok {
+		return nil, false
+	}
+	st, err := s.sqlParser().ParseOneStmt(text, "", "")
+	return st, err == nil
 }
 
 // runStatement executes one statement and answers it; only a client I/O

@@ -97,6 +97,11 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 	st := &clientStmt{sql: sql, backendSQL: sql, kind: statementKind(sql)}
 	node, err := s.sqlParser().ParseOneStmt(sql, "", "")
 	if err != nil {
+		if work, ok := s.parseWithoutWork(sql); ok {
+			node, err = work, nil
+		}
+	}
+	if err != nil {
 		sc, werr := s.currentSchema()
 		if werr != nil {
 			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
@@ -207,6 +212,11 @@ func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wi
 		return s.execReturning(ctx, st.sc, r)
 	}
 	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
+	if err != nil {
+		if work, ok := s.parseWithoutWork(st.sql); ok {
+			node, err = work, nil
+		}
+	}
 	if err != nil {
 		return err
 	}

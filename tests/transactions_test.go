@@ -491,7 +491,8 @@ func passThroughAndOracle(t *testing.T, ddl ...string) (proxy, oracle *sql.DB) {
 	return proxy, oracle
 }
 
-// TestTransactionCharacteristics: SET TRANSACTION without SESSION sets the
+// TestTransactionCharacteristics: BEGIN, COMMIT and ROLLBACK take WORK;
+// SET TRANSACTION without SESSION sets the
 // next transaction's access mode and isolation only, also when autocommit
 // off begins it, and never another client's (it used to reach a pooled
 // connection and make the next transaction on it read-only); SESSION's
@@ -499,6 +500,7 @@ func passThroughAndOracle(t *testing.T, ddl ...string) (proxy, oracle *sql.DB) {
 func TestTransactionCharacteristics(t *testing.T) {
 	compare := func(t *testing.T, proxy, mariadb *sql.DB, table string, id int) {
 		a, b := stepsOf(0), stepsOf(1)
+		first := id
 		ins := func(step func(string, ...any) clientStep) clientStep {
 			id++
 			return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
@@ -519,6 +521,10 @@ func TestTransactionCharacteristics(t *testing.T) {
 			a("SET TRANSACTION READ ONLY"),
 			a("ROLLBACK"),
 			a("BEGIN"), ins(a), a("ROLLBACK"),
+			// WORK, which the SQL parser does not know.
+			a("BEGIN WORK"), ins(a), a("SAVEPOINT w"), ins(a),
+			a("ROLLBACK WORK TO SAVEPOINT w"), a("COMMIT WORK AND CHAIN"),
+			ins(a), a("ROLLBACK WORK"),
 			a("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE"),
 			a("SELECT @@tx_read_only, @@tx_isolation"),
 			a("SET autocommit = 0"),
@@ -529,6 +535,7 @@ func TestTransactionCharacteristics(t *testing.T) {
 		for i := 0; i < 4; i++ {
 			steps = append(steps, b("BEGIN"), ins(b), b("ROLLBACK"))
 		}
+		steps = append(steps, b(fmt.Sprintf("SELECT id FROM %s WHERE id > %d ORDER BY id", table, first)))
 		compareClients(t, proxy, mariadb, steps)
 	}
 	t.Run("sharded", func(t *testing.T) {
