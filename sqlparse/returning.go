@@ -7,20 +7,9 @@ package sqlparse
 // comments and parentheses it can only start that clause. ok is false
 // when the text has no such word.
 func SplitReturning(sql string) (stmt, list string, ok bool) {
-	depth := 0
-	for i := 0; i < len(sql); {
-		kind, end := nextSpan(sql, i)
-		if kind == spanCode {
-			switch c := sql[i]; {
-			case c == '(':
-				depth++
-			case c == ')':
-				depth--
-			case depth == 0 && isWordAt(sql, i, "returning"):
-				return sql[:i], sql[i+len("returning"):], true
-			}
-		}
-		i = end
+	at := topLevelWord(sql, 0, "returning")
+	if at < 0 {
+		return "", "", false
 	}
-	return "", "", false
+	return sql[:at], sql[at+len("returning"):], true
 }

@@ -12,8 +12,19 @@ func SplitSetStatement(sql string) (assignments, stmt string, ok bool) {
 	if !strings.EqualFold(set, "set") || !strings.EqualFold(kw, "statement") {
 		return "", "", false
 	}
-	start, depth := i, 0
-	for i < len(sql) {
+	at := topLevelWord(sql, i, "for")
+	if at < 0 {
+		return "", "", false
+	}
+	return sql[i:at], sql[at+len("for"):], true
+}
+
+// topLevelWord returns the offset of the first whole word (lower case) in
+// sql from start that stands outside quotes, comments and parentheses, or
+// -1.
+func topLevelWord(sql string, start int, word string) int {
+	depth := 0
+	for i := start; i < len(sql); {
 		kind, end := nextSpan(sql, i)
 		if kind == spanCode {
 			switch c := sql[i]; {
@@ -21,13 +32,13 @@ func SplitSetStatement(sql string) (assignments, stmt string, ok bool) {
 				depth++
 			case c == ')':
 				depth--
-			case depth == 0 && isWordAt(sql, i, "for"):
-				return sql[start:i], sql[i+len("for"):], true
+			case depth == 0 && isWordAt(sql, i, word):
+				return i
 			}
 		}
 		i = end
 	}
-	return "", "", false
+	return -1
 }
 
 // SetsNextTransaction reports `SET TRANSACTION ...` without GLOBAL or

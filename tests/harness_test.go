@@ -269,6 +269,35 @@ func shardsOn(prefix string, nodes ...string) []conf.Shard {
 	return shards
 }
 
+// fourShards is a sharded schema of four shards over nodes n0 and n1
+// (shard i on n0 when i is even), named prefix_0 to prefix_3.
+func fourShards(name, prefix string, tables []conf.Table) conf.Schema {
+	return conf.Schema{
+		Name:     name,
+		ReadFrom: conf.ReadFromPrimary,
+		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
+		Tables:   tables,
+	}
+}
+
+// newOracleDB creates database name on nodes[0]'s primary, the plain
+// MariaDB a test compares the proxy with, and opens it as root.
+func newOracleDB(t testing.TB, name string) *sql.DB {
+	t.Helper()
+	root, err := nodes[0].Primary.DB("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	mustExec(t, root, "CREATE DATABASE "+name)
+	db, err := nodes[0].Primary.DB(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // concurrently runs body(0), ..., body(n-1) in n goroutines and returns the
 // errors they ended with.
 func concurrently(n int, body func(k int) error) []error {

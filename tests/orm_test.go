@@ -29,30 +29,23 @@ func pythonProgram(script string) clientProgram {
 	}
 }
 
-// compareOnShardedTables compares a client program's transcripts through
-// the proxy, on a schema "orm" of four shards over two nodes with tables
-// configured so, and on one MariaDB database. The program creates its
-// tables itself.
-func compareOnShardedTables(t *testing.T, run clientProgram, tables []conf.Table) {
-	cfg := baseConfig()
-	prefix := uniqueName("orm")
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name:     "orm",
-		ReadFrom: conf.ReadFromPrimary,
-		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
-		Tables:   tables,
+// compareWithOwnTables compares a client program's transcripts through
+// the proxy and on MariaDB: on a pass-through schema, and on a schema
+// "orm" of four shards with tables configured so, against one database.
+// The program creates its tables itself.
+func compareWithOwnTables(t *testing.T, run clientProgram, tables []conf.Table) {
+	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
+	t.Run("sharded", func(t *testing.T) {
+		cfg := baseConfig()
+		prefix := uniqueName("orm")
+		cfg.Schemas = append(cfg.Schemas, fourShards("orm", prefix, tables))
+		p := startProxy(t, cfg)
+		oracle := prefix + "_oracle"
+		newOracleDB(t, oracle)
+		got := run(t, p.addr, appUser, appPassword, "orm")
+		want := run(t, nodes[0].Primary.Addr, "root", "", oracle)
+		compareTranscripts(t, got, strings.ReplaceAll(want, oracle, "orm"))
 	})
-	p := startProxy(t, cfg)
-	root, err := nodes[0].Primary.DB("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	oracle := prefix + "_oracle"
-	mustExec(t, root, "CREATE DATABASE "+oracle)
-	got := run(t, p.addr, appUser, appPassword, "orm")
-	want := run(t, nodes[0].Primary.Addr, "root", "", oracle)
-	compareTranscripts(t, got, strings.ReplaceAll(want, oracle, "orm"))
 }
 
 // TestDjangoMatchesMariaDB: Django's ORM sees through the proxy what it
@@ -64,33 +57,26 @@ func TestDjangoMatchesMariaDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	run := pythonProgram("django_steps.py")
-	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
-	t.Run("sharded", func(t *testing.T) {
-		compareOnShardedTables(t, run, []conf.Table{
-			{Name: "dj_item", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
-			{Name: "dj_doc", ShardKey: "id", Algorithm: "hash", AutoIncrement: "id"},
-			{Name: "dj_tag", Type: "global"},
-		})
+	compareWithOwnTables(t, pythonProgram("django_steps.py"), []conf.Table{
+		{Name: "dj_item", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
+		{Name: "dj_doc", ShardKey: "id", Algorithm: "hash", AutoIncrement: "id"},
+		{Name: "dj_tag", Type: "global"},
 	})
 }
 
 // TestSQLAlchemyMatchesMariaDB: SQLAlchemy's ORM and Core, over PyMySQL and
-// over mysqlclient, see through the proxy what they see on MariaDB: ids
-// the proxy generates, relationship loading, joins with a global table,
-// aggregates, FOR UPDATE and shared locks, nested transactions
-// (savepoints), upserts, streamed results, bulk updates and deletes.
+// over mysqlclient, see through the proxy what they see on MariaDB: DB-API
+// transactions, ids the proxy generates, relationship loading, joins with
+// a global table, aggregates, FOR UPDATE and shared locks, nested
+// transactions (savepoints), upserts, streamed results, bulk updates and
+// deletes.
 func TestSQLAlchemyMatchesMariaDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	run := pythonProgram("sqlalchemy_steps.py")
-	t.Run("pass-through", func(t *testing.T) { compareOnPassThrough(t, run) })
-	t.Run("sharded", func(t *testing.T) {
-		compareOnShardedTables(t, run, []conf.Table{
-			{Name: "sa_player", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
-			{Name: "sa_game", ShardKey: "player_id", Algorithm: "mod", AutoIncrement: "id"},
-			{Name: "sa_team", Type: "global"},
-		})
+	compareWithOwnTables(t, pythonProgram("sqlalchemy_steps.py"), []conf.Table{
+		{Name: "sa_player", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
+		{Name: "sa_game", ShardKey: "player_id", Algorithm: "mod", AutoIncrement: "id"},
+		{Name: "sa_team", Type: "global"},
 	})
 }

@@ -87,18 +87,7 @@ var restoreCorpus = []string{
 // prepares must prepare again once restored, in the default sql_mode's
 // spelling the proxy uses.
 func TestRestoredSyntaxAcceptedByMariaDB(t *testing.T) {
-	root, err := nodes[0].Primary.DB("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	name := uniqueName("restore")
-	mustExec(t, root, "CREATE DATABASE "+name)
-	db, err := nodes[0].Primary.DB(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := newOracleDB(t, uniqueName("restore"))
 	for _, ddl := range oracleDDL {
 		mustExec(t, db, ddl)
 	}

@@ -42,30 +42,14 @@ func newOracleCluster(t *testing.T) *oracleCluster {
 	t.Helper()
 	cfg := baseConfig()
 	prefix := uniqueName("scat")
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name:     "scat",
-		ReadFrom: conf.ReadFromPrimary,
-		Shards:   shardsOn(prefix, "n0", "n1", "n0", "n1"),
-		Tables: []conf.Table{
-			{Name: "users", ShardKey: "id", Algorithm: "mod"},
-			{Name: "orders", ShardKey: "user_id", Algorithm: "mod"}, // co-sharded with users
-			{Name: "countries", Type: "global"},
-		},
-	})
+	cfg.Schemas = append(cfg.Schemas, fourShards("scat", prefix, []conf.Table{
+		{Name: "users", ShardKey: "id", Algorithm: "mod"},
+		{Name: "orders", ShardKey: "user_id", Algorithm: "mod"}, // co-sharded with users
+		{Name: "countries", Type: "global"},
+	}))
 	p := startProxy(t, cfg)
-	c := &oracleCluster{proxy: p.open(t, "scat"), proxyAddr: p.addr}
-	root, err := nodes[0].Primary.DB("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	oracleName := prefix + "_oracle"
-	c.oracleName = oracleName
-	mustExec(t, root, "CREATE DATABASE "+oracleName)
-	if c.oracle, err = nodes[0].Primary.DB(oracleName); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.oracle.Close() })
+	c := &oracleCluster{proxy: p.open(t, "scat"), proxyAddr: p.addr, oracleName: prefix + "_oracle"}
+	c.oracle = newOracleDB(t, c.oracleName)
 	for _, ddl := range oracleDDL {
 		mustExec(t, c.proxy, ddl)
 		mustExec(t, c.oracle, ddl)

@@ -420,13 +420,9 @@ func TestSavepointsAcrossNodes(t *testing.T) {
 // DDL on temporary tables commits nothing. Text and prepared, sharded and
 // pass-through.
 func TestDDLCommitsImplicitly(t *testing.T) {
-	compare := func(t *testing.T, proxy, mariadb *sql.DB, table string, id int) {
+	onShardedAndPassThrough(t, func(t *testing.T, proxy, mariadb *sql.DB, table string) {
 		a, b := stepsOf(0), stepsOf(1)
-		ins := func(step func(string, ...any) clientStep) clientStep {
-			id++
-			return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
-		}
-		first := id + 1
+		ins := rowInserts(table)
 		steps := []clientStep{
 			a("SET autocommit = 0"),
 			a("CREATE TABLE ddl1 (id INT)"),
@@ -453,17 +449,36 @@ func TestDDLCommitsImplicitly(t *testing.T) {
 			p("DROP TABLE ddl1"),
 			ins(p),
 			p("ROLLBACK"),
-			p(fmt.Sprintf("SELECT id FROM %s WHERE id >= ? ORDER BY id", table), first),
+			p(fmt.Sprintf("SELECT id FROM %s WHERE id >= ? ORDER BY id", table), firstInsertedID),
 		}, answerPrepared)
+	})
+}
+
+// firstInsertedID is the id of the first row rowInserts inserts: above
+// the oracle cluster's users.
+const firstInsertedID = 3001
+
+// rowInserts returns a maker of steps that each insert the next row into
+// table, ids from firstInsertedID on.
+func rowInserts(table string) func(step func(string, ...any) clientStep) clientStep {
+	id := firstInsertedID - 1
+	return func(step func(string, ...any) clientStep) clientStep {
+		id++
+		return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
 	}
+}
+
+// onShardedAndPassThrough runs compare on the oracle cluster's users,
+// sharded by id mod 4 over nodes n0, n1, n0, n1, and on a pass-through
+// schema's table rb with a database of its own on MariaDB.
+func onShardedAndPassThrough(t *testing.T, compare func(t *testing.T, proxy, mariadb *sql.DB, table string)) {
 	t.Run("sharded", func(t *testing.T) {
 		c := newOracleCluster(t)
-		// users is sharded by id mod 4 over nodes n0, n1, n0, n1.
-		compare(t, c.proxy, c.oracle, "users", 3000)
+		compare(t, c.proxy, c.oracle, "users")
 	})
 	t.Run("pass-through", func(t *testing.T) {
 		db, oracle := passThroughAndOracle(t, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
-		compare(t, db, oracle, "rb", 0)
+		compare(t, db, oracle, "rb")
 	})
 }
 
@@ -472,17 +487,7 @@ func TestDDLCommitsImplicitly(t *testing.T) {
 func passThroughAndOracle(t *testing.T, ddl ...string) (proxy, oracle *sql.DB) {
 	t.Helper()
 	_, proxy, _ = passThrough(t)
-	root, err := nodes[0].Primary.DB("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	name := uniqueName("pt_oracle")
-	mustExec(t, root, "CREATE DATABASE "+name)
-	if oracle, err = nodes[0].Primary.DB(name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { oracle.Close() })
+	oracle = newOracleDB(t, uniqueName("pt_oracle"))
 	for _, d := range []*sql.DB{proxy, oracle} {
 		for _, q := range ddl {
 			mustExec(t, d, q)
@@ -498,13 +503,9 @@ func passThroughAndOracle(t *testing.T, ddl ...string) (proxy, oracle *sql.DB) {
 // connection and make the next transaction on it read-only); SESSION's
 // READ WRITE is taken; inside a transaction the one-shot form gets 1568.
 func TestTransactionCharacteristics(t *testing.T) {
-	compare := func(t *testing.T, proxy, mariadb *sql.DB, table string, id int) {
+	onShardedAndPassThrough(t, func(t *testing.T, proxy, mariadb *sql.DB, table string) {
 		a, b := stepsOf(0), stepsOf(1)
-		first := id
-		ins := func(step func(string, ...any) clientStep) clientStep {
-			id++
-			return step(fmt.Sprintf("INSERT INTO %s (id, name) VALUES (%d, 'x')", table, id))
-		}
+		ins := rowInserts(table)
 		var steps []clientStep
 		for i := 0; i < 4; i++ { // other clients' connections come from the same pool
 			steps = append(steps, b("BEGIN"), ins(b), b("ROLLBACK"))
@@ -535,16 +536,8 @@ func TestTransactionCharacteristics(t *testing.T) {
 		for i := 0; i < 4; i++ {
 			steps = append(steps, b("BEGIN"), ins(b), b("ROLLBACK"))
 		}
-		steps = append(steps, b(fmt.Sprintf("SELECT id FROM %s WHERE id > %d ORDER BY id", table, first)))
+		steps = append(steps, b(fmt.Sprintf("SELECT id FROM %s WHERE id >= %d ORDER BY id", table, firstInsertedID)))
 		compareClients(t, proxy, mariadb, steps)
-	}
-	t.Run("sharded", func(t *testing.T) {
-		c := newOracleCluster(t)
-		compare(t, c.proxy, c.oracle, "users", 4000)
-	})
-	t.Run("pass-through", func(t *testing.T) {
-		db, oracle := passThroughAndOracle(t, "CREATE TABLE rb (id INT PRIMARY KEY, name VARCHAR(10))")
-		compare(t, db, oracle, "rb", 0)
 	})
 }
 

@@ -1,16 +1,17 @@
 # Prints what Django's ORM (Debian's python3-django, over mysqlclient) sees
 # for a series of model operations, so that the output through the proxy
-# can be compared with MariaDB's (tests/django_test.go). On MariaDB 10.5+
+# can be compared with MariaDB's (tests/orm_test.go). On MariaDB 10.5+
 # Django inserts with INSERT ... RETURNING and matches the returned ids to
 # its objects by position. Run it as:
 #   python3 django_steps.py host port user password database
 import datetime
 import decimal
-import json
 import sys
 
 import django
 from django.conf import settings
+
+from transcript import show, step
 
 host, port, user, password, database = sys.argv[1:6]
 settings.configure(
@@ -64,18 +65,6 @@ class Note(models.Model):  # not listed: on the default shard
     class Meta:
         app_label = 'dj'
         db_table = 'dj_note'
-
-
-def show(label, value):
-    print(label, json.dumps(value, default=str, sort_keys=True))
-
-
-def step(label, fn):
-    try:
-        show(label, fn())
-    except Exception as e:  # the error's class and code, as an app sees them
-        code = e.args[0] if e.args and isinstance(e.args[0], int) else None
-        show(label, {'error': type(e).__name__, 'code': code})
 
 
 with connection.cursor() as cur:

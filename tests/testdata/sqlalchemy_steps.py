@@ -1,17 +1,18 @@
 # Prints what SQLAlchemy's ORM and Core (Debian's python3-sqlalchemy 1.4)
 # see for a series of operations, over PyMySQL and over mysqlclient, so
 # that the output through the proxy can be compared with MariaDB's
-# (tests/sqlalchemy_test.go). Run it as:
+# (tests/orm_test.go). Run it as:
 #   python3 sqlalchemy_steps.py host port user password database
 import datetime
 import decimal
-import json
 import sys
 
 from sqlalchemy import (Column, ForeignKey, Integer, Numeric, String, Text, create_engine, func,
                         insert, select, text, update)
 from sqlalchemy.dialects.mysql import DATETIME, insert as mysql_insert
 from sqlalchemy.orm import Session, declarative_base, joinedload, relationship, selectinload
+
+from transcript import show, step
 
 host, port, user, password, database = sys.argv[1:6]
 Base = declarative_base()
@@ -46,19 +47,6 @@ class Log(Base):  # not listed: on the default shard
     __tablename__ = 'sa_log'
     id = Column(Integer, primary_key=True)
     body = Column(Text)
-
-
-def show(label, value):
-    print(label, json.dumps(value, default=str, sort_keys=True))
-
-
-def step(label, fn):
-    try:
-        show(label, fn())
-    except Exception as e:  # the error's class and code, as an app sees them
-        orig = getattr(e, 'orig', e)
-        code = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
-        show(label, {'error': type(e).__name__, 'code': code})
 
 
 at = datetime.datetime(2021, 5, 6, 7, 8, 9, 123456)
