@@ -70,10 +70,20 @@ type Conn struct {
 	// Watch's callbacks, bound once: a closure per statement was a third
 	// of the proxy's allocations.
 	onCancel     func() // interrupt the I/O
-	onCancelKill func() // interrupt the I/O and KILL QUERY on the server
-	unwatch      func()
-	endIOFunc    func()
-	stopWatch    func() bool // the outermost Watch's registration
+	onCancelKill func() // KILL QUERY on the server, which answers (outermost exchange)
+	// onCancelKillAbrupt interrupts the I/O and sends KILL QUERY (an
+	// exchange nested in another: the connection is given up).
+	onCancelKillAbrupt func()
+	unwatch            func()
+	endIOFunc          func()
+	stopWatch          func() bool // the outermost Watch's registration
+	// killWatch: the outermost exchange stops its statement on the server
+	// when cancelled, and the connection stays in step. onCancelKill runs
+	// on its own goroutine: cancel says whether it took the exchange, and
+	// cancelDone when it is done with it.
+	killWatch  bool
+	cancel     atomic.Uint32 // cancelIdle, cancelArmed or cancelClaimed
+	cancelDone chan struct{}
 
 	// ioDepth nests the exchanges in progress (only the goroutine using the
 	// connection touches it); while it is above zero the pool's liveness
@@ -499,11 +509,17 @@ func (c *Conn) watch(ctx context.Context, kill bool) func() {
 		c.bindWatch()
 	}
 	c.beginIO()
+	outermost := c.ioDepth == 1
 	var stop func() bool
 	if ctx.Done() != nil {
 		onCancel := c.onCancel
-		if kill {
+		switch {
+		case kill && outermost:
 			onCancel = c.onCancelKill
+			// Armed first: a context already cancelled runs it at once.
+			c.cancel.Store(cancelArmed)
+		case kill:
+			onCancel = c.onCancelKillAbrupt
 		}
 		if af, ok := ctx.(afterFuncer); ok {
 			stop = af.AfterFunc(onCancel)
@@ -511,8 +527,9 @@ func (c *Conn) watch(ctx context.Context, kill bool) func() {
 			stop = context.AfterFunc(ctx, onCancel)
 		}
 	}
-	if c.ioDepth == 1 {
+	if outermost {
 		c.stopWatch = stop
+		c.killWatch = kill && stop != nil
 		return c.unwatch
 	}
 	// Nested inside another exchange: the outer one's registration stays.
@@ -534,20 +551,72 @@ type afterFuncer interface {
 	AfterFunc(f func()) (stop func() bool)
 }
 
+// awaitExchangeEnd reports, within d, whether the exchange a cancellation
+// claimed is over.
+func (c *Conn) awaitExchangeEnd(d time.Duration) bool {
+	const step = 10 * time.Millisecond
+	for waited := time.Duration(0); waited < d; waited += step {
+		if c.cancel.Load() != cancelClaimed {
+			return true
+		}
+		time.Sleep(step)
+	}
+	return c.cancel.Load() != cancelClaimed
+}
+
+// States of Conn.cancel.
+const (
+	cancelIdle uint32 = iota
+	cancelArmed
+	cancelClaimed
+)
+
 func (c *Conn) bindWatch() {
 	c.onCancel = func() { _ = c.SetDeadline(time.Unix(1, 0)) }
-	c.onCancelKill = func() {
+	c.onCancelKillAbrupt = func() {
 		_ = c.SetDeadline(time.Unix(1, 0))
-		// The server would go on running the statement: stop it there too.
 		if c.pool != nil {
 			go c.pool.killQuery(c.ServerID)
 		}
+	}
+	c.cancelDone = make(chan struct{}, 1)
+	c.onCancelKill = func() {
+		if !c.cancel.CompareAndSwap(cancelArmed, cancelClaimed) {
+			return // the exchange is over
+		}
+		// The server stops the statement and answers with its error, so
+		// the connection stays in step, and with it a transaction, as
+		// KILL QUERY leaves a MariaDB client's. One that does not answer
+		// in time loses the connection.
+		_ = c.SetDeadline(time.Now().Add(killAnswerTimeout))
+		// A KILL that reaches the server before the statement finds
+		// nothing to stop: it goes again until the exchange is over (its
+		// answer read, or its deadline passed). The exchange cannot end
+		// into another statement: unwatch waits for cancelDone.
+		for c.pool != nil {
+			c.pool.killQuery(c.ServerID)
+			if c.awaitExchangeEnd(killRetryInterval) {
+				break
+			}
+		}
+		c.cancelDone <- struct{}{}
 	}
 	c.endIOFunc = c.endIO
 	c.unwatch = func() {
 		if stop := c.stopWatch; stop != nil {
 			c.stopWatch = nil
-			if !stop() {
+			fired := !stop()
+			switch {
+			case c.killWatch:
+				c.killWatch = false
+				if c.cancel.Swap(cancelIdle) == cancelClaimed && !c.broken {
+					// The server answered: wait for the KILL, which must
+					// not reach the connection's next statement. (A
+					// connection whose read timed out is discarded.)
+					<-c.cancelDone
+					_ = c.SetDeadline(time.Time{})
+				}
+			case fired:
 				c.broken = true
 			}
 		}

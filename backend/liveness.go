@@ -25,6 +25,12 @@ const (
 	// KillTimeout bounds the KILL QUERY the proxy sends for a cancelled
 	// statement: a server that cannot take it cannot be helped.
 	KillTimeout = 3 * time.Second
+	// killAnswerTimeout is how long a cancelled statement's server has to
+	// take the KILL QUERY and answer; after it the connection is given up.
+	killAnswerTimeout = time.Second
+	// killRetryInterval separates the KILL QUERYs sent for one cancelled
+	// statement until it stops.
+	killRetryInterval = 100 * time.Millisecond
 	// failedProbesToAbandon consecutive probes must fail.
 	failedProbesToAbandon = 2
 )

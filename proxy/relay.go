@@ -92,16 +92,13 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 				return ok.Warnings, nil
 			}
 		case wire.ErrHeader:
-			if err := s.write(p); err != nil {
-				return 0, err
-			}
-			return 0, errRelayed
+			return 0, s.relayError(ctx, p)
 		case wire.LocalInfileHeader:
 			if err := s.relayLocalFile(c, p); err != nil {
 				return 0, err
 			}
 		default:
-			warnings, backendMore, err := s.relayResultSet(c, p, physical, opt)
+			warnings, backendMore, err := s.relayResultSet(ctx, c, p, physical, opt)
 			if err != nil || !backendMore {
 				return warnings, err
 			}
@@ -113,7 +110,7 @@ func (s *Session) relay(ctx context.Context, c *backend.Conn, opt relayOptions) 
 }
 
 // relayResultSet streams column definitions and rows after the column count.
-func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical []byte, opt relayOptions) (uint16, bool, error) {
+func (s *Session) relayResultSet(ctx context.Context, c *backend.Conn, countPacket []byte, physical []byte, opt relayOptions) (uint16, bool, error) {
 	s.rowCount = -1
 	n, defsFollow, err := c.ColumnCount(countPacket)
 	if err != nil {
@@ -210,10 +207,7 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 			return warnings, status&wire.StatusMoreResults != 0, s.relayEOF(c, p, opt.more)
 		}
 		if p[0] == wire.ErrHeader {
-			if err := s.write(p); err != nil {
-				return 0, false, err
-			}
-			return 0, false, errRelayed
+			return 0, false, s.relayError(ctx, p)
 		}
 		if opt.hideInternal {
 			var ok bool
@@ -243,6 +237,20 @@ func (s *Session) relayResultSet(c *backend.Conn, countPacket []byte, physical [
 			return 0, false, err
 		}
 	}
+}
+
+// relayError forwards a backend's error packet, unless the proxy cancelled
+// the statement (KILL QUERY, max_execution_time): the server's answer to
+// the KILL then gives way to the proxy's own error, as for any cancelled
+// statement (Session.interrupted).
+func (s *Session) relayError(ctx context.Context, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.write(p); err != nil {
+		return err
+	}
+	return errRelayed
 }
 
 // relayEOF forwards an EOF packet with the session's status flags.

@@ -2,7 +2,9 @@ package tests
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,4 +183,59 @@ func TestMaxConnections(t *testing.T) {
 		open = append(open, c)
 		return true
 	}, "a free slot after a client left")
+}
+
+// TestKillQueryKeepsTransaction: KILL QUERY stops a statement and leaves
+// its transaction, on every node, as MariaDB leaves it: the session goes
+// on and commits what it wrote before and after. (The backend connection
+// used to be dropped under the statement, and the transaction with it.)
+func TestKillQueryKeepsTransaction(t *testing.T) {
+	c := newOracleCluster(t)
+	// users is sharded by id mod 4 over nodes n0, n1, n0, n1.
+	outcome := func(db *sql.DB) string {
+		ctx := t.Context()
+		victim, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer victim.Close()
+		run := func(q string) {
+			if _, err := victim.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		var id int
+		if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		run("BEGIN")
+		run("INSERT INTO users (id, name) VALUES (5001, 'n1'), (5002, 'n0')")
+		done := make(chan error, 1)
+		go func() {
+			_, err := victim.ExecContext(ctx, "SELECT SLEEP(30) FROM users WHERE id = 5001")
+			done <- err
+		}()
+		waitFor(t, func() bool {
+			for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
+				if row[0] == itoa(id) && row[4] == "Query" {
+					return true
+				}
+			}
+			return false
+		}, "the victim's statement in SHOW PROCESSLIST")
+		mustExec(t, db, "KILL QUERY "+itoa(id))
+		killed := <-done
+		var inTx string
+		if err := victim.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
+			t.Fatal(err)
+		}
+		run("INSERT INTO users (id, name) VALUES (5005, 'n1')")
+		run("COMMIT")
+		return fmt.Sprintf("killed with %d, in transaction %s, rows %v", mysqlCode(killed), inTx,
+			queryStrings(t, db, "SELECT id FROM users WHERE id > 5000 ORDER BY id"))
+	}
+	got, want := outcome(c.proxy), outcome(c.oracle)
+	if got != want {
+		t.Errorf("through the proxy: %s\non MariaDB:        %s", got, want)
+	}
 }
