@@ -81,6 +81,18 @@ func (s *Session) handleParsed(sql string) error {
 	return nil
 }
 
+// parseOne parses one statement, BEGIN, COMMIT and ROLLBACK with WORK
+// included.
+func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
+	st, err := s.sqlParser().ParseOneStmt(sql, "", "")
+	if err != nil {
+		if work, ok := s.parseWithoutWork(sql); ok {
+			return work, nil
+		}
+	}
+	return st, err
+}
+
 // parseWithoutWork parses BEGIN WORK, COMMIT WORK or ROLLBACK WORK, whose
 // WORK the SQL parser does not know.
 func (s *Session) parseWithoutWork(sql string) (ast.StmtNode, bool) {

@@ -95,12 +95,7 @@ func (s *Session) handleStmtPrepare(sql string) error {
 // learn its parameters and result columns.
 func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) {
 	st := &clientStmt{sql: sql, backendSQL: sql, kind: statementKind(sql)}
-	node, err := s.sqlParser().ParseOneStmt(sql, "", "")
-	if err != nil {
-		if work, ok := s.parseWithoutWork(sql); ok {
-			node, err = work, nil
-		}
-	}
+	node, err := s.parseOne(sql)
 	if err != nil {
 		sc, werr := s.currentSchema()
 		if werr != nil {
@@ -211,12 +206,7 @@ func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wi
 		}
 		return s.execReturning(ctx, st.sc, r)
 	}
-	node, err := s.sqlParser().ParseOneStmt(st.sql, "", "")
-	if err != nil {
-		if work, ok := s.parseWithoutWork(st.sql); ok {
-			node, err = work, nil
-		}
-	}
+	node, err := s.parseOne(st.sql)
 	if err != nil {
 		return err
 	}

@@ -105,20 +105,7 @@ func TestKillQueryAndMaxExecutionTime(t *testing.T) {
 	if err := victim.QueryRowContext(context.Background(), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := victim.ExecContext(context.Background(), "SELECT SLEEP(30)")
-		done <- err
-	}()
-	waitFor(t, func() bool {
-		for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
-			if row[0] == itoa(id) && row[4] == "Query" {
-				return true
-			}
-		}
-		return false
-	}, "the victim's statement in SHOW PROCESSLIST")
-	mustExec(t, db, "KILL QUERY "+itoa(id))
+	done := killRunning(t, db, victim, id, "SELECT SLEEP(30)")
 	if err := <-done; mysqlCode(err) != 1317 {
 		t.Fatalf("killed statement: %v, want 1317", err)
 	}
@@ -210,20 +197,7 @@ func TestKillQueryKeepsTransaction(t *testing.T) {
 		}
 		run("BEGIN")
 		run("INSERT INTO users (id, name) VALUES (5001, 'n1'), (5002, 'n0')")
-		done := make(chan error, 1)
-		go func() {
-			_, err := victim.ExecContext(ctx, "SELECT SLEEP(30) FROM users WHERE id = 5001")
-			done <- err
-		}()
-		waitFor(t, func() bool {
-			for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
-				if row[0] == itoa(id) && row[4] == "Query" {
-					return true
-				}
-			}
-			return false
-		}, "the victim's statement in SHOW PROCESSLIST")
-		mustExec(t, db, "KILL QUERY "+itoa(id))
+		done := killRunning(t, db, victim, id, "SELECT SLEEP(30) FROM users WHERE id = 5001")
 		killed := <-done
 		var inTx string
 		if err := victim.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
@@ -238,4 +212,26 @@ func TestKillQueryKeepsTransaction(t *testing.T) {
 	if got != want {
 		t.Errorf("through the proxy: %s\non MariaDB:        %s", got, want)
 	}
+}
+
+// killRunning runs stmt on victim, whose connection id is id, and sends
+// KILL QUERY through db once the statement shows in SHOW PROCESSLIST; the
+// channel gets the statement's outcome.
+func killRunning(t *testing.T, db *sql.DB, victim *sql.Conn, id int, stmt string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := victim.ExecContext(context.Background(), stmt)
+		done <- err
+	}()
+	waitFor(t, func() bool {
+		for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
+			if row[0] == itoa(id) && row[4] == "Query" {
+				return true
+			}
+		}
+		return false
+	}, "the victim's statement in SHOW PROCESSLIST")
+	mustExec(t, db, "KILL QUERY "+itoa(id))
+	return done
 }
