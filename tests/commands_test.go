@@ -181,30 +181,22 @@ func TestKillQueryKeepsTransaction(t *testing.T) {
 	// users is sharded by id mod 4 over nodes n0, n1, n0, n1.
 	outcome := func(db *sql.DB) string {
 		ctx := t.Context()
-		victim, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		victim := sessionAfter(t, db)
 		defer victim.Close()
-		run := func(q string) {
-			if _, err := victim.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
 		var id int
 		if err := victim.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		run("BEGIN")
-		run("INSERT INTO users (id, name) VALUES (5001, 'n1'), (5002, 'n0')")
+		mustExec(t, victim, "BEGIN")
+		mustExec(t, victim, "INSERT INTO users (id, name) VALUES (5001, 'n1'), (5002, 'n0')")
 		done := killRunning(t, db, victim, id, "SELECT SLEEP(30) FROM users WHERE id = 5001")
 		killed := <-done
 		var inTx string
 		if err := victim.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
 			t.Fatal(err)
 		}
-		run("INSERT INTO users (id, name) VALUES (5005, 'n1')")
-		run("COMMIT")
+		mustExec(t, victim, "INSERT INTO users (id, name) VALUES (5005, 'n1')")
+		mustExec(t, victim, "COMMIT")
 		return fmt.Sprintf("killed with %d, in transaction %s, rows %v", mysqlCode(killed), inTx,
 			queryStrings(t, db, "SELECT id FROM users WHERE id > 5000 ORDER BY id"))
 	}

@@ -155,11 +155,12 @@ func (p *runningProxy) open(t testing.TB, schema string, params ...string) *sql.
 	return db
 }
 
+// mustExec runs a statement on a database, or on one session of it.
 func mustExec(t testing.TB, db interface {
-	Exec(string, ...any) (sql.Result, error)
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, query string, args ...any) sql.Result {
 	t.Helper()
-	res, err := db.Exec(query, args...)
+	res, err := db.ExecContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

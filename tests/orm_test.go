@@ -10,9 +10,9 @@ import (
 	"github.com/shardproxy/shardproxy/conf"
 )
 
-// pythonProgram is a client program: testdata/script run by Debian's
-// python3, given host, port, user, password and database.
-func pythonProgram(script string) clientProgram {
+// scriptProgram is a client program: testdata/script run by interpreter,
+// given host, port, user, password and database.
+func scriptProgram(interpreter, script string) clientProgram {
 	return func(t *testing.T, addr, user, password, database string) string {
 		t.Helper()
 		host, port, err := net.SplitHostPort(addr)
@@ -20,7 +20,7 @@ func pythonProgram(script string) clientProgram {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		cmd := exec.CommandContext(t.Context(), "/usr/bin/python3", "testdata/"+script, host, port, user, password, database)
+		cmd := exec.CommandContext(t.Context(), interpreter, "testdata/"+script, host, port, user, password, database)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("%s against %s (scripts/ensure-deps.sh installs its packages): %v\n%s", script, addr, err, out.String())
@@ -28,6 +28,9 @@ func pythonProgram(script string) clientProgram {
 		return out.String()
 	}
 }
+
+// pythonProgram is a script run by Debian's python3.
+func pythonProgram(script string) clientProgram { return scriptProgram("/usr/bin/python3", script) }
 
 // compareWithOwnTables compares a client program's transcripts through
 // the proxy and on MariaDB: on a pass-through schema, and on a schema

@@ -550,42 +550,30 @@ func TestDeadlockRollsBackTheTransaction(t *testing.T) {
 	// 5 and 7 are on n1, id 2 on n0.
 	outcome := func(db *sql.DB) string {
 		ctx := t.Context()
-		a, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, b := sessionAfter(t, db), sessionAfter(t, db)
 		defer a.Close()
-		b, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
 		defer b.Close()
-		run := func(c *sql.Conn, q string) {
-			if _, err := c.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		run(a, "BEGIN")
-		run(a, "UPDATE users SET age = age + 1 WHERE id IN (1, 3, 7)")
-		run(b, "BEGIN")
-		run(b, "UPDATE users SET name = 'victim' WHERE id = 2")
-		run(b, "UPDATE users SET age = age + 1 WHERE id = 5")
+		mustExec(t, a, "BEGIN")
+		mustExec(t, a, "UPDATE users SET age = age + 1 WHERE id IN (1, 3, 7)")
+		mustExec(t, b, "BEGIN")
+		mustExec(t, b, "UPDATE users SET name = 'victim' WHERE id = 2")
+		mustExec(t, b, "UPDATE users SET age = age + 1 WHERE id = 5")
 		blocked := make(chan error, 1)
 		go func() {
 			_, err := a.ExecContext(ctx, "UPDATE users SET age = age + 1 WHERE id = 5")
 			blocked <- err
 		}()
 		// The smaller transaction is the victim, whichever waits first.
-		_, err = b.ExecContext(ctx, "UPDATE users SET age = age + 1 WHERE id = 1")
+		_, err := b.ExecContext(ctx, "UPDATE users SET age = age + 1 WHERE id = 1")
 		var inTx string
 		if err := b.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
 			t.Fatal(err)
 		}
-		run(b, "COMMIT")
+		mustExec(t, b, "COMMIT")
 		if err := <-blocked; err != nil {
 			t.Errorf("the survivor's update failed: %v", err)
 		}
-		run(a, "ROLLBACK")
+		mustExec(t, a, "ROLLBACK")
 		return fmt.Sprintf("victim's error %d, in transaction after it %s, row 2 named %s",
 			mysqlCode(err), inTx, queryOne(t, db, "SELECT name FROM users WHERE id = 2"))
 	}
@@ -603,10 +591,7 @@ func TestTableLocksAndTransactions(t *testing.T) {
 	_, db, _ := passThrough(t)
 	mustExec(t, db, "CREATE TABLE tl (id INT PRIMARY KEY)")
 	ctx := t.Context()
-	a, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := sessionAfter(t, db)
 	defer a.Close()
 	expect := func(c *sql.Conn, q string, code int) {
 		t.Helper()
