@@ -46,12 +46,10 @@ func (q *sequences) next(ctx context.Context, table, column string, n int) (uint
 		if uint64(n) > size {
 			size = uint64(n)
 		}
-		end, err := q.reserve(ctx, key, column, size, 0)
-		if err != nil {
+		var err error
+		if b, err = q.newBlock(ctx, key, column, size, 0); err != nil {
 			return 0, err
 		}
-		b = &idBlock{next: end - size, end: end}
-		q.blocks[key] = b
 	}
 	first := b.next
 	b.next += uint64(n)
@@ -75,12 +73,20 @@ func (q *sequences) pass(ctx context.Context, table, column string, given uint64
 		b.next = given + 1
 		return nil
 	}
-	end, err := q.reserve(ctx, key, column, idBlockSize, given+1)
+	_, err := q.newBlock(ctx, key, column, idBlockSize, given+1)
+	return err
+}
+
+// newBlock reserves size ids for table from floor on (reserve) and makes
+// them the proxy's block; q.mu is held.
+func (q *sequences) newBlock(ctx context.Context, table, column string, size, floor uint64) (*idBlock, error) {
+	end, err := q.reserve(ctx, table, column, size, floor)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	q.blocks[key] = &idBlock{next: end - idBlockSize, end: end}
-	return nil
+	b := &idBlock{next: end - size, end: end}
+	q.blocks[table] = b
+	return b, nil
 }
 
 // reserve moves the table's counter to at least floor, then forward by
