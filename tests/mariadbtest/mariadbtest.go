@@ -170,7 +170,48 @@ func (s *Server) Kill() error {
 
 // Freeze stops the server process (SIGSTOP) so that it accepts
 // connections but answers nothing, as a hung server does; Thaw resumes it.
-func (s *Server) Freeze() error { return s.signal(syscall.SIGSTOP) }
+// It returns once every thread has stopped: on a loaded machine a thread
+// could otherwise still answer a statement sent just after.
+func (s *Server) Freeze() error {
+	if err := s.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	pid := s.proc.Pid
+	s.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		stopped, err := allThreadsStopped(pid)
+		if err != nil || stopped {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server pid %d: not every thread stopped within 10s of SIGSTOP", pid)
+		}
+	}
+}
+
+// allThreadsStopped reads the state of each of pid's threads in /proc.
+func allThreadsStopped(pid int) (bool, error) {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(tasks) == 0 {
+		return false, fmt.Errorf("threads of pid %d: %v", pid, err)
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(task)
+		if err != nil {
+			continue // a thread that just ended
+		}
+		// pid (comm) state ...: comm may hold spaces and parentheses.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) {
+			return false, fmt.Errorf("unreadable %s", task)
+		}
+		if state := stat[i+2]; state != 'T' && state != 't' {
+			return false, nil
+		}
+	}
+	return true, nil
+}
 
 // Thaw resumes a frozen server.
 func (s *Server) Thaw() error { return s.signal(syscall.SIGCONT) }
