@@ -116,9 +116,11 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 // affected rows added up for a scatter, one shard's count for a broadcast
 // (every shard applied the same change).
 func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
-	// A statement that changes several nodes is a transaction of its own:
-	// all of it commits, or none.
-	implicit := !s.inTx && s.autocommit && rt.Kind != router.KindDDL && spansNodes(sc, rt)
+	// A statement that changes several shards is a transaction of its own:
+	// all of it commits, or none. Shards on one node are databases of one
+	// server, but the pool gives each its own connection: without the
+	// transaction, a shard's error would leave the others' rows committed.
+	implicit := !s.inTx && s.autocommit && rt.Kind != router.KindDDL
 	if implicit {
 		s.setInTx(true)
 	}
@@ -138,16 +140,6 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	}
 	s.keepWarnings(warnings)
 	return s.okPacket(ok, more)
-}
-
-// spansNodes reports whether a route's targets live on several nodes.
-func spansNodes(sc *schema, rt *router.Route) bool {
-	for _, t := range rt.Targets[1:] {
-		if sc.shards[t.Shard].node != sc.shards[rt.Targets[0].Shard].node {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics) (wire.OK, error) {

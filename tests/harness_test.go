@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -319,4 +320,23 @@ func concurrently(n int, body func(k int) error) []error {
 		}
 	}
 	return failed
+}
+
+// compareTable compares a table's rows through the proxy and on MariaDB.
+func compareTable(t *testing.T, what, table string, got, want *sql.DB) {
+	t.Helper()
+	q := "SELECT * FROM " + table
+	g, w := rowsInAnyOrder(t, got, q), rowsInAnyOrder(t, want, q)
+	if !slices.EqualFunc(g, w, slices.Equal) {
+		t.Errorf("%s: %s has %d rows, want %d; first differing: %v", what, table, len(g), len(w), firstDiff(g, w))
+	}
+}
+
+func firstDiff(a, b [][]string) string {
+	for i := range min(len(a), len(b)) {
+		if !slices.Equal(a[i], b[i]) {
+			return fmt.Sprintf("%v against %v", a[i], b[i])
+		}
+	}
+	return "one is a prefix of the other"
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardproxy/shardproxy/conf"
 	"github.com/shardproxy/shardproxy/router"
 )
 
@@ -617,4 +618,36 @@ func TestTableLocksAndTransactions(t *testing.T) {
 	if got := queryOne(t, db, "SELECT GROUP_CONCAT(id ORDER BY id) FROM tl"); got != "1,2" {
 		t.Errorf("rows %s, want 1,2", got)
 	}
+}
+
+// TestMultiShardWriteIsAtomicOnOneNode: a write to several shards of one
+// node is all or nothing, as one statement on one server is.
+func TestMultiShardWriteIsAtomicOnOneNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	prefix := uniqueName("atomic")
+	// Shards 0 and 2 live on n0: ids 4 and 6 are both there.
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
+		{Name: "items", ShardKey: "id", Algorithm: "mod"},
+	}))
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	oracle := newOracleDB(t, prefix+"_oracle")
+	steps := []string{
+		"CREATE TABLE items (id INT PRIMARY KEY, v INT, UNIQUE KEY (v))",
+		"INSERT INTO items VALUES (6, 60)",
+		"INSERT INTO items VALUES (4, 40), (6, 61)",
+		"INSERT INTO items VALUES (8, 80), (10, 60)",
+		"UPDATE items SET v = 60 WHERE id IN (4, 8)",
+	}
+	for _, step := range steps {
+		_, perr := db.Exec(step)
+		_, oerr := oracle.Exec(step)
+		if mysqlCode(perr) != mysqlCode(oerr) {
+			t.Errorf("%s: through the proxy %v, on MariaDB %v", step, perr, oerr)
+		}
+	}
+	compareTable(t, "after failed multi-shard writes", "items", db, oracle)
 }
