@@ -169,8 +169,9 @@ func (s *Session) targetSchema(st ast.StmtNode) (*schema, *wire.Error) {
 		}
 		return t.schema(named[0]), nil
 	}
-	if s.schemaName == "" && !hasTables(st) {
-		// SELECT 1, SELECT @@version: any backend answers.
+	if s.schemaName == "" && !usesCurrentSchema(st) {
+		// SELECT 1, SELECT @@version, information_schema: any backend
+		// answers.
 		for _, name := range t.order {
 			if mayUse(t.users[s.user], name) {
 				return t.schema(name), nil

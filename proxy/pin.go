@@ -1,11 +1,16 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/router"
+	"github.com/shardproxy/shardproxy/sqlparse"
+	"github.com/shardproxy/shardproxy/wire"
 )
 
 // A statement can leave state that only its backend connection holds: a
@@ -49,6 +54,25 @@ func (s *Session) closePinned() {
 	}
 }
 
+// borrow lends a connection to pool's node for the proxy's own reads on
+// the session's behalf (sequences): the kept one where the session holds
+// table locks, else a pooled one with the session's settings.
+func (s *Session) borrow(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
+	if c := s.pinnedConn(pool); c != nil && s.tablesLocked {
+		return c, nil
+	}
+	c, err := pool.Get(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ApplyState(ctx, &s.state); err != nil {
+		c.MarkBroken()
+		pool.Put(c)
+		return nil, err
+	}
+	return c, nil
+}
+
 // giveBack returns c to its pool unless the session keeps it.
 func (s *Session) giveBack(c *backend.Conn) {
 	if !s.keeps(c) {
@@ -63,17 +87,125 @@ func (s *Session) giveBack(c *backend.Conn) {
 var errTableLocksWithoutAutocommit = errorf(erNotSupported, "LOCK TABLES with autocommit off is not supported through shardproxy: the backends' transactions would release the locks; lock tables with autocommit on, or use SELECT ... FOR UPDATE in a transaction")
 
 // execLockTables runs LOCK TABLES or UNLOCK TABLES, and remembers whether
-// the session holds table locks.
-func (s *Session) execLockTables(ctx context.Context, st ast.StmtNode, text string, more bool) error {
-	_, lock := st.(*ast.LockTablesStmt)
-	if lock && !s.autocommit {
-		return errTableLocksWithoutAutocommit
+// the session holds table locks. LOCK TABLES commits the transaction, as
+// on MariaDB; UNLOCK TABLES commits only one begun under table locks,
+// which a session here never has (BEGIN releases them): mariadb-dump
+// --single-transaction sends it inside its transaction.
+func (s *Session) execLockTables(ctx context.Context, st ast.StmtNode, more bool) error {
+	lock, isLock := st.(*ast.LockTablesStmt)
+	if isLock {
+		if !s.autocommit {
+			return errTableLocksWithoutAutocommit
+		}
+		if err := s.commitImplicitly(ctx); err != nil {
+			return err
+		}
 	}
-	err := s.execRouted(ctx, st, text, more)
-	if err == nil {
-		s.tablesLocked = lock
+	if err := s.unlockTables(ctx); err != nil {
+		return err
+	}
+	if isLock {
+		sc, werr := s.targetSchema(st)
+		if werr != nil {
+			return werr
+		}
+		if err := s.lockTables(ctx, sc, lock); err != nil {
+			return err
+		}
+	}
+	return s.okPacket(wire.OK{}, more)
+}
+
+// lockTables locks every copy of the listed tables: all shards' for a
+// sharded or global table, the default shard's for the others. Each node
+// gets one LOCK TABLES naming its shards' tables by database, on the
+// connection the session then keeps there, so the session's statements on
+// any shard of the node find their tables locked, and a table that was not
+// listed gets the backend's own error 1100, as on one server. Nodes are
+// locked in the configuration's order, the same for every session, so two
+// sessions locking the same tables wait for each other rather than
+// deadlock.
+func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTablesStmt) error {
+	var nodes []*backend.Node
+	lists := map[*backend.Node][]byte{}
+	add := func(shard int, tl ast.TableLock) {
+		sh := sc.shards[shard]
+		list, seen := lists[sh.node]
+		if !seen {
+			nodes = append(nodes, sh.node)
+			list = append(list, "LOCK TABLES "...)
+		} else {
+			list = append(list, ", "...)
+		}
+		list = sqlparse.AppendName(list, sh.db)
+		list = append(list, '.')
+		list = sqlparse.AppendName(list, tl.Table.Name.O)
+		lists[sh.node] = append(append(list, ' '), tl.Type.String()...)
+	}
+	for _, tl := range st.TableLocks {
+		if t := sc.routing.Table(tl.Table.Name.O); t != nil && t.Kind != router.Unsharded {
+			for i := range sc.shards {
+				add(i, tl)
+			}
+			continue
+		}
+		add(sc.defaultShard, tl)
+	}
+	slices.SortStableFunc(nodes, func(a, b *backend.Node) int { return cmp.Compare(nodeOrder(sc, a), nodeOrder(sc, b)) })
+	for _, node := range nodes {
+		c := s.pinnedConn(node.Primary)
+		fresh := c == nil
+		if fresh {
+			var err error
+			if c, err = node.Primary.Get(ctx, s.capability&wire.ClientFoundRows != 0); err != nil {
+				return s.lockFailed(ctx, err)
+			}
+		}
+		err := c.ApplyState(ctx, &s.state)
+		if err != nil {
+			c.MarkBroken() // its state is half applied
+		} else {
+			_, err = c.Exec(ctx, string(lists[node]))
+		}
+		if err != nil {
+			if fresh {
+				node.Primary.Put(c)
+			}
+			return s.lockFailed(ctx, err)
+		}
+		s.pin(c)
+		s.tablesLocked = true
+	}
+	return nil
+}
+
+// nodeOrder is the position of node's first shard in sc.
+func nodeOrder(sc *schema, node *backend.Node) int {
+	return slices.IndexFunc(sc.shards, func(sh shard) bool { return sh.node == node })
+}
+
+// lockFailed releases the locks taken on other nodes when one node's LOCK
+// TABLES fails: MariaDB's LOCK TABLES takes all its locks or none.
+func (s *Session) lockFailed(ctx context.Context, err error) error {
+	if uerr := s.unlockTables(ctx); uerr != nil {
+		return uerr
 	}
 	return err
+}
+
+// unlockTables releases the session's table locks on every node.
+func (s *Session) unlockTables(ctx context.Context) error {
+	if !s.tablesLocked {
+		return nil
+	}
+	for _, c := range s.pinned {
+		if _, err := c.Exec(ctx, "UNLOCK TABLES"); err != nil {
+			s.losePinned()
+			return err
+		}
+	}
+	s.tablesLocked = false
+	return nil
 }
 
 // losePinned ends the session after its answer: a kept connection broke,

@@ -229,7 +229,7 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 	case *ast.KillStmt:
 		return s.execKill(st, more)
 	case *ast.LockTablesStmt, *ast.UnlockTablesStmt:
-		return s.execLockTables(ctx, st, text, more)
+		return s.execLockTables(ctx, st, more)
 	}
 	return s.execRouted(ctx, st, text, more)
 }

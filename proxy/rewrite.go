@@ -217,14 +217,16 @@ func referencedSchemas(st ast.StmtNode) []string {
 }
 
 type schemaCollector struct {
-	names  []string
-	tables bool
+	names       []string
+	tables      bool
+	unqualified bool // a table named without its schema
 }
 
 func (v *schemaCollector) Enter(n ast.Node) (ast.Node, bool) {
 	if t, ok := n.(*ast.TableName); ok {
 		v.tables = true
 		name := t.Schema.L
+		v.unqualified = v.unqualified || name == ""
 		if name == "" || name == "information_schema" {
 			return n, false
 		}
@@ -245,6 +247,13 @@ func hasTables(st ast.StmtNode) bool {
 	v := &schemaCollector{}
 	st.Accept(v)
 	return v.tables
+}
+
+// usesCurrentSchema reports a statement naming a table without its schema.
+func usesCurrentSchema(st ast.StmtNode) bool {
+	v := &schemaCollector{}
+	st.Accept(v)
+	return v.unqualified
 }
 
 // isRead reports a statement that may go to a replica.

@@ -61,10 +61,10 @@ func (s *Session) bind(ctx context.Context, sc *schema, plan *router.Plan, table
 	}
 	column := plan.AutoIncrement.Column
 	rt, err := plan.BindIDs(params, func(n int) (uint64, error) {
-		return sc.ids.next(ctx, table, column, n)
+		return sc.ids.next(ctx, table, column, n, s)
 	})
 	if err == nil && rt.GivenID > 0 {
-		err = sc.ids.pass(ctx, table, column, rt.GivenID)
+		err = sc.ids.pass(ctx, table, column, rt.GivenID, s)
 	}
 	return rt, err
 }

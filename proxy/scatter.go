@@ -89,7 +89,10 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	defer cancel()
 	maxRows := s.topo().cfg.MaxMergeRows
 	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newDiagnostics()}
-	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit {
+	// Concatenation relays batches as the shards send them; that needs a
+	// connection per shard, which a transaction's or a kept connection
+	// shares between the shards of its node.
+	if _, plain := mp.engine.Root.(*engine.Concat); plain && !binary && !s.inTx && s.autocommit && len(s.pinned) == 0 {
 		return s.relayConcat(ctx, shards, more)
 	}
 	rows, err := mp.engine.ExecuteEnv(ctx, &engine.Env{Shards: shards, Params: params, MaxSortRows: maxRows})
@@ -150,7 +153,7 @@ func (s *Session) relayConcat(ctx context.Context, ss *shardSet, more bool) erro
 	}
 	streams := make([]*shardStream, n)
 	for i, st := range opened {
-		streams[i] = st.(*shardStream) // outside a transaction every shard streams
+		streams[i] = st.(*shardStream) // each shard has its own connection: every one streams
 	}
 	defer func() {
 		for _, st := range streams {

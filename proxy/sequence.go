@@ -25,29 +25,52 @@ const idBlockSize = 1000
 // sequences hands out auto_increment ids for one schema.
 type sequences struct {
 	sc     *schema
-	mu     sync.Mutex
+	mu     sync.Mutex // guards blocks, not the blocks' contents
 	blocks map[string]*idBlock
 }
 
-type idBlock struct{ next, end uint64 }
+// idBlock is the range [next, end) of ids this proxy holds for a table.
+// Its mutex is held while a new range is reserved: a session that waits
+// for it (its first read of the table waits for another session's table
+// lock, say) holds up inserts into that table only, as on one server.
+type idBlock struct {
+	mu        sync.Mutex
+	next, end uint64
+}
+
+// lender lends the connections a sequence reads a table's ids with: the
+// session's own where it holds table locks (any other connection would
+// wait for them), else pooled ones with the session's settings (its
+// lock_wait_timeout, say) applied.
+type lender interface {
+	borrow(ctx context.Context, pool *backend.Pool) (*backend.Conn, error)
+	giveBack(c *backend.Conn)
+}
 
 func newSequences(sc *schema) *sequences {
 	return &sequences{sc: sc, blocks: map[string]*idBlock{}}
 }
 
-// next returns the first of n consecutive ids for table.column.
-func (q *sequences) next(ctx context.Context, table, column string, n int) (uint64, error) {
+// block returns table's block, locked.
+func (q *sequences) block(table string) *idBlock {
 	key := strings.ToLower(table)
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	b := q.blocks[key]
-	if b == nil || b.end-b.next < uint64(n) {
-		size := uint64(idBlockSize)
-		if uint64(n) > size {
-			size = uint64(n)
-		}
-		var err error
-		if b, err = q.newBlock(ctx, key, column, size, 0); err != nil {
+	if b == nil {
+		b = &idBlock{}
+		q.blocks[key] = b
+	}
+	q.mu.Unlock()
+	b.mu.Lock()
+	return b
+}
+
+// next returns the first of n consecutive ids for table.column.
+func (q *sequences) next(ctx context.Context, table, column string, n int, l lender) (uint64, error) {
+	b := q.block(table)
+	defer b.mu.Unlock()
+	if b.end-b.next < uint64(n) {
+		if err := q.refill(ctx, b, table, column, max(uint64(n), idBlockSize), 0, l); err != nil {
 			return 0, err
 		}
 	}
@@ -61,39 +84,35 @@ func (q *sequences) next(ctx context.Context, table, column string, n int) (uint
 // past such a value. Inside this proxy's block that costs nothing; beyond
 // it the table's counter moves past given and a new block starts there,
 // one round trip per block for clients that give rising ids themselves.
-func (q *sequences) pass(ctx context.Context, table, column string, given uint64) error {
-	key := strings.ToLower(table)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	b := q.blocks[key]
+func (q *sequences) pass(ctx context.Context, table, column string, given uint64, l lender) error {
+	b := q.block(table)
+	defer b.mu.Unlock()
 	switch {
-	case b != nil && given < b.next:
+	case given < b.next:
 		return nil
-	case b != nil && given < b.end:
+	case given < b.end:
 		b.next = given + 1
 		return nil
 	}
-	_, err := q.newBlock(ctx, key, column, idBlockSize, given+1)
-	return err
+	return q.refill(ctx, b, table, column, idBlockSize, given+1, l)
 }
 
-// newBlock reserves size ids for table from floor on (reserve) and makes
-// them the proxy's block; q.mu is held.
-func (q *sequences) newBlock(ctx context.Context, table, column string, size, floor uint64) (*idBlock, error) {
-	end, err := q.reserve(ctx, table, column, size, floor)
+// refill reserves size ids for table from floor on (reserve) and makes
+// them b's; b.mu is held.
+func (q *sequences) refill(ctx context.Context, b *idBlock, table, column string, size, floor uint64, l lender) error {
+	end, err := q.reserve(ctx, strings.ToLower(table), column, size, floor, l)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b := &idBlock{next: end - size, end: end}
-	q.blocks[table] = b
-	return b, nil
+	b.next, b.end = end-size, end
+	return nil
 }
 
 // reserve moves the table's counter to at least floor, then forward by
 // size, and returns its new value: ids [value-size, value) are this
 // proxy's. LAST_INSERT_ID(expr) makes the UPDATE return the value in its
 // OK packet, one round trip in all.
-func (q *sequences) reserve(ctx context.Context, table, column string, size, floor uint64) (uint64, error) {
+func (q *sequences) reserve(ctx context.Context, table, column string, size, floor uint64, l lender) (uint64, error) {
 	sh := q.sc.shards[q.sc.defaultShard]
 	c, err := sh.node.Primary.Get(ctx, false)
 	if err != nil {
@@ -114,7 +133,7 @@ func (q *sequences) reserve(ctx context.Context, table, column string, size, flo
 			return res.OK.LastInsertID, nil
 		}
 		// First use of this table: start above the ids it already holds.
-		start, err := q.maxID(ctx, table, column)
+		start, err := q.maxID(ctx, table, column, l)
 		if err != nil {
 			return 0, err
 		}
@@ -127,10 +146,10 @@ func (q *sequences) reserve(ctx context.Context, table, column string, size, flo
 }
 
 // maxID is the largest id already in the table on any shard.
-func (q *sequences) maxID(ctx context.Context, table, column string) (uint64, error) {
+func (q *sequences) maxID(ctx context.Context, table, column string, l lender) (uint64, error) {
 	var max uint64
 	for _, sh := range q.sc.shards {
-		c, err := sh.node.Primary.Get(ctx, false)
+		c, err := l.borrow(ctx, sh.node.Primary)
 		if err != nil {
 			return 0, err
 		}
@@ -139,7 +158,7 @@ func (q *sequences) maxID(ctx context.Context, table, column string) (uint64, er
 		if err == nil {
 			res, err = c.Exec(ctx, fmt.Sprintf("SELECT MAX(`%s`) FROM `%s`", column, table))
 		}
-		sh.node.Primary.Put(c)
+		l.giveBack(c)
 		if err != nil {
 			if isNoSuchTable(err) {
 				continue

@@ -27,6 +27,11 @@ type branch struct {
 	node  string
 	xa    bool
 	wrote bool
+	// locked: begun under the session's table locks, which START
+	// TRANSACTION would release and XA START refuses (XAER_OUTSIDE): the
+	// branch runs with the connection's autocommit off, and ends with it
+	// on again. Such a statement commits node after node, in one phase.
+	locked bool
 }
 
 // execBegin starts a transaction. Backends see it lazily, on the first
@@ -42,15 +47,10 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 	if st.CausalConsistencyOnly || st.AsOf != nil {
 		return errorf(erNotSupported, "this START TRANSACTION option is TiDB syntax; MariaDB does not support it")
 	}
-	if s.tablesLocked {
-		// MariaDB releases table locks when a transaction starts; the
-		// backends see START TRANSACTION only with the next statement.
-		for _, c := range s.pinned {
-			if _, err := c.Exec(ctx, "UNLOCK TABLES"); err != nil {
-				return err
-			}
-		}
-		s.tablesLocked = false
+	// MariaDB releases table locks when a transaction starts; the
+	// backends see START TRANSACTION only with the next statement.
+	if err := s.unlockTables(ctx); err != nil {
+		return err
 	}
 	s.setInTx(true)
 	s.txReadOnly = st.ReadOnly || s.pendingAccess == "READ ONLY"
@@ -85,13 +85,15 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 			return nil, err
 		}
 	}
-	b := &branch{conn: c, node: sh.node.Name, xa: sc.multiNode && !s.txReadOnly, wrote: !read}
+	b := &branch{conn: c, node: sh.node.Name, xa: sc.multiNode && !s.txReadOnly && !s.tablesLocked, wrote: !read, locked: s.tablesLocked}
 	start := "START TRANSACTION"
 	if s.txReadOnly {
 		start += " READ ONLY"
 	}
 	var err error
 	switch {
+	case b.locked:
+		c.SendAhead("SET autocommit = 0")
 	case b.xa:
 		if s.gtrid == "" {
 			s.gtrid, s.txSchema = newGtrid(sc.name), sc
@@ -185,7 +187,7 @@ func (s *Session) commit(ctx context.Context) error {
 			written = append(written, b)
 		}
 	}
-	if len(written) <= 1 {
+	if len(written) <= 1 || s.tablesLocked {
 		var first error
 		for _, b := range s.branches {
 			if err := b.commitOnePhase(ctx, s.gtrid); err != nil && first == nil {
@@ -249,9 +251,16 @@ const (
 	backendRollback = "ROLLBACK AND NO CHAIN NO RELEASE"
 )
 
+// endLocked ends a locked branch's transaction and turns the connection's
+// autocommit back on, which keeps the table locks.
+const endLocked = "; SET autocommit = 1"
+
 func (b *branch) commitOnePhase(ctx context.Context, gtrid string) error {
 	sql := backendCommit
-	if b.xa {
+	switch {
+	case b.locked:
+		sql += endLocked
+	case b.xa:
 		x := xid(gtrid, b.node)
 		sql = "XA END " + x + "; XA COMMIT " + x + " ONE PHASE"
 	}
@@ -264,7 +273,10 @@ func (b *branch) commitOnePhase(ctx context.Context, gtrid string) error {
 
 func (b *branch) rollback(ctx context.Context, gtrid string, prepared bool) {
 	sql := backendRollback
-	if b.xa {
+	switch {
+	case b.locked:
+		sql += endLocked
+	case b.xa:
 		x := xid(gtrid, b.node)
 		sql = "XA END " + x + "; XA ROLLBACK " + x
 		if prepared {

@@ -75,10 +75,13 @@ func (b *Builder) WriteParam(i int) {
 // WriteLiteral writes v as a SQL literal.
 func (b *Builder) WriteLiteral(v Value) { b.buf = AppendLiteral(b.buf, v) }
 
-func (b *Builder) writeName(name string) {
-	b.buf = append(b.buf, '`')
-	b.buf = append(b.buf, strings.ReplaceAll(name, "`", "``")...)
-	b.buf = append(b.buf, '`')
+func (b *Builder) writeName(name string) { b.buf = AppendName(b.buf, name) }
+
+// AppendName appends name as a quoted identifier.
+func AppendName(buf []byte, name string) []byte {
+	buf = append(buf, '`')
+	buf = append(buf, strings.ReplaceAll(name, "`", "``")...)
+	return append(buf, '`')
 }
 
 // Grow makes room for n more bytes and params more parameters.
