@@ -11,6 +11,7 @@ import (
 // MySQL error codes the proxy itself produces.
 const (
 	erTooManyConnections = 1040
+	erDBCreateExists     = 1007
 	erDBAccessDenied     = 1044
 	erAccessDenied       = 1045
 	erNoDB               = 1046

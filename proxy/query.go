@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -47,7 +48,7 @@ func (s *Session) handleParsed(sql string) error {
 	}
 	stmts, _, err := s.sqlParser().ParseSQL(sql)
 	if err != nil {
-		if st, ok := s.parseWithoutWork(sql); ok {
+		if st, ok := s.respelled(sql); ok {
 			return s.runStatement(st, sql, false)
 		}
 		if show, ok := sqlparse.ParseDiagnosticsLimit(sql); ok {
@@ -81,27 +82,34 @@ func (s *Session) handleParsed(sql string) error {
 	return nil
 }
 
-// parseOne parses one statement, BEGIN, COMMIT and ROLLBACK with WORK
+// parseOne parses one statement, the MariaDB spellings of respelled
 // included.
 func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
 	st, err := s.sqlParser().ParseOneStmt(sql, "", "")
 	if err != nil {
-		if work, ok := s.parseWithoutWork(sql); ok {
-			return work, nil
+		if st, ok := s.respelled(sql); ok {
+			return st, nil
 		}
 	}
 	return st, err
 }
 
-// parseWithoutWork parses BEGIN WORK, COMMIT WORK or ROLLBACK WORK, whose
-// WORK the SQL parser does not know.
-func (s *Session) parseWithoutWork(sql string) (ast.StmtNode, bool) {
-	text, ok := sqlparse.WithoutWork(sql)
-	if !ok {
-		return nil, false
+// respelled parses statements whose MariaDB spelling has a clause the SQL
+// parser does not know: the WORK of BEGIN WORK, COMMIT WORK and ROLLBACK
+// WORK, and the DEFINER of CREATE PROCEDURE (mariadb-dump --routines
+// writes it). The clause is blanked for the parser only: the statement
+// keeps its text, DEFINER and all.
+func (s *Session) respelled(sql string) (ast.StmtNode, bool) {
+	if text, ok := sqlparse.WithoutWork(sql); ok {
+		st, err := s.sqlParser().ParseOneStmt(text, "", "")
+		return st, err == nil
 	}
-	st, err := s.sqlParser().ParseOneStmt(text, "", "")
-	return st, err == nil
+	if text, ok := sqlparse.WithoutDefiner(sql); ok {
+		st, err := s.sqlParser().ParseOneStmt(text, "", "")
+		_, procedure := st.(*ast.ProcedureInfo)
+		return st, err == nil && procedure
+	}
+	return nil, false
 }
 
 // runStatement executes one statement and answers it; only a client I/O
@@ -169,6 +177,9 @@ func (s *Session) unparsed(sql string, perr error) error {
 			if r, ok := s.returningStatement(sql); ok {
 				return s.execReturning(ctx, sc, r)
 			}
+			if sqlparse.IsShowPackageStatus(sql) {
+				return s.showPackages(ctx, sc, sql)
+			}
 			return s.unroutable(ctx, sc, sql, perr)
 		}
 		return s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
@@ -230,8 +241,33 @@ func (s *Session) execStmt(ctx context.Context, st ast.StmtNode, text string, mo
 		return s.execKill(st, more)
 	case *ast.LockTablesStmt, *ast.UnlockTablesStmt:
 		return s.execLockTables(ctx, st, more)
+	case *ast.CreateDatabaseStmt:
+		return s.execCreateDatabase(ctx, st, text, more)
 	}
 	return s.execRouted(ctx, st, text, more)
+}
+
+// execCreateDatabase answers CREATE DATABASE naming a schema of the
+// configuration as MariaDB answers it for a database that exists: 1007,
+// or with IF NOT EXISTS a note (a mariadb-dump --databases file starts
+// so). Other names are refused by the router: the configuration defines
+// the schemas.
+func (s *Session) execCreateDatabase(ctx context.Context, st *ast.CreateDatabaseStmt, text string, more bool) error {
+	t := s.topo()
+	if t.schema(st.Name.O) == nil || checkSchemaAccess(t, t.users[s.user], st.Name.O) != nil {
+		return s.execRouted(ctx, st, text, more)
+	}
+	if err := s.commitImplicitly(ctx); err != nil {
+		return err
+	}
+	exists := errorf(erDBCreateExists, "Can't create database '%s'; database exists", st.Name.O)
+	if !st.IfNotExists {
+		return exists
+	}
+	s.forgetWarnings()
+	note := [][]byte{[]byte("Note"), strconv.AppendUint(nil, erDBCreateExists, 10), []byte(exists.Message)}
+	s.diagnostics = &diagnostics{count: 1, rows: [][][]byte{note}, limit: 1}
+	return s.okPacket(wire.OK{Warnings: 1}, more)
 }
 
 // okPacket answers a statement the proxy handled itself.

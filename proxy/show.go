@@ -10,6 +10,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/charset"
 
 	"github.com/shardproxy/shardproxy/backend"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -67,12 +68,20 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 	shard := sc.defaultShard
 	physical := sc.shards[shard].db
 	sql := text
-	if st.DBName != "" || (st.Table != nil && st.Table.Schema.O != "") {
+	if st.DBName != "" || (st.Table != nil && st.Table.Schema.O != "") || st.Where != nil {
 		if st.DBName != "" {
 			st.DBName = physical
 		}
 		if st.Table != nil && st.Table.Schema.O != "" {
 			st.Table.Schema = ast.NewCIStr(physical)
+		}
+		if st.Where != nil {
+			// WHERE Db = 'shop' (mariadb-dump --routines) means the
+			// shard's database, as in information_schema queries.
+			rw := newRewriter(s, sc, physical)
+			rw.infoSchema, rw.rewriting = true, true
+			where, _ := st.Where.Accept(rw)
+			st.Where = where.(ast.ExprNode)
 		}
 		var err error
 		if sql, err = s.restore(st); err != nil {
@@ -238,4 +247,15 @@ func likeMatch(pattern, s string) bool {
 		return j == len(v)
 	}
 	return match(0, 0)
+}
+
+// showPackages runs SHOW PACKAGE [BODY] STATUS, which the SQL parser does
+// not know, on the schema's default shard, as any SHOW, with strings
+// naming the schema turned into its database there.
+func (s *Session) showPackages(ctx context.Context, sc *schema, sql string) error {
+	physical := sc.shards[sc.defaultShard].db
+	sql = sqlparse.ReplaceStrings(sql, func(v string) (string, bool) { return physicalSchemaValue(v, sc.name, physical) })
+	return s.execOnShardOpts(ctx, sc, sc.defaultShard, sql, false, relayOptions{
+		logical: sc.name, physical: physical, translate: true,
+	})
 }

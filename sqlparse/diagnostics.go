@@ -43,14 +43,7 @@ func ParseDiagnosticsLimit(sql string) (*ast.ShowStmt, bool) {
 // nextWord skips blanks and comments from i and returns the run of letters
 // that follows, and where it ends.
 func nextWord(sql string, i int) (string, int) {
-	for i < len(sql) {
-		kind, end := nextSpan(sql, i)
-		if kind == spanComment || sql[i] <= ' ' {
-			i = end
-			continue
-		}
-		break
-	}
+	i = skipBlanks(sql, i)
 	start := i
 	for i < len(sql) && (sql[i]|0x20 >= 'a' && sql[i]|0x20 <= 'z') {
 		i++

@@ -12,13 +12,7 @@ func WithoutWork(sql string) (string, bool) {
 	default:
 		return "", false
 	}
-	for i < len(sql) {
-		kind, end := nextSpan(sql, i)
-		if kind != spanComment && sql[i] > ' ' {
-			break
-		}
-		i = end
-	}
+	i = skipBlanks(sql, i)
 	if !isWordAt(sql, i, "work") {
 		return "", false
 	}
