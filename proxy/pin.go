@@ -1,9 +1,7 @@
 package proxy
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -126,13 +124,11 @@ func (s *Session) execLockTables(ctx context.Context, st ast.StmtNode, more bool
 // sessions locking the same tables wait for each other rather than
 // deadlock.
 func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTablesStmt) error {
-	var nodes []*backend.Node
 	lists := map[*backend.Node][]byte{}
 	add := func(shard int, tl ast.TableLock) {
 		sh := sc.shards[shard]
 		list, seen := lists[sh.node]
 		if !seen {
-			nodes = append(nodes, sh.node)
 			list = append(list, "LOCK TABLES "...)
 		} else {
 			list = append(list, ", "...)
@@ -151,13 +147,18 @@ func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTables
 		}
 		add(sc.defaultShard, tl)
 	}
-	slices.SortStableFunc(nodes, func(a, b *backend.Node) int { return cmp.Compare(nodeOrder(sc, a), nodeOrder(sc, b)) })
-	for _, node := range nodes {
-		c := s.pinnedConn(node.Primary)
+	for _, sh := range sc.shards {
+		list, ok := lists[sh.node]
+		if !ok {
+			continue // no tables there, or locked at an earlier shard
+		}
+		delete(lists, sh.node)
+		pool := sh.node.Primary
+		c := s.pinnedConn(pool)
 		fresh := c == nil
 		if fresh {
 			var err error
-			if c, err = node.Primary.Get(ctx, s.capability&wire.ClientFoundRows != 0); err != nil {
+			if c, err = pool.Get(ctx, s.capability&wire.ClientFoundRows != 0); err != nil {
 				return s.lockFailed(ctx, err)
 			}
 		}
@@ -165,11 +166,11 @@ func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTables
 		if err != nil {
 			c.MarkBroken() // its state is half applied
 		} else {
-			_, err = c.Exec(ctx, string(lists[node]))
+			_, err = c.Exec(ctx, string(list))
 		}
 		if err != nil {
 			if fresh {
-				node.Primary.Put(c)
+				pool.Put(c)
 			}
 			return s.lockFailed(ctx, err)
 		}
@@ -177,11 +178,6 @@ func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTables
 		s.tablesLocked = true
 	}
 	return nil
-}
-
-// nodeOrder is the position of node's first shard in sc.
-func nodeOrder(sc *schema, node *backend.Node) int {
-	return slices.IndexFunc(sc.shards, func(sh shard) bool { return sh.node == node })
 }
 
 // lockFailed releases the locks taken on other nodes when one node's LOCK

@@ -188,9 +188,13 @@ func (s *Session) commit(ctx context.Context) error {
 		}
 	}
 	if len(written) <= 1 || s.tablesLocked {
+		// Once a branch fails to commit, the rest roll back: under table
+		// locks several nodes may have writes, committed one by one.
 		var first error
 		for _, b := range s.branches {
-			if err := b.commitOnePhase(ctx, s.gtrid); err != nil && first == nil {
+			if first != nil {
+				b.rollback(ctx, s.gtrid, false)
+			} else if err := b.commitOnePhase(ctx, s.gtrid); err != nil {
 				first = err
 			}
 		}
