@@ -26,6 +26,7 @@ func (s *Session) pin(c *backend.Conn) {
 		s.pinned = make(map[*backend.Pool]*backend.Conn, 1)
 	}
 	s.pinned[c.Pool()] = c
+	delete(s.pinnedForLocks, c.Pool())
 }
 
 // pinnedConn is the session's kept connection to pool, if any.
@@ -45,6 +46,7 @@ func (s *Session) keeps(c *backend.Conn) bool {
 // closePinned closes the kept connections, and their state with them.
 func (s *Session) closePinned() {
 	s.tablesLocked = false
+	clear(s.pinnedForLocks)
 	for pool, c := range s.pinned {
 		delete(s.pinned, pool)
 		c.MarkBroken()
@@ -175,6 +177,12 @@ func (s *Session) lockTables(ctx context.Context, sc *schema, st *ast.LockTables
 			return s.lockFailed(ctx, err)
 		}
 		s.pin(c)
+		if fresh {
+			if s.pinnedForLocks == nil {
+				s.pinnedForLocks = map[*backend.Pool]bool{}
+			}
+			s.pinnedForLocks[pool] = true
+		}
 		s.tablesLocked = true
 	}
 	return nil
@@ -189,7 +197,9 @@ func (s *Session) lockFailed(ctx context.Context, err error) error {
 	return err
 }
 
-// unlockTables releases the session's table locks on every node.
+// unlockTables releases the session's table locks on every node, and
+// gives back the connections kept for them alone: kept, they would serve
+// every later statement of the session on their node, reads included.
 func (s *Session) unlockTables(ctx context.Context) error {
 	if !s.tablesLocked {
 		return nil
@@ -201,6 +211,12 @@ func (s *Session) unlockTables(ctx context.Context) error {
 		}
 	}
 	s.tablesLocked = false
+	for pool := range s.pinnedForLocks {
+		c := s.pinned[pool]
+		delete(s.pinned, pool)
+		delete(s.pinnedForLocks, pool)
+		pool.Put(c)
+	}
 	return nil
 }
 

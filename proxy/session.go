@@ -100,6 +100,7 @@ type Session struct {
 	pendingAccess    string                          // READ ONLY or READ WRITE, likewise
 	warnConn         *backend.Conn                   // kept after a statement with warnings, for SHOW WARNINGS
 	pinned           map[*backend.Pool]*backend.Conn // connections holding session state (pin.go)
+	pinnedForLocks   map[*backend.Pool]bool          // pinned only by LOCK TABLES: given back at UNLOCK TABLES
 	diagnostics      *diagnostics                    // kept after an error, or a multi-shard statement's warnings, likewise
 	lastWarnings     uint16                          // the warning count of the last statement one connection answered
 	rowCount         int64                           // ROW_COUNT(): the last statement's affected rows, -1 after a result

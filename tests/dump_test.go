@@ -169,6 +169,47 @@ func TestTableLocksCoverEveryShard(t *testing.T) {
 	}
 }
 
+// TestUnlockTablesGivesConnectionsBack: the backend connections LOCK
+// TABLES took go back to the pools at UNLOCK TABLES, as they are no longer
+// the session's: with one connection per node, another session can then
+// write on both nodes.
+func TestUnlockTablesGivesConnectionsBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
+	}
+	// One shard per node: a scatter then needs one connection per node.
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("unlock"), "n0", "n1"),
+		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod"}},
+	})
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
+	owner := sessionAfter(t, db, "LOCK TABLES items WRITE", "INSERT INTO items VALUES (1), (2)", "UNLOCK TABLES")
+	defer owner.Close()
+	other := sessionAfter(t, db)
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	// One node per statement: a write to both would commit in two phases,
+	// which takes a second connection on the default shard's node.
+	// Ids 3 and 5 live on n1, 4 and 6 on n0.
+	for _, stmt := range []string{"INSERT INTO items VALUES (3)", "INSERT INTO items VALUES (4)"} {
+		if _, err := other.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("another session's %s after UNLOCK TABLES: %v", stmt, err)
+		}
+	}
+	mustExec(t, owner, "INSERT INTO items VALUES (5)")
+	mustExec(t, owner, "INSERT INTO items VALUES (6)")
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "6" {
+		t.Errorf("rows: %s, want 6", got)
+	}
+}
+
 // mariadbDump dumps database from a server with Debian's mariadb-dump.
 func mariadbDump(t *testing.T, addr, user, password, database string, opts ...string) string {
 	t.Helper()
