@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,14 @@ type Node struct {
 	Primary  *Pool
 	Replicas []*Replica
 	MaxLag   time.Duration
-	next     atomic.Uint32
-	stop     context.CancelFunc
+	// Several is held by a caller taking several of the node's connections
+	// for one statement (a scatter over its shards), from the first to
+	// the last: two such callers, each holding some and waiting for the
+	// rest, would otherwise wait for each other forever once its pools are
+	// in use.
+	Several sync.Mutex
+	next    atomic.Uint32
+	stop    context.CancelFunc
 }
 
 // NewNode creates the pools of a configured node. Replicas start healthy so

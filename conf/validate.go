@@ -46,6 +46,7 @@ func (c *Config) Validate() []error {
 	for i, s := range c.Schemas {
 		p.checkSchema(fmt.Sprintf("schemas[%d]", i), s, schemas, nodes)
 	}
+	p.checkPoolsHoldShards(c)
 	users := map[string]bool{}
 	for i, u := range c.Users {
 		key := fmt.Sprintf("users[%d]", i)
@@ -216,5 +217,27 @@ func boundsCompare(bounds []string) func(a, b string) int {
 		x, _ := strconv.ParseInt(a, 10, 64)
 		y, _ := strconv.ParseInt(b, 10, 64)
 		return cmp.Compare(x, y)
+	}
+}
+
+// checkPoolsHoldShards refuses a pool smaller than the shards a schema
+// keeps on its node: a statement reaching all of them takes a connection
+// for each at once, and would wait forever for one the pool cannot have.
+func (p *problems) checkPoolsHoldShards(c *Config) {
+	for i, n := range c.Nodes {
+		if n.Pool.MaxOpen < 1 {
+			continue // reported as such
+		}
+		for _, s := range c.Schemas {
+			on := 0
+			for _, sh := range s.Shards {
+				if sh.Node == n.Name {
+					on++
+				}
+			}
+			if on > n.Pool.MaxOpen {
+				p.add(fmt.Sprintf("nodes[%d].pool.max_open", i), "%d is fewer than the %d shards schema %q keeps on node %s: a statement reaching them all needs a connection to each", n.Pool.MaxOpen, on, s.Name, n.Name)
+			}
+		}
 	}
 }

@@ -116,6 +116,8 @@ func TestValidate(t *testing.T) {
 			`nodes[0].pool.max_idle: 65 must be between 0 and max_open (64)`},
 		{"max_open zero", func(c *Config) { c.Nodes[0].Pool = Pool{} },
 			`nodes[0].pool.max_open: 0 must be at least 1`},
+		{"max_open below the shards on the node", func(c *Config) { c.Nodes[0].Pool.MaxOpen, c.Nodes[0].Pool.MaxIdle = 1, 1 },
+			`nodes[0].pool.max_open: 1 is fewer than the 2 shards schema "shop" keeps on node n0: a statement reaching them all needs a connection to each`},
 		{"negative shutdown_timeout", func(c *Config) { c.ShutdownTimeout = -time.Second },
 			`shutdown_timeout: -1s must not be negative`},
 		{"negative max_execution_time", func(c *Config) { c.MaxExecutionTime = -time.Second },

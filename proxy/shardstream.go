@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,11 +54,13 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 	s, sc := ss.s, ss.sc
 	read := ss.rt.Read && !ss.rt.Primary
 	n := len(ss.rt.Targets)
-	conns := make([]*backend.Conn, 0, n)
+	conns := make([]*backend.Conn, n)
 	sqls := make([]string, n)
 	fail := func(err error) ([]engine.Stream, error) {
 		for _, c := range conns {
-			s.release(c, 0)
+			if c != nil {
+				s.release(c, 0)
+			}
 		}
 		return nil, err
 	}
@@ -66,11 +70,39 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 			return fail(err)
 		}
 		sqls[i] = sql
-		c, err := s.acquire(ctx, sc, t.Shard, read)
-		if err != nil {
-			return fail(err)
+	}
+	// Connections are taken node by node, in the order of the nodes'
+	// names, all of a node's under its Several lock: no two statements
+	// then wait for each other's connections.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	nodeOf := func(i int) *backend.Node { return sc.shards[ss.rt.Targets[i].Shard].node }
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(nodeOf(a).Name, nodeOf(b).Name) })
+	for start := 0; start < n; {
+		node, end := nodeOf(order[start]), start+1
+		for end < n && nodeOf(order[end]) == node {
+			end++
 		}
-		conns = append(conns, c)
+		several := end-start > 1
+		if several {
+			node.Several.Lock()
+		}
+		for _, i := range order[start:end] {
+			c, err := s.acquire(ctx, sc, ss.rt.Targets[i].Shard, read)
+			if err != nil {
+				if several {
+					node.Several.Unlock()
+				}
+				return fail(err)
+			}
+			conns[i] = c
+		}
+		if several {
+			node.Several.Unlock()
+		}
+		start = end
 	}
 	// A transaction has one connection per node, so shards on one node
 	// share it and must run one after another: all but the last are read

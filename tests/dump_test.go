@@ -230,3 +230,42 @@ func mariadbDump(t *testing.T, addr, user, password, database string, opts ...st
 	}
 	return string(out)
 }
+
+// TestConcurrentScattersShareSmallPools: scatter SELECTs that each need
+// two connections of a node's pool (two shards there), many at once on
+// pools of two, all finish: none holds one connection while waiting for
+// another that a second such statement holds.
+func TestConcurrentScattersShareSmallPools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 2, 2
+	}
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", uniqueName("small"), []conf.Table{
+		{Name: "items", ShardKey: "id", Algorithm: "mod"},
+	}))
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
+	mustExec(t, db, "INSERT INTO items VALUES (1), (2), (3), (4)")
+	db.SetMaxOpenConns(16)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	errs := concurrently(16, func(int) error {
+		for range 30 {
+			var n int
+			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
+				return err
+			}
+			if n != 4 {
+				return fmt.Errorf("count %d, want 4", n)
+			}
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		t.Fatalf("%d of 16 clients failed; first: %v", len(errs), errs[0])
+	}
+}
