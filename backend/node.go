@@ -31,6 +31,12 @@ type Node struct {
 	Primary  *Pool
 	Replicas []*Replica
 	MaxLag   time.Duration
+	// Bookkeeping connects to the primary for the proxy's own records (XA
+	// decisions, id sequences), apart from Primary's max_open: a statement
+	// holding Primary's connections may need one, and must not wait for
+	// its own. Its users hold one connection at a time and wait for
+	// nothing else meanwhile.
+	Bookkeeping *Pool
 	// Several is held by a caller taking several of the node's connections
 	// for one statement (a scatter over its shards), from the first to
 	// the last: two such callers, each holding some and waiting for the
@@ -40,6 +46,9 @@ type Node struct {
 	next    atomic.Uint32
 	stop    context.CancelFunc
 }
+
+// bookkeepingConns is the size of a node's Bookkeeping pool.
+const bookkeepingConns = 4
 
 // NewNode creates the pools of a configured node. Replicas start healthy so
 // reads flow before the first health check; the checker corrects that fast.
@@ -51,6 +60,10 @@ func NewNode(n conf.Node) *Node {
 		})
 	}
 	node := &Node{Name: n.Name, Primary: mk(n.Primary), MaxLag: n.MaxReplicaLag}
+	node.Bookkeeping = NewPool(PoolConfig{
+		Addr: n.Primary, User: n.User, Password: n.Password,
+		MaxOpen: bookkeepingConns, MaxIdle: 1, IdleTimeout: n.Pool.IdleTimeout,
+	})
 	for _, addr := range n.Replicas {
 		r := &Replica{Pool: mk(addr)}
 		r.healthy.Store(true)
@@ -81,6 +94,7 @@ func (n *Node) ReadPool() *Pool {
 func (n *Node) Close() {
 	n.stop()
 	n.Primary.Close()
+	n.Bookkeeping.Close()
 	for _, r := range n.Replicas {
 		r.Pool.Close()
 	}

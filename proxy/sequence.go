@@ -111,21 +111,17 @@ func (q *sequences) refill(ctx context.Context, b *idBlock, table, column string
 // reserve moves the table's counter to at least floor, then forward by
 // size, and returns its new value: ids [value-size, value) are this
 // proxy's. LAST_INSERT_ID(expr) makes the UPDATE return the value in its
-// OK packet, one round trip in all.
+// OK packet, one round trip in all. Each step takes its own bookkeeping
+// connection: none is held while maxID reads the shards.
 func (q *sequences) reserve(ctx context.Context, table, column string, size, floor uint64, l lender) (uint64, error) {
-	sh := q.sc.shards[q.sc.defaultShard]
-	c, err := sh.node.Primary.Get(ctx, false)
-	if err != nil {
-		return 0, err
-	}
-	defer sh.node.Primary.Put(c)
-	if err := c.UseDB(ctx, sh.db); err != nil {
-		return 0, err
-	}
 	update := fmt.Sprintf("UPDATE `%s` SET next_id = LAST_INSERT_ID(GREATEST(next_id, %d) + %d) WHERE name = %s",
 		sequenceTable, floor, size, quoteString(table))
 	for attempt := 0; attempt < 2; attempt++ {
-		res, err := c.Exec(ctx, update)
+		var res *backend.Result
+		err := onDefaultShard(ctx, q.sc, func(c *backend.Conn) (err error) {
+			res, err = c.Exec(ctx, update)
+			return err
+		})
 		if err != nil {
 			return 0, err
 		}
@@ -137,8 +133,11 @@ func (q *sequences) reserve(ctx context.Context, table, column string, size, flo
 		if err != nil {
 			return 0, err
 		}
-		if _, err := c.Exec(ctx, fmt.Sprintf("INSERT IGNORE INTO `%s` (name, next_id) VALUES (%s, %d)",
-			sequenceTable, quoteString(table), start+1)); err != nil {
+		insert := fmt.Sprintf("INSERT IGNORE INTO `%s` (name, next_id) VALUES (%s, %d)", sequenceTable, quoteString(table), start+1)
+		if err := onDefaultShard(ctx, q.sc, func(c *backend.Conn) error {
+			_, err := c.Exec(ctx, insert)
+			return err
+		}); err != nil {
 			return 0, err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/shardproxy/shardproxy/backend"
 )
 
 // decisionTable records the outcome of every two-phase commit before any
@@ -27,16 +29,10 @@ var errDecidedOtherwise = errors.New("another proxy decided this transaction's o
 // recordDecision durably records outcome for gtrid on the schema's default
 // shard, or reports errDecidedOtherwise when the other outcome was recorded.
 func recordDecision(ctx context.Context, sc *schema, gtrid, outcome string) error {
-	sh := sc.shards[sc.defaultShard]
-	c, err := sh.node.Primary.Get(ctx, false)
-	if err != nil {
+	err := onDefaultShard(ctx, sc, func(c *backend.Conn) error {
+		_, err := c.Exec(ctx, fmt.Sprintf("INSERT INTO `%s` (gtrid, outcome) VALUES (X'%x', '%s')", decisionTable, gtrid, outcome))
 		return err
-	}
-	defer sh.node.Primary.Put(c)
-	if err := c.UseDB(ctx, sh.db); err != nil {
-		return err
-	}
-	_, err = c.Exec(ctx, fmt.Sprintf("INSERT INTO `%s` (gtrid, outcome) VALUES (X'%x', '%s')", decisionTable, gtrid, outcome))
+	})
 	if err == nil {
 		return nil
 	}
@@ -54,21 +50,15 @@ func recordDecision(ctx context.Context, sc *schema, gtrid, outcome string) erro
 }
 
 // lookupDecision returns the recorded outcome, "" when none is.
-func lookupDecision(ctx context.Context, sc *schema, gtrid string) (string, error) {
-	sh := sc.shards[sc.defaultShard]
-	c, err := sh.node.Primary.Get(ctx, false)
-	if err != nil {
-		return "", err
-	}
-	defer sh.node.Primary.Put(c)
-	if err := c.UseDB(ctx, sh.db); err != nil {
-		return "", err
-	}
-	res, err := c.Exec(ctx, fmt.Sprintf("SELECT outcome FROM `%s` WHERE gtrid = X'%x'", decisionTable, gtrid))
-	if err != nil || len(res.Rows) == 0 {
-		return "", err
-	}
-	return string(res.Rows[0][0]), nil
+func lookupDecision(ctx context.Context, sc *schema, gtrid string) (outcome string, err error) {
+	err = onDefaultShard(ctx, sc, func(c *backend.Conn) error {
+		res, err := c.Exec(ctx, fmt.Sprintf("SELECT outcome FROM `%s` WHERE gtrid = X'%x'", decisionTable, gtrid))
+		if err == nil && len(res.Rows) > 0 {
+			outcome = string(res.Rows[0][0])
+		}
+		return err
+	})
+	return outcome, err
 }
 
 // forgetDecision drops the record of a transaction whose branches all
@@ -76,15 +66,26 @@ func lookupDecision(ctx context.Context, sc *schema, gtrid string) (string, erro
 func forgetDecision(sc *schema, gtrid string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	_ = onDefaultShard(ctx, sc, func(c *backend.Conn) error {
+		_, err := c.Exec(ctx, fmt.Sprintf("DELETE FROM `%s` WHERE gtrid = X'%x'", decisionTable, gtrid))
+		return err
+	})
+}
+
+// onDefaultShard runs f on a bookkeeping connection (backend.Node) to sc's
+// default shard, and gives it back before returning.
+func onDefaultShard(ctx context.Context, sc *schema, f func(*backend.Conn) error) error {
 	sh := sc.shards[sc.defaultShard]
-	c, err := sh.node.Primary.Get(ctx, false)
+	pool := sh.node.Bookkeeping
+	c, err := pool.Get(ctx, false)
 	if err != nil {
-		return
+		return err
 	}
-	defer sh.node.Primary.Put(c)
-	if c.UseDB(ctx, sh.db) == nil {
-		_, _ = c.Exec(ctx, fmt.Sprintf("DELETE FROM `%s` WHERE gtrid = X'%x'", decisionTable, gtrid))
+	defer pool.Put(c)
+	if err := c.UseDB(ctx, sh.db); err != nil {
+		return err
 	}
+	return f(c)
 }
 
 // failpoints are crash points for tests, named in SHARDPROXY_FAILPOINT; the

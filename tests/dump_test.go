@@ -269,3 +269,42 @@ func TestConcurrentScattersShareSmallPools(t *testing.T) {
 		t.Fatalf("%d of 16 clients failed; first: %v", len(errs), errs[0])
 	}
 }
+
+// TestTwoPhaseCommitOnSmallPools: writes that commit in two phases, many
+// at once on pools of one connection per node, all finish: the decision
+// record the commit writes on the default shard's node needs a connection
+// there while the transaction's own is held.
+func TestTwoPhaseCommitOnSmallPools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
+	}
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("xasmall"), "n0", "n1"),
+		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"}},
+	})
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, k INT)")
+	db.SetMaxOpenConns(8)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	errs := concurrently(8, func(k int) error {
+		for j := range 10 {
+			// Two rows, generated ids on both nodes: one XA transaction.
+			if _, err := db.ExecContext(ctx, "INSERT INTO items (k) VALUES (?), (?)", k*100+j, k*100+j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if len(errs) > 0 {
+		t.Fatalf("%d of 8 clients failed; first: %v", len(errs), errs[0])
+	}
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "160" {
+		t.Errorf("rows: %s, want 160", got)
+	}
+}
