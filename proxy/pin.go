@@ -56,10 +56,15 @@ func (s *Session) closePinned() {
 
 // borrow lends a connection to pool's node for the proxy's own reads on
 // the session's behalf (sequences): the kept one where the session holds
-// table locks, else a pooled one with the session's settings.
+// table locks, its transaction's there (another would be one more of the
+// pool's, which the session may be holding all of), else a pooled one
+// with the session's settings.
 func (s *Session) borrow(ctx context.Context, pool *backend.Pool) (*backend.Conn, error) {
 	if c := s.pinnedConn(pool); c != nil && s.tablesLocked {
 		return c, nil
+	}
+	if b, ok := s.branches[pool]; ok {
+		return b.conn, nil
 	}
 	c, err := pool.Get(ctx, false)
 	if err != nil {

@@ -308,3 +308,34 @@ func TestTwoPhaseCommitOnSmallPools(t *testing.T) {
 		t.Errorf("rows: %s, want 160", got)
 	}
 }
+
+// TestFirstIDInTransactionOnSmallPools: the first generated id of a table
+// (its sequence reads the shards' largest ids) inside a transaction that
+// already holds the only connection of each node.
+func TestFirstIDInTransactionOnSmallPools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
+	}
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("firstid"), "n0", "n1"),
+		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"}},
+	})
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, k INT)")
+	tx := sessionAfter(t, db, "BEGIN", "SELECT COUNT(*) FROM items")
+	defer tx.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO items (k) VALUES (1)"); err != nil {
+		t.Fatalf("the table's first generated id inside a transaction: %v", err)
+	}
+	mustExec(t, tx, "COMMIT")
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "1" {
+		t.Errorf("rows: %s, want 1", got)
+	}
+}
