@@ -82,7 +82,7 @@ func (s *Session) handleParsed(sql string) error {
 	return nil
 }
 
-// parseOne parses one statement, the MariaDB spellings of respelled
+// parseOne parses one statement, MariaDB spellings that respelled reads
 // included.
 func (s *Session) parseOne(sql string) (ast.StmtNode, error) {
 	st, err := s.sqlParser().ParseOneStmt(sql, "", "")

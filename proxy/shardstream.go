@@ -71,38 +71,8 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		}
 		sqls[i] = sql
 	}
-	// Connections are taken node by node, in the order of the nodes'
-	// names, all of a node's under its Several lock: no two statements
-	// then wait for each other's connections.
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	nodeOf := func(i int) *backend.Node { return sc.shards[ss.rt.Targets[i].Shard].node }
-	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(nodeOf(a).Name, nodeOf(b).Name) })
-	for start := 0; start < n; {
-		node, end := nodeOf(order[start]), start+1
-		for end < n && nodeOf(order[end]) == node {
-			end++
-		}
-		several := end-start > 1
-		if several {
-			node.Several.Lock()
-		}
-		for _, i := range order[start:end] {
-			c, err := s.acquire(ctx, sc, ss.rt.Targets[i].Shard, read)
-			if err != nil {
-				if several {
-					node.Several.Unlock()
-				}
-				return fail(err)
-			}
-			conns[i] = c
-		}
-		if several {
-			node.Several.Unlock()
-		}
-		start = end
+	if err := ss.acquireAll(ctx, conns, read); err != nil {
+		return fail(err)
 	}
 	// A transaction has one connection per node, so shards on one node
 	// share it and must run one after another: all but the last are read
@@ -175,6 +145,46 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		return closeAll(firstErr)
 	}
 	return streams, nil
+}
+
+// acquireAll takes each target's connection into conns, node by node in
+// the order of the nodes' names, all of a node's under its Several lock:
+// no two statements then wait for each other's connections.
+func (ss *shardSet) acquireAll(ctx context.Context, conns []*backend.Conn, read bool) error {
+	targets, sc := ss.rt.Targets, ss.sc
+	nodeOf := func(i int) *backend.Node { return sc.shards[targets[i].Shard].node }
+	order := make([]int, len(targets))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(nodeOf(a).Name, nodeOf(b).Name) })
+	for start := 0; start < len(order); {
+		node, end := nodeOf(order[start]), start+1
+		for end < len(order) && nodeOf(order[end]) == node {
+			end++
+		}
+		if err := ss.acquireOnNode(ctx, node, order[start:end], conns, read); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// acquireOnNode takes the connections of targets on one node.
+func (ss *shardSet) acquireOnNode(ctx context.Context, node *backend.Node, targets []int, conns []*backend.Conn, read bool) error {
+	if len(targets) > 1 {
+		node.Several.Lock()
+		defer node.Several.Unlock()
+	}
+	for _, i := range targets {
+		c, err := ss.s.acquire(ctx, ss.sc, ss.rt.Targets[i].Shard, read)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+	}
+	return nil
 }
 
 // closedStream stands in for a shard whose statement failed to start.

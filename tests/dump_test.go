@@ -177,17 +177,8 @@ func TestUnlockTablesGivesConnectionsBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	cfg := baseConfig()
-	for i := range cfg.Nodes {
-		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
-	}
 	// One shard per node: a scatter then needs one connection per node.
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("unlock"), "n0", "n1"),
-		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod"}},
-	})
-	p := startProxy(t, cfg)
-	db := p.open(t, "shop")
+	db := smallPoolsProxy(t, 1, twoNodes("unlock", conf.Table{Name: "items", ShardKey: "id", Algorithm: "mod"}))
 	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
 	owner := sessionAfter(t, db, "LOCK TABLES items WRITE", "INSERT INTO items VALUES (1), (2)", "UNLOCK TABLES")
 	defer owner.Close()
@@ -229,113 +220,4 @@ func mariadbDump(t *testing.T, addr, user, password, database string, opts ...st
 		t.Fatalf("mariadb-dump %v of %s at %s: %v\n%s", opts, database, addr, err, stderr)
 	}
 	return string(out)
-}
-
-// TestConcurrentScattersShareSmallPools: scatter SELECTs that each need
-// two connections of a node's pool (two shards there), many at once on
-// pools of two, all finish: none holds one connection while waiting for
-// another that a second such statement holds.
-func TestConcurrentScattersShareSmallPools(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	cfg := baseConfig()
-	for i := range cfg.Nodes {
-		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 2, 2
-	}
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", uniqueName("small"), []conf.Table{
-		{Name: "items", ShardKey: "id", Algorithm: "mod"},
-	}))
-	p := startProxy(t, cfg)
-	db := p.open(t, "shop")
-	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
-	mustExec(t, db, "INSERT INTO items VALUES (1), (2), (3), (4)")
-	db.SetMaxOpenConns(16)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	errs := concurrently(16, func(int) error {
-		for range 30 {
-			var n int
-			if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&n); err != nil {
-				return err
-			}
-			if n != 4 {
-				return fmt.Errorf("count %d, want 4", n)
-			}
-		}
-		return nil
-	})
-	if len(errs) > 0 {
-		t.Fatalf("%d of 16 clients failed; first: %v", len(errs), errs[0])
-	}
-}
-
-// TestTwoPhaseCommitOnSmallPools: writes that commit in two phases, many
-// at once on pools of one connection per node, all finish: the decision
-// record the commit writes on the default shard's node needs a connection
-// there while the transaction's own is held.
-func TestTwoPhaseCommitOnSmallPools(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	cfg := baseConfig()
-	for i := range cfg.Nodes {
-		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
-	}
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("xasmall"), "n0", "n1"),
-		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"}},
-	})
-	p := startProxy(t, cfg)
-	db := p.open(t, "shop")
-	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, k INT)")
-	db.SetMaxOpenConns(8)
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	errs := concurrently(8, func(k int) error {
-		for j := range 10 {
-			// Two rows, generated ids on both nodes: one XA transaction.
-			if _, err := db.ExecContext(ctx, "INSERT INTO items (k) VALUES (?), (?)", k*100+j, k*100+j); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if len(errs) > 0 {
-		t.Fatalf("%d of 8 clients failed; first: %v", len(errs), errs[0])
-	}
-	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "160" {
-		t.Errorf("rows: %s, want 160", got)
-	}
-}
-
-// TestFirstIDInTransactionOnSmallPools: the first generated id of a table
-// (its sequence reads the shards' largest ids) inside a transaction that
-// already holds the only connection of each node.
-func TestFirstIDInTransactionOnSmallPools(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end")
-	}
-	cfg := baseConfig()
-	for i := range cfg.Nodes {
-		cfg.Nodes[i].Pool.MaxOpen, cfg.Nodes[i].Pool.MaxIdle = 1, 1
-	}
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("firstid"), "n0", "n1"),
-		Tables: []conf.Table{{Name: "items", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"}},
-	})
-	p := startProxy(t, cfg)
-	db := p.open(t, "shop")
-	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, k INT)")
-	tx := sessionAfter(t, db, "BEGIN", "SELECT COUNT(*) FROM items")
-	defer tx.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO items (k) VALUES (1)"); err != nil {
-		t.Fatalf("the table's first generated id inside a transaction: %v", err)
-	}
-	mustExec(t, tx, "COMMIT")
-	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "1" {
-		t.Errorf("rows: %s, want 1", got)
-	}
 }
