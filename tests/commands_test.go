@@ -105,9 +105,11 @@ func TestKillQueryAndMaxExecutionTime(t *testing.T) {
 	if err := victim.QueryRowContext(context.Background(), "SELECT CONNECTION_ID()").Scan(&id); err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	done := killRunning(t, db, victim, id, "SELECT SLEEP(30)")
 	if err := <-done; mysqlCode(err) != 1317 {
-		t.Fatalf("killed statement: %v, want 1317", err)
+		// Once seen: success about 50 ms after the KILL (not understood).
+		t.Fatalf("killed statement: %v after %s, want 1317", err, time.Since(began))
 	}
 	if err := victim.PingContext(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("KILL QUERY closed the connection: %v", err)
