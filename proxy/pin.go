@@ -91,17 +91,14 @@ func (s *Session) giveBack(c *backend.Conn) {
 // releases them.
 var errTableLocksWithoutAutocommit = errorf(erNotSupported, "LOCK TABLES with autocommit off is not supported through shardproxy: the backends' transactions would release the locks; lock tables with autocommit on, or use SELECT ... FOR UPDATE in a transaction")
 
-// execLockTables runs LOCK TABLES or UNLOCK TABLES, and remembers whether
-// the session holds table locks. LOCK TABLES commits the transaction, as
-// on MariaDB; UNLOCK TABLES commits only one begun under table locks,
-// which a session here never has (BEGIN releases them): mariadb-dump
-// --single-transaction sends it inside its transaction.
+// execLockTables runs LOCK TABLES or UNLOCK TABLES (prepared or not), and
+// remembers whether the session holds table locks.
 func (s *Session) execLockTables(ctx context.Context, st ast.StmtNode, more bool) error {
 	lock, isLock := st.(*ast.LockTablesStmt)
-	if isLock {
-		if !s.autocommit {
-			return errTableLocksWithoutAutocommit
-		}
+	if isLock && !s.autocommit {
+		return errTableLocksWithoutAutocommit
+	}
+	if commitsImplicitly(st) {
 		if err := s.commitImplicitly(ctx); err != nil {
 			return err
 		}

@@ -273,9 +273,14 @@ func isDDL(st ast.StmtNode) bool {
 }
 
 // commitsImplicitly reports a statement that MariaDB runs after committing
-// the open transaction, and outside any: DDL, except on temporary tables.
+// the open transaction, and outside any: DDL, except on temporary tables
+// and UNLOCK TABLES, which commits only a transaction begun under table
+// locks, one a session here never has (BEGIN releases them):
+// mariadb-dump --single-transaction sends it inside its transaction.
 func commitsImplicitly(st ast.StmtNode) bool {
 	switch st := st.(type) {
+	case *ast.UnlockTablesStmt:
+		return false
 	case *ast.CreateTableStmt:
 		return st.TemporaryKeyword == ast.TemporaryNone
 	case *ast.DropTableStmt:

@@ -112,7 +112,8 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 	} else {
 		switch node.(type) {
 		case *ast.SetStmt, *ast.UseStmt, *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt,
-			*ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt, *ast.ShowStmt:
+			*ast.KillStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt, *ast.ShowStmt,
+			*ast.LockTablesStmt, *ast.UnlockTablesStmt, *ast.CreateDatabaseStmt:
 			return s.prepareAsText(node, sql)
 		}
 		sc, werr := s.targetSchema(node)

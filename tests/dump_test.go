@@ -169,6 +169,52 @@ func TestTableLocksCoverEveryShard(t *testing.T) {
 	}
 }
 
+// TestPreparedTableLocksCoverEveryShard: LOCK TABLES and UNLOCK TABLES
+// prepared (MariaDB prepares them) lock and unlock every shard, as the
+// same texts sent as queries do.
+func TestPreparedTableLocksCoverEveryShard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", uniqueName("pslocks"), []conf.Table{
+		{Name: "items", ShardKey: "id", Algorithm: "mod"},
+	}))
+	p := startProxy(t, cfg)
+	db := p.open(t, "shop")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	owner := sessionAfter(t, db)
+	defer owner.Close()
+	prepared := func(stmt string) {
+		t.Helper()
+		ps, err := owner.PrepareContext(ctx, stmt)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", stmt, err)
+		}
+		defer ps.Close()
+		if _, err := ps.ExecContext(ctx); err != nil {
+			t.Fatalf("execute %s: %v", stmt, err)
+		}
+	}
+	prepared("CREATE DATABASE IF NOT EXISTS shop")
+	prepared("LOCK TABLES items WRITE")
+	other := sessionAfter(t, db, "SET SESSION lock_wait_timeout = 1")
+	defer other.Close()
+	for shard := range 4 {
+		if _, err := other.ExecContext(ctx, fmt.Sprintf("INSERT INTO items VALUES (%d)", 100+shard)); mysqlCode(err) != 1205 {
+			t.Errorf("another session's write to shard %d under a prepared lock: %v, want lock wait timeout 1205", shard, err)
+		}
+	}
+	mustExec(t, owner, "INSERT INTO items VALUES (1), (2), (3), (4)")
+	prepared("UNLOCK TABLES")
+	mustExec(t, other, "INSERT INTO items VALUES (100)")
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM items"); got != "5" {
+		t.Errorf("rows: %s, want 5", got)
+	}
+}
+
 // TestUnlockTablesGivesConnectionsBack: the backend connections LOCK
 // TABLES took go back to the pools at UNLOCK TABLES, as they are no longer
 // the session's: with one connection per node, another session can then
