@@ -107,9 +107,8 @@ func TestKillQueryAndMaxExecutionTime(t *testing.T) {
 	}
 	began := time.Now()
 	done := killRunning(t, db, victim, id, "SELECT SLEEP(30)")
-	if err := <-done; mysqlCode(err) != 1317 {
-		// Once seen: success about 50 ms after the KILL (not understood).
-		t.Fatalf("killed statement: %v after %s, want 1317", err, time.Since(began))
+	if o := <-done; !o.interrupted() {
+		t.Fatalf("killed statement: %v after %s, want 1317 or SLEEP() = 1", o, time.Since(began))
 	}
 	if err := victim.PingContext(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("KILL QUERY closed the connection: %v", err)
@@ -192,14 +191,14 @@ func TestKillQueryKeepsTransaction(t *testing.T) {
 		mustExec(t, victim, "BEGIN")
 		mustExec(t, victim, "INSERT INTO users (id, name) VALUES (5001, 'n1'), (5002, 'n0')")
 		done := killRunning(t, db, victim, id, "SELECT SLEEP(30) FROM users WHERE id = 5001")
-		killed := <-done
+		killed := (<-done).interrupted()
 		var inTx string
 		if err := victim.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTx); err != nil {
 			t.Fatal(err)
 		}
 		mustExec(t, victim, "INSERT INTO users (id, name) VALUES (5005, 'n1')")
 		mustExec(t, victim, "COMMIT")
-		return fmt.Sprintf("killed with %d, in transaction %s, rows %v", mysqlCode(killed), inTx,
+		return fmt.Sprintf("interrupted %v, in transaction %s, rows %v", killed, inTx,
 			queryStrings(t, db, "SELECT id FROM users WHERE id > 5000 ORDER BY id"))
 	}
 	got, want := outcome(c.proxy), outcome(c.oracle)
@@ -208,15 +207,16 @@ func TestKillQueryKeepsTransaction(t *testing.T) {
 	}
 }
 
-// killRunning runs stmt on victim, whose connection id is id, and sends
-// KILL QUERY through db once the statement shows in SHOW PROCESSLIST; the
-// channel gets the statement's outcome.
-func killRunning(t *testing.T, db *sql.DB, victim *sql.Conn, id int, stmt string) <-chan error {
+// killRunning runs stmt, a query whose rows are SLEEP()'s values, on
+// victim, whose connection id is id, and sends KILL QUERY through db once
+// the statement shows in SHOW PROCESSLIST; the channel gets the outcome.
+func killRunning(t *testing.T, db *sql.DB, victim *sql.Conn, id int, stmt string) <-chan killOutcome {
 	t.Helper()
-	done := make(chan error, 1)
+	done := make(chan killOutcome, 1)
 	go func() {
-		_, err := victim.ExecContext(context.Background(), stmt)
-		done <- err
+		var o killOutcome
+		o.values, o.err = queryColumn(victim, stmt)
+		done <- o
 	}()
 	waitFor(t, func() bool {
 		for _, row := range queryStrings(t, db, "SHOW PROCESSLIST") {
@@ -228,4 +228,46 @@ func killRunning(t *testing.T, db *sql.DB, victim *sql.Conn, id int, stmt string
 	}, "the victim's statement in SHOW PROCESSLIST")
 	mustExec(t, db, "KILL QUERY "+itoa(id))
 	return done
+}
+
+// killOutcome is how a statement of SLEEP()s answered a KILL QUERY.
+type killOutcome struct {
+	values []string
+	err    error
+}
+
+// interrupted says whether the KILL stopped the statement. MariaDB answers
+// 1317, or, when the KILL lands as the statement starts, rows where the
+// interrupted SLEEP() returned 1 and no error (seen on MariaDB directly,
+// 2 KILLs in 600 on a loaded machine); the proxy relays either.
+func (o killOutcome) interrupted() bool {
+	if o.err != nil || len(o.values) == 0 {
+		return mysqlCode(o.err) == 1317
+	}
+	for _, v := range o.values {
+		if v != "1" {
+			return false
+		}
+	}
+	return true
+}
+
+func (o killOutcome) String() string { return fmt.Sprintf("rows %v, error %v", o.values, o.err) }
+
+// queryColumn runs a query on conn and returns its first column.
+func queryColumn(conn *sql.Conn, query string) ([]string, error) {
+	rows, err := conn.QueryContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var values []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return values, err
+		}
+		values = append(values, v)
+	}
+	return values, rows.Err()
 }
