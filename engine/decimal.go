@@ -196,13 +196,31 @@ func (d decimal) cmp(e decimal) int {
 
 // div returns d/e with scale fraction digits, rounded half away from zero
 // as MariaDB rounds a DECIMAL result; ok is false for a zero divisor.
-func (d decimal) div(e decimal, scale int) (decimal, bool) {
+func (d decimal) div(e decimal, scale int) (decimal, bool) { return d.quo(e, scale, true) }
+
+// divInternal returns d/e as MariaDB holds a quotient inside an
+// expression, before any rounding for display: its fraction digits are
+// those of the operands, each rounded up to a multiple of 9 (MariaDB's
+// decimal words), plus what remains of div_precision_increment after that
+// rounding, again rounded up to a multiple of 9; the digits beyond are
+// cut off. (1/3*3 is 0.999999999, shown as 1.0000.)
+func (d decimal) divInternal(e decimal) (decimal, bool) {
+	const word = 9
+	up := func(n int) int { return (n + word - 1) / word * word }
+	f1, f2 := up(d.scale), up(e.scale)
+	incr := max(0, divPrecisionIncrement-(f1-d.scale)-(f2-e.scale))
+	return d.quo(e, up(f1+f2+incr), false)
+}
+
+// quo returns d/e with scale fraction digits, rounded half away from zero
+// or truncated; ok is false for a zero divisor.
+func (d decimal) quo(e decimal, scale int, round bool) (decimal, bool) {
 	if e.sign() == 0 {
 		return decimal{}, false
 	}
 	// d/e = (dc / ec) × 10^(e.scale - d.scale); scaled by 10^scale.
 	k := scale - d.scale + e.scale
-	if q, ok := divSmall(d, e, k); ok {
+	if q, ok := divSmall(d, e, k, round); ok {
 		return decimal{small: q, scale: scale}, true
 	}
 	num, den := d.bigCoef(), e.bigCoef()
@@ -215,7 +233,7 @@ func (d decimal) div(e decimal, scale int) (decimal, bool) {
 	num.Abs(num)
 	den.Abs(den)
 	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
-	if r.Lsh(r, 1).Cmp(den) >= 0 {
+	if round && r.Lsh(r, 1).Cmp(den) >= 0 {
 		q.Add(q, big.NewInt(1))
 	}
 	if neg {
@@ -224,9 +242,9 @@ func (d decimal) div(e decimal, scale int) (decimal, bool) {
 	return decimal{big: q, scale: scale}.normalize(), true
 }
 
-// divSmall is div without allocating, when everything fits an int64:
-// round(d.coef × 10^k / e.coef), half away from zero.
-func divSmall(d, e decimal, k int) (int64, bool) {
+// divSmall is quo without allocating, when everything fits an int64:
+// d.coef × 10^k / e.coef, rounded half away from zero or truncated.
+func divSmall(d, e decimal, k int, round bool) (int64, bool) {
 	if d.big != nil || e.big != nil || k < 0 || k > 18 || e.small == math.MinInt64 {
 		return 0, false
 	}
@@ -236,7 +254,7 @@ func divSmall(d, e decimal, k int) (int64, bool) {
 	}
 	n, den := abs64(num), abs64(e.small)
 	q, r := n/den, n%den
-	if 2*r >= den { // r < den <= 2^63: no overflow
+	if round && 2*r >= den { // r < den <= 2^63: no overflow
 		q++
 	}
 	if q > math.MaxInt64 {

@@ -35,6 +35,14 @@ func TestDecimalArithmetic(t *testing.T) {
 		{text(dec(t, "1.005").round(2)), "1.01"},
 		{text(dec(t, "-1.005").round(2)), "-1.01"},
 		{text(dec(t, "3").round(2)), "3.00"},
+		// Inside an expression, as MariaDB 10.11 holds quotients (each
+		// checked there: 1/3*3 is 1.0000, 123456.78/7/3*21 is
+		// 123456.7799999940, 2.5/0.1234567891/7*7 is 20.250000168).
+		{text(must(dec(t, "1").divInternal(dec(t, "3")))), "0.333333333"},
+		{text(must(dec(t, "123456.78").divInternal(dec(t, "7")))), "17636.682857142"},
+		{text(must(dec(t, "17636.682857142").divInternal(dec(t, "3")))), "5878.894285714000000000"},
+		{text(must(dec(t, "2.5").divInternal(dec(t, "0.1234567891")))), "20.250000167872501391663036536"},
+		{text(must(dec(t, "-2").divInternal(dec(t, "3")))), "-0.666666666"},
 		{text(must(dec(t, "7.5").intDiv(dec(t, "2")))), "3"},
 		{text(must(dec(t, "-7.5").mod(dec(t, "2")))), "-1.5"},
 	}

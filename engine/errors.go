@@ -13,6 +13,7 @@ const (
 	ErUnknown          = 1105 // ER_UNKNOWN_ERROR
 	ErInvalidGroupFunc = 1111 // ER_INVALID_GROUP_FUNC_USE
 	ErWrongArguments   = 1210 // ER_WRONG_ARGUMENTS
+	ErIllegalReference = 1247 // ER_ILLEGAL_REFERENCE
 	ErNotSupported     = 1235 // ER_NOT_SUPPORTED_YET
 	ErDataOutOfRange   = 1690 // ER_DATA_OUT_OF_RANGE
 )

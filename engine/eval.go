@@ -11,11 +11,12 @@ import (
 	"github.com/shardproxy/shardproxy/wire"
 )
 
-// The HAVING evaluator. The planner leaves to the shards every part of a
-// HAVING that does not involve an aggregate (they compute it as a hidden
-// column, with their own collations, dates and functions), so what is
-// evaluated here is only comparisons, logic and arithmetic over numbers:
-// the combined aggregates, those hidden columns, literals and parameters.
+// The evaluator of HAVING and of select-list expressions over aggregates.
+// The planner leaves to the shards every part that does not involve an
+// aggregate (they compute it as a hidden column, with their own
+// collations, dates and functions), so what is evaluated here is only
+// comparisons, logic, arithmetic and COALESCE over numbers: the combined
+// aggregates, those hidden columns, literals and parameters.
 
 // valKind is the kind of an evaluated value.
 type valKind uint8
@@ -35,6 +36,29 @@ type value struct {
 	d    decimal
 	f    float64
 	s    []byte // valStr; valOther: the column name, for errors
+	// shown (valDec) is the fraction digits of the value's type, which a
+	// comparison rounds it to; d may hold more, as a quotient does.
+	shown int
+}
+
+// decValue is an exact decimal whose type has as many fraction digits.
+func decValue(d decimal) value { return value{kind: valDec, d: d, shown: d.scale} }
+
+// shownScale is the fraction digits of v's type (0 for integers).
+func (v value) shownScale() int {
+	if v.kind == valDec {
+		return v.shown
+	}
+	return 0
+}
+
+// compared is v's decimal as a comparison sees it: rounded to its type.
+func (v value) compared() decimal {
+	d := v.decimal()
+	if v.kind == valDec && v.shown < d.scale {
+		return d.round(v.shown)
+	}
+	return d
 }
 
 var (
@@ -111,7 +135,16 @@ type evalCtx struct {
 	params []sqlparse.Value
 }
 
-// evalExpr is a compiled HAVING expression; immutable, shared by executions.
+// newEvalCtx prepares the evaluation of rows with these fields.
+func newEvalCtx(fields []wire.Field, params []sqlparse.Value) *evalCtx {
+	x := &evalCtx{fields: fields, kinds: make([]valueKind, len(fields)), params: params}
+	for i := range fields {
+		x.kinds[i] = kindOf(&fields[i])
+	}
+	return x
+}
+
+// evalExpr is a compiled expression over combined groups; immutable, shared by executions.
 type evalExpr interface {
 	eval(x *evalCtx) (value, error)
 	String() string
@@ -134,7 +167,7 @@ func (e *colExpr) eval(x *evalCtx) (value, error) {
 		fallthrough // beyond int64 (BIGINT UNSIGNED)
 	case kindDecimal:
 		if d, ok := parseDecimal(v); ok {
-			return value{kind: valDec, d: d}, nil
+			return decValue(d), nil
 		}
 	case kindFloat:
 		return value{kind: valFloat, f: parseFloat(v)}, nil
@@ -160,12 +193,12 @@ func literalValue(v sqlparse.Value) value {
 			return value{kind: valInt, i: int64(v.Uint())}
 		}
 		d, _ := parseDecimal(strconv.AppendUint(nil, v.Uint(), 10))
-		return value{kind: valDec, d: d}
+		return decValue(d)
 	case sqlparse.KindFloat:
 		return value{kind: valFloat, f: v.Float()}
 	case sqlparse.KindDecimal:
 		if d, ok := parseDecimal([]byte(v.Str())); ok {
-			return value{kind: valDec, d: d}
+			return decValue(d)
 		}
 		return value{kind: valFloat, f: stringToFloat([]byte(v.Str()))} // 1e3 style
 	case sqlparse.KindString, sqlparse.KindBytes:
@@ -251,7 +284,9 @@ func compareNumbers(l, r value) (int, error) {
 	case l.kind == valFloat || r.kind == valFloat || l.kind == valStr || r.kind == valStr:
 		return cmpOrdered(l.float(), r.float()), nil
 	}
-	return l.decimal().cmp(r.decimal()), nil
+	// MariaDB compares decimals rounded to their types: a/3 > 0.33333 is
+	// false, though a/3 holds 0.333333333.
+	return l.compared().cmp(r.compared()), nil
 }
 
 func cmpOrdered[T int64 | float64](a, b T) int {
@@ -267,7 +302,7 @@ func cmpOrdered[T int64 | float64](a, b T) int {
 // numeric refuses values the evaluator cannot compare as MariaDB would.
 func numeric(v value) error {
 	if v.kind == valOther {
-		return unsupported("HAVING across shards can compare aggregates only with numbers; column '%s' is not numeric", v.s)
+		return unsupported("across shards, aggregates combine only with numbers; column '%s' is not numeric", v.s)
 	}
 	return nil
 }
@@ -468,7 +503,7 @@ func (e *arithExpr) eval(x *evalCtx) (value, error) {
 	case l.kind == valInt && r.kind == valInt && e.op != opcode.Div:
 		return e.intArith(l.i, r.i)
 	}
-	return decimalArith(e.op, l.decimal(), r.decimal()), nil
+	return decimalArith(e.op, l, r), nil
 }
 
 func (e *arithExpr) intArith(a, b int64) (value, error) {
@@ -533,8 +568,14 @@ func floatArith(op opcode.Op, a, b float64) value {
 	return value{kind: valFloat, f: v}
 }
 
-func decimalArith(op opcode.Op, a, b decimal) value {
+// decimalArith is exact arithmetic, as MariaDB's: the result holds the
+// digits MariaDB holds and is typed with the fraction digits it types it
+// with (+, -, MOD: the larger; *: the sum; /: the dividend's plus 4).
+func decimalArith(op opcode.Op, l, r value) value {
+	a, b := l.decimal(), r.decimal()
+	ls, rs := l.shownScale(), r.shownScale()
 	var d decimal
+	shown := max(ls, rs)
 	ok := true
 	switch op {
 	case opcode.Plus:
@@ -542,11 +583,13 @@ func decimalArith(op opcode.Op, a, b decimal) value {
 	case opcode.Minus:
 		d = a.sub(b)
 	case opcode.Mul:
-		d = a.mul(b)
+		d, shown = a.mul(b), ls+rs
 	case opcode.Div:
-		d, ok = a.div(b, a.scale+divPrecisionIncrement)
+		d, ok = a.divInternal(b)
+		shown = ls + divPrecisionIncrement
 	case opcode.IntDiv:
 		d, ok = a.intDiv(b)
+		shown = 0
 	case opcode.Mod:
 		d, ok = a.mod(b)
 	}
@@ -556,8 +599,11 @@ func decimalArith(op opcode.Op, a, b decimal) value {
 	if op == opcode.IntDiv && d.big == nil {
 		return value{kind: valInt, i: d.small}
 	}
-	return value{kind: valDec, d: d}
+	return value{kind: valDec, d: d, shown: min(shown, maxDecimalScale)}
 }
+
+// maxDecimalScale is the most fraction digits a MariaDB DECIMAL has.
+const maxDecimalScale = 38
 
 type negExpr struct{ e evalExpr }
 
@@ -574,11 +620,11 @@ func (e *negExpr) eval(x *evalCtx) (value, error) {
 	switch v.kind {
 	case valInt:
 		if v.i == math.MinInt64 {
-			return value{kind: valDec, d: decimalFromInt(v.i).neg()}, nil
+			return decValue(decimalFromInt(v.i).neg()), nil
 		}
 		return value{kind: valInt, i: -v.i}, nil
 	case valDec:
-		return value{kind: valDec, d: v.d.neg()}, nil
+		return value{kind: valDec, d: v.d.neg(), shown: v.shown}, nil
 	}
 	return value{kind: valFloat, f: -v.float()}, nil
 }
@@ -590,4 +636,29 @@ func evalBoth(x *evalCtx, left, right evalExpr) (l, r value, err error) {
 	}
 	r, err = right.eval(x)
 	return l, r, err
+}
+
+// coalesceExpr is COALESCE(a, ...) or IFNULL(a, b): the first argument
+// that is not NULL.
+type coalesceExpr struct {
+	name string
+	args []evalExpr
+}
+
+func (e *coalesceExpr) String() string {
+	parts := make([]string, len(e.args))
+	for i, a := range e.args {
+		parts[i] = a.String()
+	}
+	return e.name + "(" + strings.Join(parts, ", ") + ")"
+}
+
+func (e *coalesceExpr) eval(x *evalCtx) (value, error) {
+	for _, a := range e.args {
+		v, err := a.eval(x)
+		if err != nil || v.kind != valNull {
+			return v, err
+		}
+	}
+	return valueNull, nil
 }

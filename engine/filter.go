@@ -20,12 +20,7 @@ func (f *Filter) Execute(ctx context.Context, env *Env) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields := in.Fields()
-	x := &evalCtx{fields: fields, kinds: make([]valueKind, len(fields)), params: env.Params}
-	for i := range fields {
-		x.kinds[i] = kindOf(&fields[i])
-	}
-	return &filterStream{passStream: passStream{in}, pred: f.Predicate, x: x}, nil
+	return &filterStream{passStream: passStream{in}, pred: f.Predicate, x: newEvalCtx(in.Fields(), env.Params)}, nil
 }
 
 type filterStream struct {

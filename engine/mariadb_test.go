@@ -168,7 +168,8 @@ func randomQueries(n int) []mariaQuery {
 		for range rng.IntN(4) {
 			c := cols[rng.IntN(len(cols))]
 			num := numeric[rng.IntN(len(numeric))]
-			aggs = append(aggs, []string{"COUNT(" + c + ")", "SUM(" + num + ")", "AVG(" + num + ")", "MIN(" + c + ")", "MAX(" + c + ")"}[rng.IntN(5)])
+			aggs = append(aggs, []string{"COUNT(" + c + ")", "SUM(" + num + ")", "AVG(" + num + ")", "MIN(" + c + ")", "MAX(" + c + ")",
+				"COALESCE(SUM(" + num + "), 0)", "SUM(" + num + ") / COUNT(*)", "COUNT(" + c + ") * 2 - 1", "IFNULL(MAX(" + num + "), -1)"}[rng.IntN(9)])
 		}
 		q := "SELECT " + group + ", " + strings.Join(aggs, ", ") + " FROM t GROUP BY " + group
 		switch rng.IntN(5) {
@@ -258,7 +259,22 @@ var mariaQueries = []mariaQuery{
 	{"SELECT CAST(status AS CHAR) AS s, COUNT(*) FROM t GROUP BY s", true, false, false},
 	{"SELECT country, MAX(name) FROM t GROUP BY country HAVING MAX(name) > 'b'", false, false, true},
 	{"SELECT id, name FROM t WHERE name LIKE 'a%' ORDER BY name DESC, id LIMIT 1, 100", true, false, false},
-	{"SELECT SUM(age) / COUNT(*) FROM t", false, false, true},
+	// Expressions over aggregates: the shards' column definitions, the
+	// values computed over the combined groups.
+	{"SELECT SUM(age) / COUNT(*) FROM t", false, false, false},
+	{"SELECT COALESCE(SUM(balance), 0), IFNULL(AVG(score), -1), COUNT(*) + 1, COUNT(*) DIV 3, COUNT(*) % 7 FROM t", false, false, false},
+	{"SELECT COALESCE(SUM(balance), 0), COALESCE(SUM(age), 0.5), IFNULL(MAX(score), 0), SUM(age) / 0 FROM t WHERE id < 0", false, false, false},
+	{"SELECT AVG(balance) * 100 / SUM(balance), -SUM(big), SUM(big) * 2 FROM t", false, false, false},
+	{"SELECT country, COALESCE(SUM(balance), 0) AS total, SUM(age) / COUNT(*) AS avg_age, MAX(age) - MIN(age) FROM t GROUP BY country ORDER BY total DESC, country", true, true, false},
+	{"SELECT country, SUM(score) * 2, COUNT(ratio) / COUNT(*), SUM(age) + SUM(balance) FROM t GROUP BY country", false, true, false},
+	{"SELECT country, IFNULL(SUM(balance), 0) - SUM(age) AS d FROM t GROUP BY country HAVING d > 0 OR IFNULL(SUM(balance), 0) < -100", false, true, false},
+	{"SELECT country FROM t GROUP BY country ORDER BY SUM(age) / COUNT(*) DESC, country LIMIT 3", true, true, false},
+	{"SELECT country, COUNT(*) AS c FROM t GROUP BY country ORDER BY c * -1, country", true, true, false}, // 1247 on both
+	{"SELECT age, COUNT(*) * age FROM t GROUP BY age ORDER BY 2 DESC, 1", true, false, false},
+	{sql: "SELECT COALESCE(MAX(name), 'none') FROM t", refused: true}, // a string
+	{sql: "SELECT ROUND(AVG(age), 2) FROM t", refused: true},
+	{"SELECT country, COUNT(*) + 1 FROM t GROUP BY 2", false, false, false},                           // 1056 on both
+	{"SELECT country, COUNT(*) + 1 AS c FROM t GROUP BY country ORDER BY c * 2", false, false, false}, // 1247 on both
 }
 
 // loadMariaDB creates the table in "whole" and in one database per shard

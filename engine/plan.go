@@ -96,6 +96,9 @@ type planner struct {
 	aggs       []Aggregate
 	// minMaxWeight maps a MIN/MAX item to its weight item.
 	minMaxWeight map[int]int
+	// computed are the items that are expressions over aggregates, which
+	// Compute evaluates over the combined groups.
+	computed []Computed
 }
 
 // name is how MySQL names explicit field i.
@@ -113,6 +116,8 @@ type item struct {
 	alias  string       // lower case, "" when none
 	agg    *ast.AggregateFuncExpr
 	hidden bool
+	// computed: an expression over aggregates (Compute gives its value).
+	computed bool
 }
 
 func newPlanner(stmt *ast.SelectStmt) (*planner, error) {
@@ -358,8 +363,8 @@ func (p *planner) weight(i int) (int, error) {
 	if w, ok := p.minMaxWeight[i]; ok {
 		return w, nil
 	}
-	if it.agg != nil || !mayBeString(it.expr) {
-		return NoColumn, nil
+	if it.agg != nil || it.computed || !mayBeString(it.expr) {
+		return NoColumn, nil // computed: a number (Compute checks)
 	}
 	if containsParam(it.expr) {
 		return 0, unsupported("sorting or grouping by an expression with a parameter marker (%s) across shards is not supported", it.text)

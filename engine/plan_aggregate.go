@@ -20,7 +20,9 @@ func (p *planner) planAggregate() error {
 				return err
 			}
 		} else if contains(it.expr, isAggregate) {
-			return unsupported("aggregate inside an expression in the select list across shards is not supported (%s)", it.text)
+			if err := p.compute(i); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -43,7 +45,7 @@ func (p *planner) planAggregate() error {
 	var having evalExpr
 	if sel.Having != nil {
 		var err error
-		if having, err = p.having(sel.Having.Expr); err != nil {
+		if having, err = p.combine(sel.Having.Expr); err != nil {
 			return err
 		}
 	}
@@ -111,13 +113,16 @@ func (p *planner) planAggregate() error {
 	if window != nil && window.Count.Param < 0 && window.Count.N == 0 {
 		sel.Limit = shardLimit // LIMIT 0: no rows in any case
 	}
-	aggs := p.aggs
+	aggs, computed := p.aggs, p.computed
 	p.build = func(sql string) Primitive {
 		var root Primitive = &Concat{SQL: sql, Columns: p.columns()}
 		if !scalar {
 			root = &MergeSort{SQL: sql, Columns: p.columns(), Keys: mergeKeys}
 		}
 		root = &OrderedAggregate{GroupKeys: groupKeys, Aggregates: aggs, RowCount: rowCount, Input: root}
+		if len(computed) > 0 {
+			root = &Compute{Columns: computed, Input: root}
+		}
 		if having != nil {
 			root = &Filter{Predicate: having, Input: root}
 		}
@@ -162,7 +167,7 @@ func (p *planner) groupOrder(groups []keyRef, inGroup map[int]bool) (merge, sort
 // are not aggregates (their value comes from a row).
 func (p *planner) hasRowValues() bool {
 	for i, it := range p.items {
-		if it.agg == nil && !p.isWeightOfAggregate(i) {
+		if it.agg == nil && !it.computed && !p.isWeightOfAggregate(i) {
 			return true
 		}
 	}
@@ -203,7 +208,7 @@ func (p *planner) groupItem(e ast.ExprNode) (int, error) {
 		if n < 1 || n > p.explicit {
 			return 0, errorf(ErBadField, "Unknown column '%d' in 'group statement'", n)
 		}
-		if p.items[n-1].agg != nil {
+		if p.items[n-1].agg != nil || p.items[n-1].computed {
 			return 0, errorf(ErWrongGroupField, "Can't group on '%s'", p.name(n-1))
 		}
 		return n - 1, nil
@@ -217,7 +222,7 @@ func (p *planner) groupItem(e ast.ExprNode) (int, error) {
 	}
 	if name, ok := bareName(e); ok {
 		if i := p.aliasItem(name); i >= 0 {
-			if p.items[i].agg != nil {
+			if p.items[i].agg != nil || p.items[i].computed {
 				return 0, errorf(ErWrongGroupField, "Can't group on '%s'", name)
 			}
 			return i, nil
@@ -245,6 +250,42 @@ func (p *planner) aggregateItem(a *ast.AggregateFuncExpr) (int, error) {
 		return 0, errorf(ErUnknown, "plan error: %s is not an aggregate", text)
 	}
 	return i, p.registerAggregate(i, agg)
+}
+
+// compute makes item i, an expression over aggregates, a column Compute
+// evaluates over the combined groups; the shards still compute it over
+// their partial groups, for its column definition.
+func (p *planner) compute(i int) error {
+	if p.items[i].computed {
+		return nil
+	}
+	e, err := p.combine(p.items[i].expr)
+	if err != nil {
+		return err
+	}
+	p.items[i].computed = true
+	p.computed = append(p.computed, Computed{Col: p.col(i), Expr: e})
+	return nil
+}
+
+// computedItem returns the item computing e, an expression over
+// aggregates: a select-list field or a new hidden column.
+func (p *planner) computedItem(e ast.ExprNode) (int, error) {
+	i, err := p.hiddenExpr(e)
+	if err != nil {
+		return 0, err
+	}
+	return i, p.compute(i)
+}
+
+// aggregateOf returns how item i combines, nil if it is no aggregate.
+func (p *planner) aggregateOf(i int) *Aggregate {
+	for k := range p.aggs {
+		if p.aggs[k].Col == i {
+			return &p.aggs[k]
+		}
+	}
+	return nil
 }
 
 // aggregateText is aggregateItem for an aggregate written as text.

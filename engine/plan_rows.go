@@ -100,8 +100,12 @@ func (p *planner) orderKey(by *ast.ByItem) (keyRef, error) {
 		r.item, err = p.aggregateItem(a)
 		return r, err
 	}
-	if p.involvesAggregate(e) { // SUM(x) / COUNT(*), or c + 1 with c an alias of COUNT(*)
-		return r, unsupported("aggregate inside an expression in ORDER BY across shards is not supported")
+	if p.involvesAggregate(e) { // SUM(x) / COUNT(*)
+		if name, ok := p.aggregateAliasIn(e); ok {
+			return r, errorf(ErIllegalReference, "Reference '%s' not supported (reference to group function)", name)
+		}
+		r.item, err = p.computedItem(e)
+		return r, err
 	}
 	r.item, err = p.hiddenExpr(e)
 	return r, err

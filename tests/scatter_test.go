@@ -362,6 +362,10 @@ func (g *queryGen) rowsQuery() oracleQuery {
 var aggregates = []string{
 	"COUNT(*)", "COUNT(age)", "COUNT(city)", "SUM(age)", "SUM(score)", "MIN(name)", "MAX(name)",
 	"MIN(born)", "MAX(score)", "AVG(age)", "AVG(score)", "MIN(age)", "MAX(id)",
+	// Expressions over aggregates, as ORMs write them (Django's
+	// Coalesce(Sum(...), 0)): evaluated over the combined groups.
+	"COALESCE(SUM(score), 0)", "SUM(age) / COUNT(*)", "IFNULL(AVG(score), -1)", "COUNT(city) * 2 + 1",
+	"MAX(age) - MIN(age)", "AVG(score) * 100 / SUM(score)",
 }
 
 func (g *queryGen) aggregateQuery() oracleQuery {

@@ -1,22 +1,26 @@
 package engine
 
 import (
+	"strings"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
-// having compiles the HAVING of a grouped statement for Filter. Parts that
-// involve no aggregate are computed by the shards in hidden columns (with
-// the server's collations, dates and functions; MySQL takes them from a
-// row of the group, and so does OrderedAggregate); what combines
-// aggregates (comparisons, AND/OR/XOR/NOT, IS, IN, BETWEEN, arithmetic) is
-// evaluated here. Anything else over an aggregate is refused.
-func (p *planner) having(e ast.ExprNode) (evalExpr, error) {
+// combine compiles an expression evaluated on the combined groups: the
+// HAVING of a grouped statement (Filter), and select-list expressions over
+// aggregates (Compute). Parts that involve no aggregate are computed by
+// the shards in hidden columns (with the server's collations, dates and
+// functions; MySQL takes them from a row of the group, and so does
+// OrderedAggregate); what combines aggregates (comparisons, AND/OR/XOR/NOT,
+// IS, IN, BETWEEN, arithmetic, COALESCE, IFNULL) is evaluated here.
+// Anything else over an aggregate is refused.
+func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 	if !p.involvesAggregate(e) && !isLocal(e) {
 		if containsParam(e) {
-			return nil, unsupported("a parameter marker next to columns in HAVING across shards is not supported")
+			return nil, unsupported("a parameter marker next to columns in an expression over aggregates across shards is not supported")
 		}
 		i, err := p.valueItem(e)
 		if err != nil {
@@ -26,11 +30,16 @@ func (p *planner) having(e ast.ExprNode) (evalExpr, error) {
 	}
 	switch x := e.(type) {
 	case *ast.ParenthesesExpr:
-		return p.having(x.Expr)
+		return p.combine(x.Expr)
 	case *ast.AggregateFuncExpr:
 		i, err := p.aggregateItem(x)
 		if err != nil {
 			return nil, err
+		}
+		if a := p.aggregateOf(i); a != nil && a.Op == AggAvg {
+			// Its combined SUM over COUNT, as MariaDB holds an AVG inside
+			// an expression: more digits than the column shows.
+			return &arithExpr{op: opcode.Div, l: &colExpr{col: p.col(a.Sum)}, r: &colExpr{col: p.col(a.Count)}}, nil
 		}
 		return &colExpr{col: p.col(i)}, nil
 	case *ast.ColumnNameExpr: // an alias of an aggregate
@@ -49,9 +58,9 @@ func (p *planner) having(e ast.ExprNode) (evalExpr, error) {
 		}
 		return &litExpr{v: literalValue(v), text: text}, nil
 	case *ast.BinaryOperationExpr:
-		return p.havingBinary(x)
+		return p.combineBinary(x)
 	case *ast.UnaryOperationExpr:
-		v, err := p.having(x.V)
+		v, err := p.combine(x.V)
 		if err != nil {
 			return nil, err
 		}
@@ -64,28 +73,40 @@ func (p *planner) having(e ast.ExprNode) (evalExpr, error) {
 			return v, nil
 		}
 	case *ast.IsNullExpr:
-		v, err := p.having(x.Expr)
+		v, err := p.combine(x.Expr)
 		return &isExpr{e: v, what: 'n', not: x.Not}, err
 	case *ast.IsTruthExpr:
-		v, err := p.having(x.Expr)
+		v, err := p.combine(x.Expr)
 		what := byte('f')
 		if x.True != 0 {
 			what = 't'
 		}
 		return &isExpr{e: v, what: what, not: x.Not}, err
 	case *ast.BetweenExpr:
-		return p.havingBetween(x)
+		return p.combineBetween(x)
+	case *ast.FuncCallExpr:
+		if fn := x.FnName.L; fn == "coalesce" || fn == "ifnull" && len(x.Args) == 2 {
+			c := &coalesceExpr{name: strings.ToUpper(fn)}
+			for _, arg := range x.Args {
+				v, err := p.combine(arg)
+				if err != nil {
+					return nil, err
+				}
+				c.args = append(c.args, v)
+			}
+			return c, nil
+		}
 	case *ast.PatternInExpr:
 		if x.Sel != nil {
 			break
 		}
-		v, err := p.having(x.Expr)
+		v, err := p.combine(x.Expr)
 		if err != nil {
 			return nil, err
 		}
 		in := &inExpr{e: v, not: x.Not}
 		for _, item := range x.List {
-			c, err := p.having(item)
+			c, err := p.combine(item)
 			if err != nil {
 				return nil, err
 			}
@@ -94,15 +115,15 @@ func (p *planner) having(e ast.ExprNode) (evalExpr, error) {
 		return in, nil
 	}
 	text, _ := restoreText(e)
-	return nil, unsupported("HAVING across shards supports comparisons, logic and arithmetic over aggregates, not %s", text)
+	return nil, unsupported("across shards, only comparisons, logic, arithmetic, COALESCE and IFNULL can combine aggregates, not %s", text)
 }
 
-func (p *planner) havingBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
-	l, err := p.having(x.L)
+func (p *planner) combineBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
+	l, err := p.combine(x.L)
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.having(x.R)
+	r, err := p.combine(x.R)
 	if err != nil {
 		return nil, err
 	}
@@ -114,20 +135,20 @@ func (p *planner) havingBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
 	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
 		return &arithExpr{op: x.Op, l: l, r: r}, nil
 	}
-	return nil, unsupported("the operator %s over aggregates in HAVING across shards is not supported", x.Op)
+	return nil, unsupported("the operator %s over aggregates across shards is not supported", x.Op)
 }
 
-// havingBetween is x [NOT] BETWEEN a AND b: (x >= a AND x <= b).
-func (p *planner) havingBetween(x *ast.BetweenExpr) (evalExpr, error) {
-	v, err := p.having(x.Expr)
+// combineBetween is x [NOT] BETWEEN a AND b: (x >= a AND x <= b).
+func (p *planner) combineBetween(x *ast.BetweenExpr) (evalExpr, error) {
+	v, err := p.combine(x.Expr)
 	if err != nil {
 		return nil, err
 	}
-	lo, err := p.having(x.Left)
+	lo, err := p.combine(x.Left)
 	if err != nil {
 		return nil, err
 	}
-	hi, err := p.having(x.Right)
+	hi, err := p.combine(x.Right)
 	if err != nil {
 		return nil, err
 	}
@@ -139,19 +160,40 @@ func (p *planner) havingBetween(x *ast.BetweenExpr) (evalExpr, error) {
 }
 
 // involvesAggregate reports whether e has an aggregate, or names the alias
-// of one.
+// of one or of an expression over aggregates.
 func (p *planner) involvesAggregate(e ast.ExprNode) bool {
 	return contains(e, func(n ast.Node) bool {
 		if isAggregate(n) {
 			return true
 		}
-		name, ok := bareName(asExpr(n))
-		if !ok {
-			return false
-		}
-		i := p.aliasItem(name)
-		return i >= 0 && p.items[i].agg != nil
+		_, ok := p.aggregateAlias(n)
+		return ok
 	})
+}
+
+// aggregateAlias reports whether n names the alias of an aggregate or of
+// an expression over aggregates.
+func (p *planner) aggregateAlias(n ast.Node) (string, bool) {
+	name, ok := bareName(asExpr(n))
+	if !ok {
+		return "", false
+	}
+	i := p.aliasItem(name)
+	return name, i >= 0 && contains(p.items[i].expr, isAggregate)
+}
+
+// aggregateAliasIn returns an alias of an aggregate (or of an expression
+// over aggregates) that e names, which MariaDB refuses inside an ORDER BY
+// expression.
+func (p *planner) aggregateAliasIn(e ast.ExprNode) (string, bool) {
+	var found string
+	walk(e, func(n ast.Node) bool {
+		if name, ok := p.aggregateAlias(n); ok {
+			found = name
+		}
+		return found == ""
+	})
+	return found, found != ""
 }
 
 // isLocal reports whether e is made only of literals, `?` and operators
