@@ -14,6 +14,7 @@ const (
 	ErInvalidGroupFunc = 1111 // ER_INVALID_GROUP_FUNC_USE
 	ErWrongArguments   = 1210 // ER_WRONG_ARGUMENTS
 	ErIllegalReference = 1247 // ER_ILLEGAL_REFERENCE
+	ErWrongParamCount  = 1582 // ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT
 	ErNotSupported     = 1235 // ER_NOT_SUPPORTED_YET
 	ErDataOutOfRange   = 1690 // ER_DATA_OUT_OF_RANGE
 )

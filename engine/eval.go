@@ -662,3 +662,33 @@ func (e *coalesceExpr) eval(x *evalCtx) (value, error) {
 	}
 	return valueNull, nil
 }
+
+// roundExpr is ROUND(e, digits) as MariaDB rounds: an exact value half away
+// from zero, typed with digits fraction digits; a double to even, as
+// rint(e × 10^digits) / 10^digits; an integer as it is.
+type roundExpr struct {
+	e      evalExpr
+	digits int
+}
+
+func (e *roundExpr) String() string {
+	return "ROUND(" + e.e.String() + ", " + strconv.Itoa(e.digits) + ")"
+}
+
+func (e *roundExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil || v.kind == valNull || v.kind == valInt {
+		return v, err
+	}
+	if err := numeric(v); err != nil {
+		return valueNull, err
+	}
+	if v.kind == valDec {
+		return value{kind: valDec, d: v.d.round(e.digits), shown: e.digits}, nil
+	}
+	f, scale := v.float(), math.Pow10(e.digits)
+	if scaled := f * scale; !math.IsInf(scaled, 0) {
+		f = math.RoundToEven(scaled) / scale
+	}
+	return value{kind: valFloat, f: f}, nil
+}

@@ -169,7 +169,8 @@ func randomQueries(n int) []mariaQuery {
 			c := cols[rng.IntN(len(cols))]
 			num := numeric[rng.IntN(len(numeric))]
 			aggs = append(aggs, []string{"COUNT(" + c + ")", "SUM(" + num + ")", "AVG(" + num + ")", "MIN(" + c + ")", "MAX(" + c + ")",
-				"COALESCE(SUM(" + num + "), 0)", "SUM(" + num + ") / COUNT(*)", "COUNT(" + c + ") * 2 - 1", "IFNULL(MAX(" + num + "), -1)"}[rng.IntN(9)])
+				"COALESCE(SUM(" + num + "), 0)", "SUM(" + num + ") / COUNT(*)", "COUNT(" + c + ") * 2 - 1", "IFNULL(MAX(" + num + "), -1)",
+				"ROUND(AVG(" + num + "), 2)"}[rng.IntN(10)])
 		}
 		q := "SELECT " + group + ", " + strings.Join(aggs, ", ") + " FROM t GROUP BY " + group
 		switch rng.IntN(5) {
@@ -272,7 +273,10 @@ var mariaQueries = []mariaQuery{
 	{"SELECT country, COUNT(*) AS c FROM t GROUP BY country ORDER BY c * -1, country", true, true, false}, // 1247 on both
 	{"SELECT age, COUNT(*) * age FROM t GROUP BY age ORDER BY 2 DESC, 1", true, false, false},
 	{sql: "SELECT COALESCE(MAX(name), 'none') FROM t", refused: true}, // a string
-	{sql: "SELECT ROUND(AVG(age), 2) FROM t", refused: true},
+	{"SELECT ROUND(AVG(age), 2), ROUND(AVG(score)), ROUND(SUM(score), 1), ROUND(AVG(balance), 3), ROUND(SUM(balance), 4), ROUND(COUNT(*), 2), ROUND(AVG(ratio), 2) FROM t", false, false, false},
+	{"SELECT country, ROUND(AVG(balance), 1) AS a, ROUND(SUM(score) / COUNT(*), 5) FROM t GROUP BY country HAVING ROUND(AVG(age)) > 30 ORDER BY a DESC, country", true, true, false},
+	{sql: "SELECT ROUND(AVG(age), -1) FROM t", refused: true},
+	{sql: "SELECT ABS(SUM(age)) FROM t", refused: true},
 	{"SELECT country, COUNT(*) + 1 FROM t GROUP BY 2", false, false, false},                           // 1056 on both
 	{"SELECT country, COUNT(*) + 1 AS c FROM t GROUP BY country ORDER BY c * 2", false, false, false}, // 1247 on both
 }

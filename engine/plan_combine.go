@@ -15,7 +15,7 @@ import (
 // the shards in hidden columns (with the server's collations, dates and
 // functions; MySQL takes them from a row of the group, and so does
 // OrderedAggregate); what combines aggregates (comparisons, AND/OR/XOR/NOT,
-// IS, IN, BETWEEN, arithmetic, COALESCE, IFNULL) is evaluated here.
+// IS, IN, BETWEEN, arithmetic, COALESCE, IFNULL, ROUND) is evaluated here.
 // Anything else over an aggregate is refused.
 func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 	if !p.involvesAggregate(e) && !isLocal(e) {
@@ -85,6 +85,9 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 	case *ast.BetweenExpr:
 		return p.combineBetween(x)
 	case *ast.FuncCallExpr:
+		if x.FnName.L == "round" {
+			return p.combineRound(x)
+		}
 		if fn := x.FnName.L; fn == "coalesce" || fn == "ifnull" && len(x.Args) == 2 {
 			c := &coalesceExpr{name: strings.ToUpper(fn)}
 			for _, arg := range x.Args {
@@ -115,7 +118,7 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 		return in, nil
 	}
 	text, _ := restoreText(e)
-	return nil, unsupported("across shards, only comparisons, logic, arithmetic, COALESCE and IFNULL can combine aggregates, not %s", text)
+	return nil, unsupported("across shards, only comparisons, logic, arithmetic, COALESCE, IFNULL and ROUND can combine aggregates, not %s", text)
 }
 
 func (p *planner) combineBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
@@ -136,6 +139,26 @@ func (p *planner) combineBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
 		return &arithExpr{op: x.Op, l: l, r: r}, nil
 	}
 	return nil, unsupported("the operator %s over aggregates across shards is not supported", x.Op)
+}
+
+// combineRound is ROUND(x) or ROUND(x, n) with n a literal from 0 on.
+func (p *planner) combineRound(x *ast.FuncCallExpr) (evalExpr, error) {
+	digits := int64(0)
+	if len(x.Args) == 2 {
+		v, ok := sqlparse.Literal(x.Args[1])
+		if !ok || v.Kind() != sqlparse.KindInt || v.Int() < 0 || v.Int() > maxDecimalScale {
+			text, _ := restoreText(x)
+			return nil, unsupported("ROUND over aggregates across shards takes a number of digits from 0 to %d written as a number, not %s", maxDecimalScale, text)
+		}
+		digits = v.Int()
+	} else if len(x.Args) != 1 {
+		return nil, errorf(ErWrongParamCount, "Incorrect parameter count in the call to native function 'ROUND'")
+	}
+	arg, err := p.combine(x.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return &roundExpr{e: arg, digits: int(digits)}, nil
 }
 
 // combineBetween is x [NOT] BETWEEN a AND b: (x >= a AND x <= b).

@@ -365,7 +365,7 @@ var aggregates = []string{
 	// Expressions over aggregates, as ORMs write them (Django's
 	// Coalesce(Sum(...), 0)): evaluated over the combined groups.
 	"COALESCE(SUM(score), 0)", "SUM(age) / COUNT(*)", "IFNULL(AVG(score), -1)", "COUNT(city) * 2 + 1",
-	"MAX(age) - MIN(age)", "AVG(score) * 100 / SUM(score)",
+	"MAX(age) - MIN(age)", "AVG(score) * 100 / SUM(score)", "ROUND(AVG(age), 2)",
 }
 
 func (g *queryGen) aggregateQuery() oracleQuery {

@@ -22,7 +22,8 @@ settings.configure(
 django.setup()
 
 from django.db import IntegrityError, connection, models, transaction  # noqa: E402
-from django.db.models import Avg, Count, F, Max, Min, Q, Sum  # noqa: E402
+from django.db.models import Avg, Count, DecimalField, F, Max, Min, Q, Sum, Value  # noqa: E402
+from django.db.models.functions import Coalesce, Round  # noqa: E402
 
 
 class Tag(models.Model):  # a global table on the sharded schema
@@ -96,6 +97,11 @@ step('first last', lambda: [Item.objects.order_by('name').first().name, Item.obj
 step('count exists', lambda: [Item.objects.count(), Item.objects.filter(name='nope').exists(), Item.objects.filter(qty=2).exists()])
 step('aggregate', lambda: Item.objects.aggregate(n=Count('id'), total=Sum('price'), avg=Avg('qty'), hi=Max('price'), lo=Min('created')))
 step('group by', lambda: list(Item.objects.values('qty').annotate(n=Count('id'), s=Sum('price')).order_by('qty')))
+money = DecimalField(max_digits=10, decimal_places=2)
+step('coalesce sum', lambda: [Item.objects.filter(qty__gt=1000).aggregate(t=Coalesce(Sum('qty'), 0)),
+                              Item.objects.aggregate(t=Coalesce(Sum('price'), Value(0), output_field=money), r=Round(Avg('price')))])
+step('annotate expressions', lambda: list(Item.objects.values('qty').annotate(
+    t=Coalesce(Sum('price'), Value(0), output_field=money), twice=Avg('price') * 2, spread=Max('qty') - Min('qty')).order_by('-t', 'qty')))
 step('distinct', lambda: list(Item.objects.order_by('qty').values_list('qty', flat=True).distinct()))
 step('or filter', lambda: list(Item.objects.filter(Q(qty=0) | Q(name__startswith='g')).order_by('id').values_list('id', flat=True)))
 step('select_related', lambda: [(i.name, i.tag.name if i.tag else None) for i in Item.objects.select_related('tag').filter(pk__in=[first.pk, items[3].pk]).order_by('pk')])
