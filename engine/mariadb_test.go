@@ -277,6 +277,16 @@ var mariaQueries = []mariaQuery{
 	{"SELECT country, ROUND(AVG(balance), 1) AS a, ROUND(SUM(score) / COUNT(*), 5) FROM t GROUP BY country HAVING ROUND(AVG(age)) > 30 ORDER BY a DESC, country", true, true, false},
 	{sql: "SELECT ROUND(AVG(age), -1) FROM t", refused: true},
 	{sql: "SELECT ABS(SUM(age)) FROM t", refused: true},
+	// Counting a derived table, as ORMs count a query: by the shards when
+	// its rows stay on their shards, else over the merged rows.
+	{"SELECT COUNT(*) FROM (SELECT id, name FROM t WHERE age > 30) AS sub", false, false, false},
+	{"SELECT count(*) AS count_1 FROM (SELECT t.id AS t_id, t.name AS t_name FROM t ORDER BY name) AS anon_1", false, false, false},
+	{"SELECT COUNT(*) FROM (SELECT DISTINCT country FROM t) subquery", false, false, false},
+	{"SELECT COUNT(*) FROM (SELECT country AS col1, COUNT(id) AS n FROM t GROUP BY country ORDER BY NULL) subquery", false, false, false},
+	{"SELECT COUNT(*) AS c FROM (SELECT id FROM t ORDER BY age, id LIMIT 7, 500) x", false, false, false},
+	{"SELECT COUNT(*) FROM (SELECT id FROM t WHERE id < 0) x", false, false, false},
+	{"SELECT COUNT(*) FROM (SELECT DISTINCT country FROM t WHERE id < 0) x", false, false, false},
+	{sql: "SELECT COUNT(*) FROM (SELECT COUNT(DISTINCT country) FROM t) x", refused: true},
 	{"SELECT country, COUNT(*) + 1 FROM t GROUP BY 2", false, false, false},                           // 1056 on both
 	{"SELECT country, COUNT(*) + 1 AS c FROM t GROUP BY country ORDER BY c * 2", false, false, false}, // 1247 on both
 }

@@ -62,6 +62,9 @@ func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) {
 	if stmt == nil {
 		return nil, errorf(ErUnknown, "no statement to plan")
 	}
+	if inner := sqlparse.CountedDerived(stmt); inner != nil {
+		return planCounted(stmt, inner)
+	}
 	p, err := newPlanner(stmt)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,10 @@
 package router
 
-import "github.com/pingcap/tidb/pkg/parser/ast"
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/sqlparse"
+)
 
 // planSelect routes SELECT and UNION: the outer block's co-located sharded
 // tables may span shards; everything nested must share one shard with it.
@@ -11,7 +15,10 @@ func (pl *planner) planSelect() (binder, error) {
 	var top *ast.SelectStmt
 	if sel, ok := pl.stmt.(*ast.SelectStmt); ok {
 		top = sel
-		r.addBlock(pl.s.newBlock(pl.sc, sel.From, sel.Where), true, "")
+		if inner := sqlparse.CountedDerived(sel); inner != nil {
+			top = inner // its rows may span shards: the merge counts them
+		}
+		r.addBlock(pl.s.newBlock(pl.sc, top.From, top.Where), true, "")
 	}
 	pl.addNested(&r, top, "subquery")
 	return pl.route(r, false)

@@ -254,15 +254,34 @@ func (g *queryGen) next() oracleQuery {
 	switch n := g.r.IntN(100); {
 	case n < 35:
 		return g.rowsQuery()
-	case n < 70:
+	case n < 67:
 		return g.aggregateQuery()
-	case n < 85:
+	case n < 82:
 		return g.joinQuery()
-	case n < 93:
+	case n < 89:
 		return g.distinctQuery()
+	case n < 95:
+		return g.countedQuery()
 	default:
 		return g.refusedQuery()
 	}
+}
+
+// countedQuery counts another query's rows as ORMs do (SQLAlchemy's
+// Query.count(), Django's count() of a distinct or annotated queryset).
+func (g *queryGen) countedQuery() oracleQuery {
+	var inner oracleQuery
+	switch g.r.IntN(4) {
+	case 0:
+		inner = g.rowsQuery()
+	case 1:
+		inner = g.aggregateQuery()
+	case 2:
+		inner = g.joinQuery()
+	default:
+		inner = g.distinctQuery()
+	}
+	return oracleQuery{sql: "SELECT count(*) AS count_1 FROM (" + inner.sql + ") AS anon_1", ordered: true, mayRefuse: inner.mayRefuse}
 }
 
 // usersWhere is a filter on users: a point, IN, a range or none.

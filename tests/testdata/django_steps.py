@@ -97,6 +97,9 @@ step('first last', lambda: [Item.objects.order_by('name').first().name, Item.obj
 step('count exists', lambda: [Item.objects.count(), Item.objects.filter(name='nope').exists(), Item.objects.filter(qty=2).exists()])
 step('aggregate', lambda: Item.objects.aggregate(n=Count('id'), total=Sum('price'), avg=Avg('qty'), hi=Max('price'), lo=Min('created')))
 step('group by', lambda: list(Item.objects.values('qty').annotate(n=Count('id'), s=Sum('price')).order_by('qty')))
+step('counts of querysets', lambda: [Item.objects.values('qty').distinct().count(),
+                                     Item.objects.values('qty').annotate(n=Count('id')).count(),
+                                     Item.objects.filter(qty__gte=1).order_by('name')[:2].count()])
 money = DecimalField(max_digits=10, decimal_places=2)
 step('coalesce sum', lambda: [Item.objects.filter(qty__gt=1000).aggregate(t=Coalesce(Sum('qty'), 0)),
                               Item.objects.aggregate(t=Coalesce(Sum('price'), Value(0), output_field=money), r=Round(Avg('price')))])

@@ -103,6 +103,8 @@ for driver in ('pymysql', 'mysqldb'):
         step('join global', lambda: s.execute(select(Player.name, Team.name).join(Team).order_by(Player.name).limit(4)).all())
         step('aggregate', lambda: s.execute(select(func.count(Player.id), func.sum(Player.score), func.max(Player.joined), func.avg(Player.team_id))).one())
         step('group by', lambda: s.execute(select(Player.team_id, func.count(), func.min(Player.name)).group_by(Player.team_id).order_by(Player.team_id)).all())
+        step('query count', lambda: [s.query(Player).filter(Player.score > 1).count(), s.query(Game.player_id).distinct().count(),
+                                     s.query(Game.player_id, func.sum(Game.points)).group_by(Game.player_id).count()])
         step('coalesce round', lambda: s.execute(select(Player.team_id, func.coalesce(func.sum(Player.score), 0), func.round(func.avg(Player.score), 2),
                                                         func.sum(Player.score) / func.count()).group_by(Player.team_id).order_by(Player.team_id)).all())
         step('games per player', lambda: s.execute(select(Game.player_id, func.sum(Game.points)).group_by(Game.player_id).having(func.sum(Game.points) > 40).order_by(Game.player_id)).all())
