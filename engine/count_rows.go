@@ -105,4 +105,3 @@ func (s *countStream) Next() ([][]byte, error) {
 	s.row = [][]byte{strconv.AppendInt(nil, n, 10)}
 	return s.row, nil
 }
-
