@@ -30,55 +30,10 @@ func (c Count) value(params []sqlparse.Value) (uint64, error) {
 	if c.Param >= len(params) {
 		return 0, errorf(ErWrongArguments, "Incorrect arguments to EXECUTE: the statement needs %d parameters, %d were given", c.Param+1, len(params))
 	}
-	switch v := params[c.Param]; v.Kind() {
-	case sqlparse.KindInt:
-		if v.Int() >= 0 {
-			return uint64(v.Int()), nil
-		}
-	case sqlparse.KindUint:
-		return v.Uint(), nil
-	case sqlparse.KindFloat, sqlparse.KindDecimal:
-		// Rounded, as MariaDB takes a DECIMAL or DOUBLE count.
-		f := v.Float()
-		if v.Kind() == sqlparse.KindDecimal {
-			f, _ = strconv.ParseFloat(v.Str(), 64)
-		}
-		if f = math.Round(f); f >= 0 && f < math.MaxUint64 {
-			return uint64(f), nil
-		}
-	case sqlparse.KindString, sqlparse.KindBytes:
-		// PHP's PDO sends every value as a string: MariaDB reads its
-		// leading integer ('3', '2.5' as 2, 'x' as 0).
-		if n, ok := leadingCount(v.Str()); ok {
-			return n, nil
-		}
+	if n, ok := sqlparse.LimitArgument(params[c.Param]); ok {
+		return n, nil
 	}
 	return 0, errorf(ErWrongArguments, "Incorrect arguments to LIMIT: parameter %d is not a non-negative integer", c.Param+1)
-}
-
-// leadingCount reads the non-negative integer a string starts with, as
-// MariaDB converts a string to a number: blanks skipped, anything after
-// the digits ignored, no digits 0; false for a negative number.
-func leadingCount(s string) (uint64, bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		if s[i] == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
-			return 0, false
-		}
-		i++
-	}
-	var n uint64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		d := uint64(s[i] - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return math.MaxUint64, true
-		}
-		n = n*10 + d
-	}
-	return n, true
 }
 
 // Window is a LIMIT clause: skip Offset rows, return Count.

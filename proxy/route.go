@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"strings"
 
@@ -144,8 +145,24 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 
 func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics) (wire.OK, error) {
 	var total wire.OK
+	var left uint64 // what the LIMIT leaves (rt.Limit)
+	if rt.Limit != nil {
+		var err error
+		if left, err = rt.Limit.Count(params); err != nil {
+			return total, err
+		}
+	}
 	for i, t := range rt.Targets {
-		sql, err := t.Inline(params)
+		var sql string
+		var err error
+		switch {
+		case rt.Limit == nil:
+			sql, err = t.Inline(params)
+		case left == 0:
+			continue // the shards before used the LIMIT up
+		default:
+			sql, err = rt.Limit.Inline(t.Shard, params, left)
+		}
 		if err != nil {
 			return total, err
 		}
@@ -168,6 +185,9 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 			continue
 		}
 		total.AffectedRows += res.OK.AffectedRows
+		if rt.Limit != nil {
+			left -= min(left, rowsMatched(res.OK))
+		}
 		if total.LastInsertID == 0 {
 			total.LastInsertID = res.OK.LastInsertID
 		}
@@ -182,6 +202,24 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 		s.lastInsertID = total.LastInsertID
 	}
 	return total, nil
+}
+
+// rowsMatched is how many rows an UPDATE or DELETE found, which its LIMIT
+// counts: an UPDATE's OK packet says it ("Rows matched: 3  Changed: 1
+// Warnings: 0"), as its affected rows count only the rows it changed.
+func rowsMatched(ok wire.OK) uint64 {
+	const prefix = "Rows matched: "
+	if info := ok.Info; bytes.HasPrefix(info, []byte(prefix)) {
+		var n uint64
+		for _, c := range info[len(prefix):] {
+			if c < '0' || c > '9' {
+				break
+			}
+			n = n*10 + uint64(c-'0')
+		}
+		return n
+	}
+	return ok.AffectedRows
 }
 
 // noteInsertID records an id the proxy generated, as LAST_INSERT_ID() shows.

@@ -79,6 +79,8 @@ type goldenTarget struct {
 	SQL    string `json:"sql"`
 	Params []int  `json:"params,omitempty"`
 	Inline string `json:"inline,omitempty"`
+	// Limited: the text run under a LIMIT across shards, here with 1 left.
+	Limited string `json:"limited,omitempty"`
 }
 
 type goldenError struct {
@@ -187,6 +189,11 @@ func runCase(t *testing.T, r *Router, c *goldenCase) goldenResult {
 		if len(tg.Params) > 0 {
 			if gt.Inline, err = tg.Inline(params); err != nil {
 				t.Errorf("%s: inline: %v", c.Query, err)
+			}
+		}
+		if route.Limit != nil {
+			if gt.Limited, err = route.Limit.Inline(tg.Shard, params, 1); err != nil {
+				t.Errorf("%s: limited: %v", c.Query, err)
 			}
 		}
 		res.Targets = append(res.Targets, gt)

@@ -78,6 +78,9 @@ type Route struct {
 	// themselves (as literals or parameters), 0 when none: the sequence
 	// moves past it, as MariaDB's counter does.
 	GivenID uint64
+	// Limit, for an UPDATE or DELETE with LIMIT on several shards, runs the
+	// targets one after another under the LIMIT (WriteLimit).
+	Limit *WriteLimit
 	// RowShards is, for an INSERT split over several shards, the shard of
 	// each VALUES row in the client's order (each target keeps its rows in
 	// that order): what RETURNING rows merge by.

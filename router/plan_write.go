@@ -15,7 +15,7 @@ func (pl *planner) planUpdate(u *ast.UpdateStmt) (binder, error) {
 	for _, a := range u.List {
 		targets = append(targets, b.written(a.Column)...)
 	}
-	st, err := pl.write(b, targets, "UPDATE", u.Limit != nil)
+	st, err := pl.write(b, targets, "UPDATE", u.Limit, u.Order != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (pl *planner) planDelete(d *ast.DeleteStmt) (binder, error) {
 			targets = append(targets, b.written(&ast.ColumnName{Schema: tn.Schema, Table: tn.Name})...)
 		}
 	}
-	st, err := pl.write(b, targets, "DELETE", d.Limit != nil)
+	st, err := pl.write(b, targets, "DELETE", d.Limit, d.Order != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +70,10 @@ func (b *block) written(c *ast.ColumnName) []*ref {
 }
 
 // write routes an UPDATE or DELETE: to every shard when it writes a global
-// table, otherwise like a SELECT. With LIMIT it may not span shards: each
-// shard would apply its own LIMIT.
-func (pl *planner) write(b *block, targets []*ref, verb string, limit bool) (*static, error) {
+// table, otherwise like a SELECT. With LIMIT across shards the shards run
+// one after another (WriteLimit); with ORDER BY too it is refused: which
+// rows come first is known only across all shards.
+func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit, ordered bool) (*static, error) {
 	var global *ref
 	for _, t := range targets {
 		if t.system {
@@ -92,8 +93,12 @@ func (pl *planner) write(b *block, targets []*ref, verb string, limit bool) (*st
 	r.addBlock(b, true, "")
 	pl.addNested(&r, nil, "subquery")
 	st, err := pl.static(r, false)
-	if err == nil && limit {
-		st.oneShard = fmt.Sprintf("%s with LIMIT across shards is not supported: add a shard key condition that picks one shard", verb)
+	switch {
+	case err != nil || limit == nil:
+	case ordered:
+		st.oneShard = fmt.Sprintf("%s with ORDER BY and LIMIT across shards is not supported: add a shard key condition that picks one shard, or drop the ORDER BY", verb)
+	default:
+		err = st.limitWrites(pl, limit)
 	}
 	return st, err
 }

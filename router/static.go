@@ -3,6 +3,8 @@ package router
 import (
 	"fmt"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
@@ -18,6 +20,7 @@ type static struct {
 	fixed     *Route           // the answer, when no parameter affects it
 	keep      []*keyCheck      // UPDATE setting the shard key
 	oneShard  string           // non-empty: refuse several shards with this message
+	limit     *WriteLimit      // an UPDATE or DELETE with LIMIT, on several shards
 	flags     Flags
 	broadcast bool
 }
@@ -118,7 +121,7 @@ func (st *static) resolve(params []Value) (*Route, error) {
 
 // route builds the Route for several shards.
 func (st *static) route(set shardSet) *Route {
-	r := &Route{Flags: st.flags, Broadcast: st.broadcast}
+	r := &Route{Flags: st.flags, Broadcast: st.broadcast, Limit: st.limit}
 	for i := range st.texts {
 		if set.has(i) {
 			r.Targets = append(r.Targets, Target{Shard: i, Query: st.texts[i]})
@@ -151,4 +154,59 @@ func sameKey(a, b Value) bool {
 	ca, aok := canonical(a, nil)
 	cb, bok := canonical(b, nil)
 	return aok && bok && string(ca) == string(cb)
+}
+
+// WriteLimit is the LIMIT of an UPDATE or DELETE that reaches several
+// shards. MariaDB changes any n of the rows the WHERE matches; here the
+// shards run one after another, each given what the LIMIT leaves, until
+// it is used up.
+type WriteLimit struct {
+	count operand
+	texts []sqlparse.Query // per shard: the statement, its last `?` the count left
+}
+
+// limitWrites makes a multi-shard route of st run under its LIMIT.
+func (st *static) limitWrites(pl *planner, limit *ast.Limit) error {
+	count, ok := operandOf(limit.Count)
+	if !ok || limit.Offset != nil {
+		return errorf(ErWrongArguments, "Incorrect arguments to LIMIT")
+	}
+	t, err := sqlparse.LimitTemplate(pl.stmt, pl.schemas(), pl.plan.Params)
+	if err == nil {
+		want := pl.plan.Params + 1 // a `LIMIT ?` gave its marker up
+		if count.param >= 0 {
+			want--
+		}
+		err = checkParams(t.Params(), want)
+	}
+	if err != nil {
+		return errorf(ErUnknown, "cannot rewrite the statement for the shards: %v", err)
+	}
+	l := &WriteLimit{count: count, texts: make([]sqlparse.Query, len(st.texts))}
+	for i := range l.texts {
+		l.texts[i] = t.Expand(pl.s.dbs[i])
+	}
+	st.limit = l
+	st.all.Limit = l
+	return nil
+}
+
+// Count is the LIMIT for one execution.
+func (l *WriteLimit) Count(params []Value) (uint64, error) {
+	if l.count.param < 0 {
+		if n, ok := sqlparse.LimitArgument(l.count.val); ok {
+			return n, nil
+		}
+	} else if l.count.param < len(params) {
+		if n, ok := sqlparse.LimitArgument(params[l.count.param]); ok {
+			return n, nil
+		}
+	}
+	return 0, errorf(ErWrongArguments, "Incorrect arguments to LIMIT")
+}
+
+// Inline returns shard's statement with the client's parameters and left
+// as its LIMIT.
+func (l *WriteLimit) Inline(shard int, params []Value, left uint64) (string, error) {
+	return l.texts[shard].Inline(append(params[:len(params):len(params)], sqlparse.UintValue(left)))
 }

@@ -205,3 +205,58 @@ func LimitNumber(e ast.ExprNode) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// LimitArgument is the count a LIMIT takes from a parameter, as MariaDB
+// takes it: an integer, a DECIMAL or DOUBLE rounded, or a string's leading
+// integer; false for a negative number or another kind.
+func LimitArgument(v Value) (uint64, bool) {
+	switch v.Kind() {
+	case KindInt:
+		if v.Int() >= 0 {
+			return uint64(v.Int()), true
+		}
+	case KindUint:
+		return v.Uint(), true
+	case KindFloat, KindDecimal:
+		// Rounded, as MariaDB takes a DECIMAL or DOUBLE count.
+		f := v.Float()
+		if v.Kind() == KindDecimal {
+			f, _ = strconv.ParseFloat(v.Str(), 64)
+		}
+		if f = math.Round(f); f >= 0 && f < math.MaxUint64 {
+			return uint64(f), true
+		}
+	case KindString, KindBytes:
+		// PHP's PDO sends every value as a string: MariaDB reads its
+		// leading integer ('3', '2.5' as 2, 'x' as 0).
+		if n, ok := leadingCount(v.Str()); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// leadingCount reads the non-negative integer a string starts with, as
+// MariaDB converts a string to a number: blanks skipped, anything after
+// the digits ignored, no digits 0; false for a negative number.
+func leadingCount(s string) (uint64, bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		if s[i] == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+			return 0, false
+		}
+		i++
+	}
+	var n uint64
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		d := uint64(s[i] - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return math.MaxUint64, true
+		}
+		n = n*10 + d
+	}
+	return n, true
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // RestoreFlags are the flags every restore uses: without
@@ -257,4 +258,24 @@ func Inline(node ast.Node, params []Value) (string, error) {
 	}
 	q := t.Expand(nil)
 	return q.Inline(params)
+}
+
+// LimitTemplate is NewTemplate for an UPDATE or DELETE whose LIMIT count
+// becomes the `?` numbered param (one past the statement's own): the
+// proxy runs it on shard after shard, each given what the LIMIT leaves.
+func LimitTemplate(stmt ast.StmtNode, schemas []string, param int) (*Template, error) {
+	var limit *ast.Limit
+	switch s := stmt.(type) {
+	case *ast.UpdateStmt:
+		limit = s.Limit
+	case *ast.DeleteStmt:
+		limit = s.Limit
+	}
+	if limit == nil {
+		return nil, fmt.Errorf("%T has no LIMIT", stmt)
+	}
+	count := limit.Count
+	limit.Count = &test_driver.ParamMarkerExpr{Order: param}
+	defer func() { limit.Count = count }()
+	return restoreTemplate(stmt, schemas)
 }
