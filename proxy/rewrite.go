@@ -6,6 +6,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
@@ -97,6 +98,9 @@ func (r *rewriter) Leave(n ast.Node) (ast.Node, bool) {
 	}
 	if _, ok := n.(*ast.SelectField); ok {
 		r.inField--
+	}
+	if sel, ok := n.(*ast.SelectStmt); ok && r.infoSchema && !r.functionsOnly && !r.sc.passThrough() {
+		hideInternalTables(sel)
 	}
 	if v, ok := r.sessionFunc(n); ok {
 		lit := ast.NewValueExpr(v, mysql.DefaultCharset, mysql.DefaultCollationName)
@@ -329,4 +333,56 @@ func flagValue(b bool) int64 {
 		return 1
 	}
 	return 0
+}
+
+// tableListings are the information_schema tables with a row per table
+// (or per column, index, key of one), named by their TABLE_NAME column.
+var tableListings = map[string]bool{
+	"tables": true, "columns": true, "statistics": true, "key_column_usage": true,
+	"table_constraints": true, "partitions": true, "check_constraints": true,
+}
+
+// hideInternalTables leaves the proxy's own tables (id sequences, XA
+// decisions on the default shard) out of sel's rows from information_schema,
+// as SHOW TABLES leaves them out: they are not the application's, and a
+// schema tool that copied them would overwrite them.
+func hideInternalTables(sel *ast.SelectStmt) {
+	if sel.From == nil || sel.From.TableRefs == nil {
+		return
+	}
+	var conds []ast.ExprNode
+	var walk func(rs ast.ResultSetNode, nullable bool)
+	walk = func(rs ast.ResultSetNode, nullable bool) {
+		switch x := rs.(type) {
+		case *ast.Join:
+			walk(x.Left, nullable || x.Tp == ast.RightJoin)
+			if x.Right != nil {
+				walk(x.Right, nullable || x.Tp == ast.LeftJoin)
+			}
+		case *ast.TableSource:
+			tn, ok := x.Source.(*ast.TableName)
+			// A table on the NULL side of an outer join keeps its rows out
+			// of the WHERE's reach: left as it is.
+			if !ok || nullable || !strings.EqualFold(tn.Schema.O, "information_schema") || !tableListings[tn.Name.L] {
+				return
+			}
+			col := &ast.ColumnName{Schema: tn.Schema, Table: tn.Name, Name: ast.NewCIStr("TABLE_NAME")}
+			if x.AsName.O != "" {
+				col.Schema, col.Table = ast.CIStr{}, x.AsName
+			}
+			conds = append(conds, &ast.PatternInExpr{
+				Expr: &ast.ColumnNameExpr{Name: col},
+				List: []ast.ExprNode{ast.NewValueExpr(sequenceTable, "", ""), ast.NewValueExpr(decisionTable, "", "")},
+				Not:  true,
+			})
+		}
+	}
+	walk(sel.From.TableRefs, false)
+	for _, c := range conds {
+		if sel.Where == nil {
+			sel.Where = c
+		} else {
+			sel.Where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: sel.Where}, R: c}
+		}
+	}
 }

@@ -104,6 +104,27 @@ func TestShardedRoutingEndToEnd(t *testing.T) {
 	if tables := queryStrings(t, db, "SHOW TABLES"); fmt.Sprint(tables) != "[[countries] [events] [notes] [orders] [users]]" {
 		t.Fatalf("SHOW TABLES through the proxy: %v", tables)
 	}
+	// So do information_schema's tables that list tables (Rails and
+	// schema tools read them; a dump of the proxy's tables loaded back
+	// would overwrite its sequences).
+	for _, q := range []string{
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+		"SELECT t.table_name FROM information_schema.tables AS t WHERE t.table_schema = 'shard' OR t.table_schema = DATABASE() ORDER BY 1",
+		"SELECT DISTINCT TABLE_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1",
+		"SELECT DISTINCT s.TABLE_NAME FROM information_schema.STATISTICS s JOIN information_schema.TABLES t ON t.TABLE_NAME = s.TABLE_NAME AND t.TABLE_SCHEMA = s.TABLE_SCHEMA WHERE s.TABLE_SCHEMA = DATABASE() AND s.INDEX_NAME = 'PRIMARY' ORDER BY 1",
+	} {
+		want := "[[countries] [events] [notes] [orders] [users]]"
+		if strings.Contains(q, "PRIMARY") {
+			want = "[[countries] [notes] [orders] [users]]"
+		}
+		if tables := queryStrings(t, db, q); fmt.Sprint(tables) != want {
+			t.Errorf("%s through the proxy: %v, want %s", q, tables, want)
+		}
+	}
+	// Prepared, with the schema as a parameter.
+	if tables := queryStrings(t, db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1", "shop"); fmt.Sprint(tables) != "[[countries] [events] [notes] [orders] [users]]" {
+		t.Errorf("prepared information_schema.TABLES through the proxy: %v", tables)
+	}
 
 	// Multi-row inserts are split per shard; every row lands where the contract says.
 	var vals []string
