@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -78,11 +79,27 @@ func (p *Pool) Get(ctx context.Context, foundRows bool) (*Conn, error) {
 // shards of one node share its pool, and a connection last used for
 // another shard costs a COM_INIT_DB round trip before the statement.
 func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, error) {
+	return p.get(ctx, foundRows, db, 0)
+}
+
+// ErrWaitBound is GetBounded's answer when no connection came free in time.
+var ErrWaitBound = errors.New("no free connection in time")
+
+// GetBounded is Get that waits at most maxWait for a connection to come
+// free (the wait starts only when the pool has none), then answers
+// ErrWaitBound. A caller that holds connections of other pools waits so:
+// callers that each hold what the other waits for would wait forever.
+func (p *Pool) GetBounded(ctx context.Context, foundRows bool, maxWait time.Duration) (*Conn, error) {
+	return p.get(ctx, foundRows, "", maxWait)
+}
+
+func (p *Pool) get(ctx context.Context, foundRows bool, db string, maxWait time.Duration) (*Conn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("no connection to backend %s: %w", p.Addr, err)
 	}
 	f := flavour(foundRows)
 	var waitStart time.Time
+	var bound <-chan time.Time // maxWait's end, once waiting began
 	defer func() {
 		if !waitStart.IsZero() {
 			p.waitNano.Add(int64(time.Since(waitStart)))
@@ -104,11 +121,18 @@ func (p *Pool) GetIn(ctx context.Context, foundRows bool, db string) (*Conn, err
 		if waitStart.IsZero() {
 			waitStart = time.Now()
 			p.waits.Add(1)
+			if maxWait > 0 {
+				timer := time.NewTimer(maxWait)
+				defer timer.Stop()
+				bound = timer.C
+			}
 		}
 		select {
 		case p.tokens <- struct{}{}:
 		case <-returned:
 			continue // an idle connection to take, perhaps
+		case <-bound:
+			return nil, fmt.Errorf("backend %s (pool max_open %d): %w", p.Addr, p.cfg.MaxOpen, ErrWaitBound)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("no free connection to backend %s (pool max_open %d): %w", p.Addr, p.cfg.MaxOpen, ctx.Err())
 		}

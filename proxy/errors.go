@@ -28,6 +28,7 @@ const (
 	erNoSuchThread       = 1094
 	erNoSuchSavepoint    = 1305
 	erLockDeadlock       = 1213
+	erLockWaitTimeout    = 1205
 )
 
 func errorf(code uint16, format string, args ...any) *wire.Error {

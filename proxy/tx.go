@@ -58,6 +58,31 @@ func (s *Session) execBegin(ctx context.Context, st *ast.BeginStmt, more bool) e
 }
 
 // txConn returns the transaction's branch on a node, starting it on first use.
+// txPoolConn takes a connection from pool for a transaction's new branch.
+// While the transaction holds connections of other nodes the wait is
+// bounded, as a lock wait is (innodb_lock_wait_timeout, 50 s unless the
+// session set it): transactions that each hold a node's last connection
+// and wait for the other's would otherwise wait forever, as would every
+// client behind them.
+func (s *Session) txPoolConn(ctx context.Context, pool *backend.Pool, node string) (*backend.Conn, error) {
+	foundRows := s.capability&wire.ClientFoundRows != 0
+	if len(s.branches) == 0 && len(s.pinned) == 0 {
+		return pool.Get(ctx, foundRows)
+	}
+	bound, ok := s.state.Seconds("@@innodb_lock_wait_timeout")
+	if !ok {
+		bound = defaultLockWaitTimeout
+	}
+	c, err := pool.GetBounded(ctx, foundRows, bound)
+	if errors.Is(err, backend.ErrWaitBound) {
+		return nil, errorf(erLockWaitTimeout, "Lock wait timeout exceeded; try restarting transaction (no connection to node %s came free while this transaction holds connections to other nodes)", node)
+	}
+	return c, err
+}
+
+// defaultLockWaitTimeout is MariaDB's default innodb_lock_wait_timeout.
+const defaultLockWaitTimeout = 50 * time.Second
+
 func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (*backend.Conn, error) {
 	pool := sh.node.Primary
 	if b, ok := s.branches[pool]; ok {
@@ -67,7 +92,7 @@ func (s *Session) txConn(ctx context.Context, sc *schema, sh shard, read bool) (
 	c := s.pinnedConn(pool)
 	if c == nil {
 		var err error
-		if c, err = pool.Get(ctx, s.capability&wire.ClientFoundRows != 0); err != nil {
+		if c, err = s.txPoolConn(ctx, pool, sh.node.Name); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,4 +114,85 @@ func smallPoolsProxy(t *testing.T, size int, schema conf.Schema) *sql.DB {
 // twoNodes is a schema "shop" of two shards, one on each node.
 func twoNodes(prefix string, tables ...conf.Table) conf.Schema {
 	return conf.Schema{Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName(prefix), "n0", "n1"), Tables: tables}
+}
+
+// TestCrossedTransactionsOnSmallPoolsTimeOut: two transactions each hold
+// one node's only connection and ask for the other's. On one server they
+// would not even meet (different rows); here they waited for each other
+// forever, and every client of both nodes behind them. A transaction that
+// holds connections waits for another node's at most its
+// innodb_lock_wait_timeout, then gets 1205 and keeps its transaction, as
+// after a lock wait timeout.
+func TestCrossedTransactionsOnSmallPoolsTimeOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	db := smallPoolsProxy(t, 1, twoNodes("crossed", conf.Table{Name: "items", ShardKey: "id", Algorithm: "mod"}))
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY)")
+	// Even ids live on n0, odd ones on n1.
+	// (SET runs on a pooled connection: both before either transaction.)
+	a := sessionAfter(t, db, "SET SESSION innodb_lock_wait_timeout = 1")
+	defer a.Close()
+	b := sessionAfter(t, db, "SET SESSION innodb_lock_wait_timeout = 1")
+	defer b.Close()
+	mustExec(t, a, "BEGIN")
+	mustExec(t, a, "INSERT INTO items VALUES (2)")
+	mustExec(t, b, "BEGIN")
+	mustExec(t, b, "INSERT INTO items VALUES (3)")
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, step := range []struct {
+		c  *sql.Conn
+		id int
+	}{{a, 5}, {b, 4}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = step.c.ExecContext(ctx, "INSERT INTO items VALUES (?)", step.id)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("the crossed statements still waited after %s", time.Since(start))
+	}
+	timedOut := 0
+	for i, err := range errs {
+		switch {
+		case mysqlCode(err) == 1205:
+			timedOut++
+		case err != nil:
+			t.Errorf("session %d: %v, want success or 1205", i, err)
+		}
+	}
+	if timedOut == 0 {
+		t.Fatal("both crossed statements succeeded: each needed the connection the other held")
+	}
+	// The transactions live on: each commits what it wrote.
+	for _, c := range []*sql.Conn{a, b} {
+		mustExec(t, c, "COMMIT")
+	}
+	want := []string{"2", "3"}
+	if errs[1] == nil {
+		want = append(want, "4")
+	}
+	if errs[0] == nil {
+		want = append(want, "5")
+	}
+	if got := queryStrings(t, db, "SELECT id FROM items ORDER BY id"); fmt.Sprint(got) != fmt.Sprint(oneColumn(want)) {
+		t.Errorf("rows after commit: %v, want %v", got, want)
+	}
+	// Nothing leaked: the pools serve a new transaction on both nodes.
+	mustExec(t, db, "INSERT INTO items VALUES (6), (7)")
+}
+
+// oneColumn is values as the rows of a one-column result.
+func oneColumn(values []string) [][]string {
+	rows := make([][]string, len(values))
+	for i, v := range values {
+		rows[i] = []string{v}
+	}
+	return rows
 }
