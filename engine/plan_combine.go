@@ -89,15 +89,8 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 			return p.combineRound(x)
 		}
 		if fn := x.FnName.L; fn == "coalesce" || fn == "ifnull" && len(x.Args) == 2 {
-			c := &coalesceExpr{name: strings.ToUpper(fn)}
-			for _, arg := range x.Args {
-				v, err := p.combine(arg)
-				if err != nil {
-					return nil, err
-				}
-				c.args = append(c.args, v)
-			}
-			return c, nil
+			args, err := p.combineAll(x.Args)
+			return &coalesceExpr{name: strings.ToUpper(fn), args: args}, err
 		}
 	case *ast.PatternInExpr:
 		if x.Sel != nil {
@@ -107,18 +100,23 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		in := &inExpr{e: v, not: x.Not}
-		for _, item := range x.List {
-			c, err := p.combine(item)
-			if err != nil {
-				return nil, err
-			}
-			in.list = append(in.list, c)
-		}
-		return in, nil
+		list, err := p.combineAll(x.List)
+		return &inExpr{e: v, list: list, not: x.Not}, err
 	}
 	text, _ := restoreText(e)
 	return nil, unsupported("across shards, only comparisons, logic, arithmetic, COALESCE, IFNULL and ROUND can combine aggregates, not %s", text)
+}
+
+// combineAll is combine for each of exprs.
+func (p *planner) combineAll(exprs []ast.ExprNode) ([]evalExpr, error) {
+	out := make([]evalExpr, len(exprs))
+	for i, e := range exprs {
+		var err error
+		if out[i], err = p.combine(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (p *planner) combineBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {

@@ -17,13 +17,8 @@ func TestWriteLimitAcrossShards(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	cfg := baseConfig()
 	prefix := uniqueName("wlimit")
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
-		{Name: "events", ShardKey: "id", Algorithm: "mod"},
-	}))
-	p := startProxy(t, cfg)
-	proxy := p.open(t, "shop")
+	proxy := eventsProxy(t, prefix)
 	oracle := newOracleDB(t, prefix+"_oracle")
 	var rows []string
 	for id := 1; id <= 60; id++ {
@@ -99,13 +94,7 @@ func TestUpdateLimitCountsMatchedRows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	cfg := baseConfig()
-	prefix := uniqueName("wmatch")
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
-		{Name: "events", ShardKey: "id", Algorithm: "mod"},
-	}))
-	p := startProxy(t, cfg)
-	db := p.open(t, "shop")
+	db := eventsProxy(t, uniqueName("wmatch"))
 	mustExec(t, db, "CREATE TABLE events (id INT PRIMARY KEY, kind VARCHAR(5))")
 	// ids 4..20 on shard 0 already 'x'; 1, 5, 9 on shard 1 'old'.
 	mustExec(t, db, "INSERT INTO events VALUES (4, 'x'), (8, 'x'), (12, 'x'), (16, 'x'), (20, 'x'), (1, 'old'), (5, 'old'), (9, 'old')")
@@ -119,4 +108,15 @@ func TestUpdateLimitCountsMatchedRows(t *testing.T) {
 	if got := queryOne(t, db, "SELECT COUNT(*) FROM events WHERE kind = 'old'"); got != "3" {
 		t.Errorf("%s rows left 'old', want 3", got)
 	}
+}
+
+// eventsProxy opens schema shop, whose table events is sharded by id mod 4
+// over four databases named after prefix.
+func eventsProxy(t *testing.T, prefix string) *sql.DB {
+	t.Helper()
+	cfg := baseConfig()
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
+		{Name: "events", ShardKey: "id", Algorithm: "mod"},
+	}))
+	return startProxy(t, cfg).open(t, "shop")
 }
