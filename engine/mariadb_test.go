@@ -287,6 +287,21 @@ var mariaQueries = []mariaQuery{
 	{"SELECT COUNT(*) FROM (SELECT id FROM t WHERE id < 0) x", false, false, false},
 	{"SELECT COUNT(*) FROM (SELECT DISTINCT country FROM t WHERE id < 0) x", false, false, false},
 	{sql: "SELECT COUNT(*) FROM (SELECT COUNT(DISTINCT country) FROM t) x", refused: true},
+	// EXISTS of a query across shards: each shard answers for its rows.
+	{"SELECT EXISTS (SELECT * FROM t WHERE age > 30) AS anon_1", false, false, false},
+	{"SELECT EXISTS (SELECT id FROM t WHERE name = 'nobody')", false, false, false},
+	{"SELECT NOT EXISTS (SELECT 1 FROM t WHERE country = 'fr' LIMIT 1) AS none", false, false, false},
+	{"SELECT NOT EXISTS (SELECT 1 FROM t WHERE id < 0)", false, false, false},
+	{"SELECT EXISTS (SELECT country FROM t GROUP BY country HAVING COUNT(*) > 60)", false, false, false},
+	{"SELECT EXISTS (SELECT country FROM t GROUP BY country HAVING COUNT(*) > 1000) AS big", false, false, false},
+	{"SELECT NOT EXISTS (SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 99)", false, false, false},
+	{"SELECT NOT EXISTS (SELECT id FROM t ORDER BY id LIMIT 5 OFFSET 100000)", false, false, false},
+	{"SELECT EXISTS (SELECT AVG(age) FROM t WHERE id < 0)", false, false, false},
+	// Inside EXISTS MariaDB drops DISTINCT, and GROUP BY without HAVING or
+	// aggregates: an OFFSET skips rows.
+	{"SELECT EXISTS (SELECT DISTINCT country FROM t ORDER BY country LIMIT 1 OFFSET 100)", false, false, false},
+	{"SELECT EXISTS (SELECT country FROM t GROUP BY country LIMIT 1 OFFSET 100)", false, false, false},
+	{"SELECT EXISTS (SELECT country, COUNT(*) FROM t GROUP BY country LIMIT 1 OFFSET 100)", false, false, false},
 	{"SELECT country, COUNT(*) + 1 FROM t GROUP BY 2", false, false, false},                           // 1056 on both
 	{"SELECT country, COUNT(*) + 1 AS c FROM t GROUP BY country ORDER BY c * 2", false, false, false}, // 1247 on both
 }

@@ -65,6 +65,9 @@ func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) {
 	if inner := sqlparse.CountedDerived(stmt); inner != nil {
 		return planCounted(stmt, inner)
 	}
+	if inner, not := sqlparse.ExistsQuery(stmt); inner != nil {
+		return planExists(stmt, inner, not)
+	}
 	p, err := newPlanner(stmt)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ func (pl *planner) planSelect() (binder, error) {
 	var top *ast.SelectStmt
 	if sel, ok := pl.stmt.(*ast.SelectStmt); ok {
 		top = sel
-		if inner := sqlparse.CountedDerived(sel); inner != nil {
+		if inner := sqlparse.SpanningQuery(sel); inner != nil {
 			top = inner // its rows may span shards: the merge counts them
 		}
 		r.addBlock(pl.s.newBlock(pl.sc, top.From, top.Where), true, "")

@@ -36,3 +36,38 @@ func CountedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
 	}
 	return inner
 }
+
+// ExistsQuery returns the subquery of `SELECT [NOT] EXISTS (query) [AS
+// alias]` (SQLAlchemy's session.query(q.exists())), and whether it is NOT
+// EXISTS; nil for any other statement.
+func ExistsQuery(sel *ast.SelectStmt) (*ast.SelectStmt, bool) {
+	if sel == nil || sel.From != nil || sel.Where != nil || sel.GroupBy != nil || sel.Having != nil ||
+		sel.OrderBy != nil || sel.Limit != nil || sel.LockInfo != nil || sel.With != nil || sel.SelectIntoOpt != nil ||
+		sel.Fields == nil || len(sel.Fields.Fields) != 1 {
+		return nil, false
+	}
+	ex, ok := sel.Fields.Fields[0].Expr.(*ast.ExistsSubqueryExpr)
+	if !ok {
+		return nil, false
+	}
+	sub, ok := ex.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, false
+	}
+	inner, ok := sub.Query.(*ast.SelectStmt)
+	if !ok {
+		return nil, false
+	}
+	return inner, ex.Not
+}
+
+// SpanningQuery returns the query whose rows decide a statement that
+// merges per-shard answers of one value (a count, an EXISTS): that query
+// may span shards. nil for any other statement.
+func SpanningQuery(sel *ast.SelectStmt) *ast.SelectStmt {
+	if inner := CountedDerived(sel); inner != nil {
+		return inner
+	}
+	inner, _ := ExistsQuery(sel)
+	return inner
+}

@@ -281,6 +281,10 @@ func (g *queryGen) countedQuery() oracleQuery {
 	default:
 		inner = g.distinctQuery()
 	}
+	if g.chance(0.3) {
+		// The query's existence instead (SQLAlchemy's q.exists()).
+		return oracleQuery{sql: "SELECT " + g.pick("", "NOT ") + "EXISTS (" + inner.sql + ") AS anon_1", ordered: true, mayRefuse: inner.mayRefuse}
+	}
 	return oracleQuery{sql: "SELECT count(*) AS count_1 FROM (" + inner.sql + ") AS anon_1", ordered: true, mayRefuse: inner.mayRefuse}
 }
 

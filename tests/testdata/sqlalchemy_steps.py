@@ -105,6 +105,8 @@ for driver in ('pymysql', 'mysqldb'):
         step('group by', lambda: s.execute(select(Player.team_id, func.count(), func.min(Player.name)).group_by(Player.team_id).order_by(Player.team_id)).all())
         step('query count', lambda: [s.query(Player).filter(Player.score > 1).count(), s.query(Game.player_id).distinct().count(),
                                      s.query(Game.player_id, func.sum(Game.points)).group_by(Game.player_id).count()])
+        step('query exists', lambda: [s.query(s.query(Player).filter(Player.score > 1).exists()).scalar(),
+                                      s.query(s.query(Player).filter(Player.name == 'nobody').exists()).scalar()])
         step('coalesce round', lambda: s.execute(select(Player.team_id, func.coalesce(func.sum(Player.score), 0), func.round(func.avg(Player.score), 2),
                                                         func.sum(Player.score) / func.count()).group_by(Player.team_id).order_by(Player.team_id)).all())
         step('games per player', lambda: s.execute(select(Game.player_id, func.sum(Game.points)).group_by(Game.player_id).having(func.sum(Game.points) > 40).order_by(Game.player_id)).all())
