@@ -18,7 +18,7 @@ func TestWriteLimitAcrossShards(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	prefix := uniqueName("wlimit")
-	proxy := eventsProxy(t, prefix)
+	proxy := idShardedProxy(t, prefix, "events")
 	oracle := newOracleDB(t, prefix+"_oracle")
 	var rows []string
 	for id := 1; id <= 60; id++ {
@@ -94,7 +94,7 @@ func TestUpdateLimitCountsMatchedRows(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	db := eventsProxy(t, uniqueName("wmatch"))
+	db := idShardedProxy(t, uniqueName("wmatch"), "events")
 	mustExec(t, db, "CREATE TABLE events (id INT PRIMARY KEY, kind VARCHAR(5))")
 	// ids 4..20 on shard 0 already 'x'; 1, 5, 9 on shard 1 'old'.
 	mustExec(t, db, "INSERT INTO events VALUES (4, 'x'), (8, 'x'), (12, 'x'), (16, 'x'), (20, 'x'), (1, 'old'), (5, 'old'), (9, 'old')")
@@ -110,13 +110,15 @@ func TestUpdateLimitCountsMatchedRows(t *testing.T) {
 	}
 }
 
-// eventsProxy opens schema shop, whose table events is sharded by id mod 4
+// idShardedProxy opens schema shop, whose tables are sharded by id mod 4
 // over four databases named after prefix.
-func eventsProxy(t *testing.T, prefix string) *sql.DB {
+func idShardedProxy(t *testing.T, prefix string, tables ...string) *sql.DB {
 	t.Helper()
 	cfg := baseConfig()
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
-		{Name: "events", ShardKey: "id", Algorithm: "mod"},
-	}))
+	var listed []conf.Table
+	for _, name := range tables {
+		listed = append(listed, conf.Table{Name: name, ShardKey: "id", Algorithm: "mod"})
+	}
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, listed))
 	return startProxy(t, cfg).open(t, "shop")
 }
