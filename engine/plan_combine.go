@@ -120,14 +120,11 @@ func (p *planner) combineAll(exprs []ast.ExprNode) ([]evalExpr, error) {
 }
 
 func (p *planner) combineBinary(x *ast.BinaryOperationExpr) (evalExpr, error) {
-	l, err := p.combine(x.L)
+	ops, err := p.combineAll([]ast.ExprNode{x.L, x.R})
 	if err != nil {
 		return nil, err
 	}
-	r, err := p.combine(x.R)
-	if err != nil {
-		return nil, err
-	}
+	l, r := ops[0], ops[1]
 	switch x.Op {
 	case opcode.LogicAnd, opcode.LogicOr, opcode.LogicXor:
 		return &logicExpr{op: x.Op, l: l, r: r}, nil
@@ -161,18 +158,11 @@ func (p *planner) combineRound(x *ast.FuncCallExpr) (evalExpr, error) {
 
 // combineBetween is x [NOT] BETWEEN a AND b: (x >= a AND x <= b).
 func (p *planner) combineBetween(x *ast.BetweenExpr) (evalExpr, error) {
-	v, err := p.combine(x.Expr)
+	ops, err := p.combineAll([]ast.ExprNode{x.Expr, x.Left, x.Right})
 	if err != nil {
 		return nil, err
 	}
-	lo, err := p.combine(x.Left)
-	if err != nil {
-		return nil, err
-	}
-	hi, err := p.combine(x.Right)
-	if err != nil {
-		return nil, err
-	}
+	v, lo, hi := ops[0], ops[1], ops[2]
 	var e evalExpr = &logicExpr{op: opcode.LogicAnd, l: &cmpExpr{op: opcode.GE, l: v, r: lo}, r: &cmpExpr{op: opcode.LE, l: v, r: hi}}
 	if x.Not {
 		e = &notExpr{e}
