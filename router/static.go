@@ -191,16 +191,10 @@ func (st *static) limitWrites(pl *planner, limit *ast.Limit) error {
 	return nil
 }
 
-// Count is the LIMIT for one execution.
+// Count is the LIMIT for one execution (Bind checked the parameters).
 func (l *WriteLimit) Count(params []Value) (uint64, error) {
-	if l.count.param < 0 {
-		if n, ok := sqlparse.LimitArgument(l.count.val); ok {
-			return n, nil
-		}
-	} else if l.count.param < len(params) {
-		if n, ok := sqlparse.LimitArgument(params[l.count.param]); ok {
-			return n, nil
-		}
+	if n, ok := sqlparse.LimitArgument(l.count.value(params)); ok {
+		return n, nil
 	}
 	return 0, errorf(ErWrongArguments, "Incorrect arguments to LIMIT")
 }
