@@ -30,10 +30,7 @@ func (c Count) value(params []sqlparse.Value) (uint64, error) {
 	if c.Param >= len(params) {
 		return 0, errorf(ErWrongArguments, "Incorrect arguments to EXECUTE: the statement needs %d parameters, %d were given", c.Param+1, len(params))
 	}
-	if n, ok := sqlparse.LimitArgument(params[c.Param]); ok {
-		return n, nil
-	}
-	return 0, errorf(ErWrongArguments, "Incorrect arguments to LIMIT: parameter %d is not a non-negative integer", c.Param+1)
+	return sqlparse.LimitArgument(params[c.Param]), nil
 }
 
 // Window is a LIMIT clause: skip Offset rows, return Count.

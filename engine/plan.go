@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -22,7 +23,26 @@ type Plan struct {
 	// engine reads the rest (in HAVING and LIMIT) from Env.Params.
 	Params      int
 	ShardParams int
-	Root        Primitive
+	// LimitParam is the `?` the shard statement has as its LIMIT count,
+	// -1 when none.
+	LimitParam int
+	Root       Primitive
+}
+
+// ShardValues returns params as the shard statement takes them inlined: a
+// `?` LIMIT count as the integer MariaDB reads from it, since a string
+// ('10', as PHP sends every value) is a syntax error there as a literal.
+func (p *Plan) ShardValues(params []sqlparse.Value) ([]sqlparse.Value, error) {
+	if p.LimitParam < 0 {
+		return params, nil
+	}
+	n, err := Count{Param: p.LimitParam}.value(params)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(params)
+	out[p.LimitParam] = sqlparse.UintValue(n)
+	return out, nil
 }
 
 // Execute runs the plan for a statement without parameters.
@@ -222,7 +242,12 @@ func (p *planner) finish() (*Plan, error) {
 	if err != nil {
 		return nil, errorf(ErUnknown, "plan error: the shard statement does not parse: %v", err)
 	}
-	plan := &Plan{ShardSQL: sql, ShardStmt: parsed.(*ast.SelectStmt), Params: p.params, Root: p.build(sql)}
+	plan := &Plan{ShardSQL: sql, ShardStmt: parsed.(*ast.SelectStmt), Params: p.params, LimitParam: -1, Root: p.build(sql)}
+	if l := p.sel.Limit; l != nil {
+		if i, ok := sqlparse.ParamIndex(l.Count); ok {
+			plan.LimitParam = i
+		}
+	}
 	plan.ShardParams = sqlparse.NumberParams(plan.ShardStmt)
 	if hidden := len(p.items) - p.explicit; hidden > 0 {
 		plan.Root = &Project{Hidden: hidden, Input: plan.Root}

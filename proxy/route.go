@@ -3,10 +3,12 @@ package proxy
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/shardproxy/shardproxy/engine"
 	"github.com/shardproxy/shardproxy/router"
 	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
@@ -110,13 +112,14 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 	if rt.Kind == router.KindSelect && !rt.Broadcast {
 		return s.execMerge(ctx, sc, src, params, false, more)
 	}
-	return s.execWriteEverywhere(ctx, sc, rt, params, more)
+	return s.execWriteEverywhere(ctx, sc, rt, params, more, src.slot)
 }
 
 // execWriteEverywhere runs a write on each target and answers with one OK:
 // affected rows added up for a scatter, one shard's count for a broadcast
 // (every shard applied the same change).
-func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool) error {
+// slot keeps the merge plan of an ordered LIMIT's rows (WriteLimit.Rows).
+func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool, slot *mergeSlot) error {
 	// A statement that changes several shards is a transaction of its own:
 	// all of it commits, or none. Shards on one node are databases of one
 	// server, but the pool gives each its own connection: without the
@@ -126,7 +129,7 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 		s.setInTx(true)
 	}
 	warnings := s.newDiagnostics()
-	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings)
+	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings, slot)
 	if implicit {
 		if err != nil {
 			s.rollback(ctx)
@@ -143,23 +146,30 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	return s.okPacket(ok, more)
 }
 
-func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics) (wire.OK, error) {
+func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics, slot *mergeSlot) (wire.OK, error) {
 	var total wire.OK
-	var left uint64 // what the LIMIT leaves (rt.Limit)
+	var left uint64     // what the LIMIT leaves (rt.Limit)
+	var shares []uint64 // per shard, its LIMIT, when the rows are ordered
 	if rt.Limit != nil {
-		var err error
-		if left, err = rt.Limit.Count(params); err != nil {
-			return total, err
+		left = rt.Limit.Count(params)
+		if rt.Limit.Rows != "" {
+			var err error
+			if shares, err = s.limitShares(ctx, sc, rt.Limit, params, slot); err != nil {
+				return total, err
+			}
 		}
 	}
 	for i, t := range rt.Targets {
+		if shares != nil {
+			left = shares[t.Shard]
+		}
 		var sql string
 		var err error
 		switch {
 		case rt.Limit == nil:
 			sql, err = t.Inline(params)
 		case left == 0:
-			continue // the shards before used the LIMIT up
+			continue // the shards before used the LIMIT up, or hold none of the first rows
 		default:
 			sql, err = rt.Limit.Inline(t.Shard, params, left)
 		}
@@ -202,6 +212,40 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 		s.lastInsertID = total.LastInsertID
 	}
 	return total, nil
+}
+
+// limitShares runs the SELECT ... FOR UPDATE of the rows an ordered UPDATE
+// or DELETE changes across shards and returns, per shard, how many of them
+// it holds: that shard's LIMIT.
+func (s *Session) limitShares(ctx context.Context, sc *schema, l *router.WriteLimit, params []router.Value, slot *mergeSlot) ([]uint64, error) {
+	mp, err := s.mergePlanFor(sc, mergeSource{slot: slot, text: l.Rows, shares: true})
+	if err != nil {
+		return nil, err
+	}
+	if params, err = mp.engine.ShardValues(params[l.RowsFrom:]); err != nil {
+		return nil, err
+	}
+	rt, err := mp.shard.Bind(params)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ss := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: s.topo().cfg.MaxMergeRows, warnings: s.newDiagnostics(), inOrder: true}
+	rows, err := mp.engine.ExecuteEnv(ctx, &engine.Env{Shards: ss, Params: params})
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	shares := make([]uint64, len(sc.shards))
+	for _, t := range rt.Targets {
+		row, err := rows.Next()
+		if err != nil {
+			return nil, err
+		}
+		shares[t.Shard], _ = strconv.ParseUint(string(row[0]), 10, 64)
+	}
+	return shares, nil
 }
 
 // rowsMatched is how many rows an UPDATE or DELETE found, which its LIMIT

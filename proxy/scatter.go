@@ -34,6 +34,9 @@ type mergeSource struct {
 	// leaves: what a parsed statement leaves on its connection
 	// (valuesLeftOnBackend); a cached one leaves nothing.
 	leaves backendValues
+	// shares: the text selects the rows of an ordered LIMIT write
+	// (engine.PlanShares), not rows for the client.
+	shares bool
 }
 
 // mergePlanFor returns the merge plan of a statement, planning it once.
@@ -54,7 +57,11 @@ func (s *Session) mergePlanFor(sc *schema, src mergeSource) (*mergePlan, error) 
 	if !ok {
 		return nil, errorf(erNotSupported, "this statement reaches several shards and only a single SELECT's rows can be merged (UNION across shards is not supported); add the shard key to the WHERE clause")
 	}
-	ep, err := engine.PlanSelect(sel)
+	plan := engine.PlanSelect
+	if src.shares {
+		plan = engine.PlanShares
+	}
+	ep, err := plan(sel)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +84,9 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	}
 	mp, err := s.mergePlanFor(sc, src)
 	if err != nil {
+		return err
+	}
+	if params, err = mp.engine.ShardValues(params); err != nil {
 		return err
 	}
 	rt, err := mp.shard.Bind(params)

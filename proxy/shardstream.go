@@ -45,6 +45,11 @@ type shardSet struct {
 	// order they fill, for a relay that does not care which shard is next.
 	fanIn    chan *rowBatch
 	warnings *diagnostics // what the shards reported at the end of their rows
+	// inOrder: each shard's rows are read whole before the next shard
+	// runs, in target order. Locking reads need it: two that lock in the
+	// same order wait for each other instead of each holding a node's
+	// locks the other wants, a deadlock no server would see.
+	inOrder bool
 }
 
 // Open runs every target's statement and returns their streams in target
@@ -81,6 +86,7 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 	for i, c := range conns {
 		last[c] = i
 	}
+	streamed := func(i int) bool { return !ss.inOrder && last[conns[i]] == i }
 	streams := make([]engine.Stream, n)
 	closeAll := func(err error) ([]engine.Stream, error) {
 		for i, st := range streams {
@@ -93,7 +99,7 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		return nil, err
 	}
 	for i, c := range conns {
-		if last[c] == i {
+		if streamed(i) {
 			continue
 		}
 		st, err := ss.readAll(ctx, c, ss.rt.Targets[i].Shard, sqls[i])
@@ -101,13 +107,16 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 			return closeAll(err)
 		}
 		streams[i] = st
+		if last[c] == i {
+			s.release(c, 0) // read in order: no stream goes on with it
+		}
 	}
 	// The rest stream: send every statement first so that the shards work
 	// at the same time, then read each answer's column definitions.
 	var firstErr error
 	sent := make([]bool, n)
 	for i, c := range conns {
-		if last[c] != i {
+		if !streamed(i) {
 			continue
 		}
 		err := c.UseDB(ctx, sc.shards[ss.rt.Targets[i].Shard].db)
@@ -123,7 +132,7 @@ func (ss *shardSet) Open(ctx context.Context, _ string) ([]engine.Stream, error)
 		sent[i] = true
 	}
 	for i, c := range conns {
-		if last[c] != i {
+		if !streamed(i) {
 			continue
 		}
 		if !sent[i] {

@@ -341,7 +341,7 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 		if rt.Kind == router.KindSelect && !rt.Broadcast {
 			return s.execMerge(ctx, st.sc, mergeSource{slot: merge, text: text}, values, true, false)
 		}
-		return s.execWriteEverywhere(ctx, st.sc, rt, values, false)
+		return s.execWriteEverywhere(ctx, st.sc, rt, values, false, merge)
 	}
 	s.route = routeSingle
 	t := rt.Targets[0]

@@ -55,16 +55,19 @@ type goldenCase struct {
 }
 
 type goldenResult struct {
-	Kind          string         `json:"kind,omitempty"`
-	Read          bool           `json:"read,omitempty"`
-	Primary       bool           `json:"primary,omitempty"`
-	MultiShard    bool           `json:"multi_shard,omitempty"`
-	AutoIncrement *goldenAuto    `json:"auto_increment,omitempty"`
-	Scatter       bool           `json:"scatter,omitempty"`
-	Broadcast     bool           `json:"broadcast,omitempty"`
-	InsertID      uint64         `json:"insert_id,omitempty"`
-	GivenID       uint64         `json:"given_id,omitempty"`
-	RowShards     []int          `json:"row_shards,omitempty"`
+	Kind          string      `json:"kind,omitempty"`
+	Read          bool        `json:"read,omitempty"`
+	Primary       bool        `json:"primary,omitempty"`
+	MultiShard    bool        `json:"multi_shard,omitempty"`
+	AutoIncrement *goldenAuto `json:"auto_increment,omitempty"`
+	Scatter       bool        `json:"scatter,omitempty"`
+	Broadcast     bool        `json:"broadcast,omitempty"`
+	InsertID      uint64      `json:"insert_id,omitempty"`
+	GivenID       uint64      `json:"given_id,omitempty"`
+	RowShards     []int       `json:"row_shards,omitempty"`
+	// LimitRows: the SELECT that shares an ordered LIMIT out (WriteLimit.Rows).
+	LimitRows     string         `json:"limit_rows,omitempty"`
+	LimitRowsFrom int            `json:"limit_rows_from,omitempty"`
 	Targets       []goldenTarget `json:"targets,omitempty"`
 	Error         *goldenError   `json:"error,omitempty"`
 }
@@ -183,6 +186,9 @@ func runCase(t *testing.T, r *Router, c *goldenCase) goldenResult {
 		for _, s := range a.Rows {
 			res.AutoIncrement.Rows = append(res.AutoIncrement.Rows, slotNames[s])
 		}
+	}
+	if route.Limit != nil {
+		res.LimitRows, res.LimitRowsFrom = route.Limit.Rows, route.Limit.RowsFrom
 	}
 	for _, tg := range route.Targets {
 		gt := goldenTarget{Shard: tg.Shard, SQL: tg.SQL, Params: tg.Params}

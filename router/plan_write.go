@@ -1,7 +1,7 @@
 package router
 
 import (
-	"fmt"
+	"github.com/shardproxy/shardproxy/sqlparse"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
@@ -15,7 +15,11 @@ func (pl *planner) planUpdate(u *ast.UpdateStmt) (binder, error) {
 	for _, a := range u.List {
 		targets = append(targets, b.written(a.Column)...)
 	}
-	st, err := pl.write(b, targets, "UPDATE", u.Limit, u.Order != nil)
+	var rows *orderedRows
+	if u.Order != nil {
+		rows = &orderedRows{refs: u.TableRefs, where: u.Where, order: u.Order, limit: u.Limit, skip: countParams(u.List)}
+	}
+	st, err := pl.write(b, targets, "UPDATE", u.Limit, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +50,11 @@ func (pl *planner) planDelete(d *ast.DeleteStmt) (binder, error) {
 			targets = append(targets, b.written(&ast.ColumnName{Schema: tn.Schema, Table: tn.Name})...)
 		}
 	}
-	st, err := pl.write(b, targets, "DELETE", d.Limit, d.Order != nil)
+	var rows *orderedRows
+	if d.Order != nil {
+		rows = &orderedRows{refs: d.TableRefs, where: d.Where, order: d.Order, limit: d.Limit}
+	}
+	st, err := pl.write(b, targets, "DELETE", d.Limit, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -71,9 +79,9 @@ func (b *block) written(c *ast.ColumnName) []*ref {
 
 // write routes an UPDATE or DELETE: to every shard when it writes a global
 // table, otherwise like a SELECT. With LIMIT across shards the shards run
-// one after another (WriteLimit); with ORDER BY too it is refused: which
-// rows come first is known only across all shards.
-func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit, ordered bool) (*static, error) {
+// one after another (WriteLimit); with ORDER BY too, rows (non-nil) picks
+// each shard's share of the LIMIT first.
+func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit, rows *orderedRows) (*static, error) {
 	var global *ref
 	for _, t := range targets {
 		if t.system {
@@ -93,14 +101,56 @@ func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit
 	r.addBlock(b, true, "")
 	pl.addNested(&r, nil, "subquery")
 	st, err := pl.static(r, false)
-	switch {
-	case err != nil || limit == nil:
-	case ordered:
-		st.oneShard = fmt.Sprintf("%s with ORDER BY and LIMIT across shards is not supported: add a shard key condition that picks one shard, or drop the ORDER BY", verb)
-	default:
-		err = st.limitWrites(pl, limit)
+	if err != nil || limit == nil {
+		return st, err
+	}
+	if err := st.limitWrites(pl, limit); err != nil {
+		return nil, err
+	}
+	if rows != nil {
+		st.limit.Rows, err = rows.text()
+		st.limit.RowsFrom = rows.skip
 	}
 	return st, err
+}
+
+// orderedRows are the parts of an UPDATE or DELETE with ORDER BY and LIMIT
+// that select the rows it changes; skip counts the `?` markers before
+// them (an UPDATE's SET).
+type orderedRows struct {
+	refs  *ast.TableRefsClause
+	where ast.ExprNode
+	order *ast.OrderByClause
+	limit *ast.Limit
+	skip  int
+}
+
+// text is the SELECT of those rows, in their order, locking them.
+func (o *orderedRows) text() (string, error) {
+	sel := &ast.SelectStmt{
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Kind:           ast.SelectStmtKindSelect,
+		Fields:         &ast.FieldList{Fields: []*ast.SelectField{{Expr: ast.NewValueExpr(1, "", "")}}},
+		From:           o.refs,
+		Where:          o.where,
+		OrderBy:        o.order,
+		Limit:          o.limit,
+		LockInfo:       &ast.SelectLockInfo{LockType: ast.SelectLockForUpdate},
+	}
+	text, err := sqlparse.Restore(sel)
+	if err != nil {
+		return "", errorf(ErUnknown, "cannot write the SELECT of the rows to change: %v", err)
+	}
+	return text, nil
+}
+
+// countParams counts the `?` markers under nodes.
+func countParams[N ast.Node](nodes []N) int {
+	n := 0
+	for _, node := range nodes {
+		n += sqlparse.CountParams(node)
+	}
+	return n
 }
 
 // notGlobal returns a table of the statement, other than skip, that is not

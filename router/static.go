@@ -19,7 +19,6 @@ type static struct {
 	all       *Route           // every shard
 	fixed     *Route           // the answer, when no parameter affects it
 	keep      []*keyCheck      // UPDATE setting the shard key
-	oneShard  string           // non-empty: refuse several shards with this message
 	limit     *WriteLimit      // an UPDATE or DELETE with LIMIT, on several shards
 	flags     Flags
 	broadcast bool
@@ -111,8 +110,6 @@ func (st *static) resolve(params []Value) (*Route, error) {
 		return nil, err
 	case set == nil:
 		return st.routes[one], nil
-	case st.oneShard != "":
-		return nil, errorf(ErNotSupported, "%s", st.oneShard)
 	case set.count() == len(st.texts):
 		return st.all, nil
 	}
@@ -163,6 +160,12 @@ func sameKey(a, b Value) bool {
 type WriteLimit struct {
 	count operand
 	texts []sqlparse.Query // per shard: the statement, its last `?` the count left
+	// Rows, for a write with ORDER BY, is the SELECT ... FOR UPDATE of the
+	// rows it changes, in its order and under its LIMIT (the engine's
+	// PlanShares): how many of them each shard holds is that shard's
+	// LIMIT. Its `?` markers are the statement's from RowsFrom on.
+	Rows     string
+	RowsFrom int
 }
 
 // limitWrites makes a multi-shard route of st run under its LIMIT.
@@ -192,11 +195,8 @@ func (st *static) limitWrites(pl *planner, limit *ast.Limit) error {
 }
 
 // Count is the LIMIT for one execution (Bind checked the parameters).
-func (l *WriteLimit) Count(params []Value) (uint64, error) {
-	if n, ok := sqlparse.LimitArgument(l.count.value(params)); ok {
-		return n, nil
-	}
-	return 0, errorf(ErWrongArguments, "Incorrect arguments to LIMIT")
+func (l *WriteLimit) Count(params []Value) uint64 {
+	return sqlparse.LimitArgument(l.count.value(params))
 }
 
 // Inline returns shard's statement with the client's parameters and left

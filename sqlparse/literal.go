@@ -207,56 +207,69 @@ func LimitNumber(e ast.ExprNode) (uint64, bool) {
 }
 
 // LimitArgument is the count a LIMIT takes from a parameter, as MariaDB
-// takes it: an integer, a DECIMAL or DOUBLE rounded, or a string's leading
-// integer; false for a negative number or another kind.
-func LimitArgument(v Value) (uint64, bool) {
+// 10.11 takes it (measured): an integer, a DOUBLE rounded half to even, a
+// DECIMAL rounded half away from zero, a string's leading integer ('2.6'
+// is 2, 'x' 0), NULL 0. A negative count wraps to a huge unsigned one, so
+// LIMIT -1 means every row; MariaDB never refuses a `?` count.
+func LimitArgument(v Value) uint64 {
 	switch v.Kind() {
 	case KindInt:
-		if v.Int() >= 0 {
-			return uint64(v.Int()), true
-		}
+		return uint64(v.Int())
 	case KindUint:
-		return v.Uint(), true
-	case KindFloat, KindDecimal:
-		// Rounded, as MariaDB takes a DECIMAL or DOUBLE count.
-		f := v.Float()
-		if v.Kind() == KindDecimal {
-			f, _ = strconv.ParseFloat(v.Str(), 64)
-		}
-		if f = math.Round(f); f >= 0 && f < math.MaxUint64 {
-			return uint64(f), true
-		}
+		return v.Uint()
+	case KindFloat:
+		return wrapCount(math.RoundToEven(v.Float()))
+	case KindDecimal:
+		f, _ := strconv.ParseFloat(v.Str(), 64)
+		return wrapCount(math.Round(f))
 	case KindString, KindBytes:
-		// PHP's PDO sends every value as a string: MariaDB reads its
-		// leading integer ('3', '2.5' as 2, 'x' as 0).
-		if n, ok := leadingCount(v.Str()); ok {
-			return n, true
-		}
+		// PHP's PDO sends every value as a string.
+		return leadingCount(v.Str())
 	}
-	return 0, false
+	return 0
 }
 
-// leadingCount reads the non-negative integer a string starts with, as
-// MariaDB converts a string to a number: blanks skipped, anything after
-// the digits ignored, no digits 0; false for a negative number.
-func leadingCount(s string) (uint64, bool) {
+// wrapCount converts a whole number to a count as MariaDB casts it:
+// clamped to the 64-bit range, negative ones wrapped.
+func wrapCount(f float64) uint64 {
+	switch {
+	case f >= math.MaxUint64:
+		return math.MaxUint64
+	case f >= 0:
+		return uint64(f)
+	case f <= math.MinInt64:
+		return 1 << 63
+	}
+	return uint64(int64(f))
+}
+
+// leadingCount reads the integer a string starts with, as MariaDB converts
+// a string to a number: blanks skipped, anything after the digits ignored,
+// no digits 0, out of range clamped; a negative one wrapped (wrapCount).
+func leadingCount(s string) uint64 {
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
+	negative := false
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		if s[i] == '-' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
-			return 0, false
-		}
+		negative = s[i] == '-'
 		i++
 	}
 	var n uint64
 	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
 		d := uint64(s[i] - '0')
 		if n > (math.MaxUint64-d)/10 {
-			return math.MaxUint64, true
+			n = math.MaxUint64
+			break
 		}
 		n = n*10 + d
 	}
-	return n, true
+	if negative && n > 0 {
+		if n > 1<<63 {
+			return 1 << 63
+		}
+		return -n
+	}
+	return n
 }

@@ -85,6 +85,13 @@ func NumberParams(node ast.Node) int {
 	return len(c.params)
 }
 
+// CountParams counts the `?` markers under node, leaving their Orders.
+func CountParams(node ast.Node) int {
+	var c paramCollector
+	node.Accept(&c)
+	return len(c.params)
+}
+
 // CopyParamOrder gives the `?` markers of to, a statement parsed from
 // from's restored text, the Orders of from's markers (which NumberParams
 // set by from's text). Restoring does not always keep the markers in text

@@ -383,4 +383,23 @@ func TestScatterLimitParameters(t *testing.T) {
 			}
 		}
 	}
+	// Counts only a parameter can give, read as MariaDB reads them: a
+	// string (PHP binds every value as one) reached the shards as LIMIT
+	// '3', a syntax error; a negative count means every row.
+	for _, tc := range []struct {
+		args []any
+		want string
+	}{
+		{[]any{30, "3"}, "0 1 2"},
+		{[]any{1, " 2.9x"}, "0 1"},
+		{[]any{1, -1}, "0 1 2 3"},
+		{[]any{1, "-2"}, "0 1 2 3"},
+		{[]any{1, 1.5}, "0 1"},
+		{[]any{1, nil}, ""},
+	} {
+		q := "SELECT id FROM " + scanTable + " WHERE grp < ? ORDER BY id LIMIT ?"
+		if got := collect(conn.QueryContext(context.Background(), q, tc.args...)); got != tc.want {
+			t.Errorf("prepared %s %#v: %q, want %q", q, tc.args, got, tc.want)
+		}
+	}
 }
