@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type Conn struct {
 	pool      *Pool
 	ServerID  uint32 // the backend's connection id, for KILL QUERY
 	foundRows bool
+
+	// infile is the file of the LOAD DATA LOCAL that LoadLocal runs.
+	infile io.Reader
 
 	db       string
 	stateKey string
@@ -414,6 +418,40 @@ func (c *Conn) WriteContinued(p []byte) error {
 	return nil
 }
 
+// LoadLocal runs a LOAD DATA LOCAL INFILE statement and sends file when
+// the server asks for its file.
+func (c *Conn) LoadLocal(ctx context.Context, sql string, file io.Reader) (*Result, error) {
+	c.infile = file
+	defer func() { c.infile = nil }()
+	return c.Exec(ctx, sql)
+}
+
+// sendFile sends LoadLocal's file, or an empty one, in packets, and the
+// empty packet that ends it.
+func (c *Conn) sendFile() error {
+	if c.infile != nil {
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := io.ReadFull(c.infile, buf)
+			if n > 0 {
+				if werr := c.WriteContinued(buf[:n]); werr != nil {
+					return werr
+				}
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				break
+			}
+			if err != nil {
+				// The server waits for the rest of a file that cannot be
+				// read: the exchange cannot end well.
+				c.broken = true
+				return err
+			}
+		}
+	}
+	return c.WriteContinued(nil)
+}
+
 // ReadPacket reads the next response packet; it is valid until the next read.
 func (c *Conn) ReadPacket() ([]byte, error) {
 	p, err := c.io.ReadPacket()
@@ -643,8 +681,9 @@ func (c *Conn) readResult() (*Result, error) {
 				firstErr = wire.ParseError(p)
 			}
 		case wire.LocalInfileHeader:
-			// The proxy's own statements read no files: send an empty one.
-			if err := c.WriteContinued(nil); err != nil {
+			// The proxy's own statements read no files (an empty one is
+			// sent), but LoadLocal's.
+			if err := c.sendFile(); err != nil {
 				return nil, err
 			}
 			continue

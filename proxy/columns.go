@@ -57,16 +57,35 @@ func (c *columnCache) forget() {
 	c.mu.Unlock()
 }
 
-// listInsertColumns gives an INSERT ... VALUES without a column list the
-// table's columns and returns the statement's new text; ok is false when
-// the statement needs none or the table's columns are unknown (the router
-// then says what is missing).
+// listInsertColumns gives an INSERT ... VALUES, or a LOAD DATA, without a
+// column list the table's columns and returns the statement's new text;
+// ok is false when the statement needs none or the table's columns are
+// unknown (the router then says what is missing).
 func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.StmtNode) (string, bool, error) {
-	ins, isInsert := st.(*ast.InsertStmt)
-	if !isInsert || len(ins.Columns) > 0 || ins.Setlist || ins.Select != nil || len(ins.Lists) == 0 {
-		return "", false, nil
+	var table string
+	var add func(names []string)
+	switch x := st.(type) {
+	case *ast.InsertStmt:
+		if len(x.Columns) > 0 || x.Setlist || x.Select != nil || len(x.Lists) == 0 {
+			return "", false, nil
+		}
+		table = insertTable(x)
+		add = func(names []string) {
+			for _, n := range names {
+				x.Columns = append(x.Columns, &ast.ColumnName{Name: ast.NewCIStr(n)})
+			}
+		}
+	case *ast.LoadDataStmt:
+		if len(x.ColumnsAndUserVars) > 0 || x.Table == nil {
+			return "", false, nil
+		}
+		table = x.Table.Name.O
+		add = func(names []string) {
+			for _, n := range names {
+				x.ColumnsAndUserVars = append(x.ColumnsAndUserVars, &ast.ColumnNameOrUserVar{ColumnName: &ast.ColumnName{Name: ast.NewCIStr(n)}})
+			}
+		}
 	}
-	table := insertTable(ins)
 	if table == "" {
 		return "", false, nil
 	}
@@ -78,14 +97,12 @@ func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.Stmt
 		}
 		sc.columns.put(strings.ToLower(table), names)
 	}
-	for _, n := range names {
-		ins.Columns = append(ins.Columns, &ast.ColumnName{Name: ast.NewCIStr(n)})
-	}
-	text, err := s.restore(ins)
+	add(names)
+	text, err := s.restore(st)
 	if err != nil {
 		return "", false, err
 	}
-	ins.SetText(nil, text)
+	st.SetText(nil, text)
 	return text, true, nil
 }
 

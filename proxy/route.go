@@ -91,6 +91,10 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 	if werr := s.refuseShardedMode(sc); werr != nil {
 		return werr
 	}
+	if rt.Load != nil {
+		s.route = routeScatter
+		return s.execLoad(ctx, sc, rt, more)
+	}
 	read := rt.Read && !rt.Primary
 	s.route = routeScatter
 	if rt.Broadcast {

@@ -66,10 +66,19 @@ type goldenResult struct {
 	GivenID       uint64      `json:"given_id,omitempty"`
 	RowShards     []int       `json:"row_shards,omitempty"`
 	// LimitRows: the SELECT that shares an ordered LIMIT out (WriteLimit.Rows).
-	LimitRows     string         `json:"limit_rows,omitempty"`
-	LimitRowsFrom int            `json:"limit_rows_from,omitempty"`
-	Targets       []goldenTarget `json:"targets,omitempty"`
-	Error         *goldenError   `json:"error,omitempty"`
+	LimitRows     string `json:"limit_rows,omitempty"`
+	LimitRowsFrom int    `json:"limit_rows_from,omitempty"`
+	// Load: how LOAD DATA finds each record's shard key.
+	Load    *goldenLoad    `json:"load,omitempty"`
+	Targets []goldenTarget `json:"targets,omitempty"`
+	Error   *goldenError   `json:"error,omitempty"`
+}
+
+type goldenLoad struct {
+	Fields    int    `json:"fields"`
+	Key       int    `json:"key"`
+	Ignore    uint64 `json:"ignore,omitempty"`
+	KeyIsAuto bool   `json:"key_is_auto,omitempty"`
 }
 
 type goldenAuto struct {
@@ -186,6 +195,9 @@ func runCase(t *testing.T, r *Router, c *goldenCase) goldenResult {
 		for _, s := range a.Rows {
 			res.AutoIncrement.Rows = append(res.AutoIncrement.Rows, slotNames[s])
 		}
+	}
+	if l := route.Load; l != nil {
+		res.Load = &goldenLoad{Fields: l.Format.Fields, Key: l.Format.Key, Ignore: l.Format.Ignore, KeyIsAuto: l.KeyIsAuto}
 	}
 	if route.Limit != nil {
 		res.LimitRows, res.LimitRowsFrom = route.Limit.Rows, route.Limit.RowsFrom

@@ -85,6 +85,9 @@ type Route struct {
 	// each VALUES row in the client's order (each target keeps its rows in
 	// that order): what RETURNING rows merge by.
 	RowShards []int
+	// Load, for LOAD DATA into a sharded table, is how the file's records
+	// are shared out; each target loads its shard's records.
+	Load *LoadData
 }
 
 // Target is the text to run on one shard. SQL holds `?` where the client

@@ -14,7 +14,10 @@ func (pl *planner) planOther(stmt ast.StmtNode) (binder, error) {
 	case *ast.ExplainStmt:
 		// EXPLAIN shows the default shard's plan, whatever the shards.
 	case *ast.LoadDataStmt:
-		if t := pl.s.lookup(x.Table, ast.CIStr{}); t.kind() != Unsharded {
+		switch t := pl.s.lookup(x.Table, ast.CIStr{}); t.kind() {
+		case Sharded:
+			return pl.planLoad(x, t)
+		case Global:
 			return nil, errorf(ErNotSupported, "LOAD DATA into %s table %s is not supported: insert its rows with INSERT", t.kindName(), t.name)
 		}
 	default:

@@ -260,6 +260,15 @@ func Inline(node ast.Node, params []Value) (string, error) {
 	return q.Inline(params)
 }
 
+// LoadTemplate is NewTemplate for LOAD DATA as a shard runs it: without
+// IGNORE n LINES, which the proxy skips before the records are shared out.
+func LoadTemplate(ld *ast.LoadDataStmt, schemas []string) (*Template, error) {
+	ignore := ld.IgnoreLines
+	ld.IgnoreLines = nil
+	defer func() { ld.IgnoreLines = ignore }()
+	return restoreTemplate(ld, schemas)
+}
+
 // LimitTemplate is NewTemplate for an UPDATE or DELETE whose LIMIT count
 // becomes the `?` numbered param (one past the statement's own): the
 // proxy runs it on shard after shard, each given what the LIMIT leaves.

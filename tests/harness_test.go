@@ -185,12 +185,15 @@ func sessionAfter(t testing.TB, db *sql.DB, stmts ...string) *sql.Conn {
 	return c
 }
 
+// querier is a database, a transaction or one connection.
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
 // queryStrings runs a query and returns every row as strings ("NULL" for NULL).
-func queryStrings(t testing.TB, db interface {
-	Query(string, ...any) (*sql.Rows, error)
-}, query string, args ...any) [][]string {
+func queryStrings(t testing.TB, db querier, query string, args ...any) [][]string {
 	t.Helper()
-	rows, err := db.Query(query, args...)
+	rows, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
@@ -235,9 +238,7 @@ func readRows(rows *sql.Rows) ([][]string, error) {
 }
 
 // queryOne returns the single value of a one-row, one-column query.
-func queryOne(t testing.TB, db interface {
-	Query(string, ...any) (*sql.Rows, error)
-}, query string, args ...any) string {
+func queryOne(t testing.TB, db querier, query string, args ...any) string {
 	t.Helper()
 	rows := queryStrings(t, db, query, args...)
 	if len(rows) != 1 || len(rows[0]) != 1 {
