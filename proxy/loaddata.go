@@ -44,7 +44,11 @@ func (s *Session) execLoad(ctx context.Context, sc *schema, rt *router.Route, mo
 		s.setInTx(true)
 	}
 	warnings := s.newDiagnostics()
-	ok, err := s.loadShards(ctx, sc, rt, spools, warnings)
+	undo := s.newStatementUndo(implicit, len(rt.Targets))
+	ok, err := s.loadShards(ctx, sc, rt, spools, warnings, undo)
+	if err != nil {
+		undo.undo(ctx, s)
+	}
 	if implicit {
 		if err != nil {
 			s.rollback(ctx)
@@ -172,7 +176,7 @@ func spoolRecord(ld *router.LoadData, spools []*loadSpool, rec sqlparse.Record, 
 // loadShards loads each shard's spooled records, shard after shard, and
 // adds up their answers. Row numbers in errors and warnings are the
 // client's file's, and the warnings are listed in its order.
-func (s *Session) loadShards(ctx context.Context, sc *schema, rt *router.Route, spools []*loadSpool, warnings *diagnostics) (wire.OK, error) {
+func (s *Session) loadShards(ctx context.Context, sc *schema, rt *router.Route, spools []*loadSpool, warnings *diagnostics, undo *statementUndo) (wire.OK, error) {
 	var total wire.OK
 	var sum loadInfo
 	var rows []loadWarning
@@ -187,6 +191,10 @@ func (s *Session) loadShards(ctx context.Context, sc *schema, rt *router.Route, 
 		}
 		c, err := s.acquire(ctx, sc, t.Shard, false)
 		if err != nil {
+			return total, err
+		}
+		if err := undo.mark(ctx, c); err != nil {
+			s.release(c, 0)
 			return total, err
 		}
 		res, err := c.LoadLocal(ctx, t.SQL, file)

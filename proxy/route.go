@@ -133,7 +133,11 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 		s.setInTx(true)
 	}
 	warnings := s.newDiagnostics()
-	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings, slot)
+	undo := s.newStatementUndo(implicit, len(rt.Targets))
+	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings, slot, undo)
+	if err != nil {
+		undo.undo(ctx, s)
+	}
 	if implicit {
 		if err != nil {
 			s.rollback(ctx)
@@ -150,7 +154,7 @@ func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *route
 	return s.okPacket(ok, more)
 }
 
-func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics, slot *mergeSlot) (wire.OK, error) {
+func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, warnings *diagnostics, slot *mergeSlot, undo *statementUndo) (wire.OK, error) {
 	var total wire.OK
 	var left uint64     // what the LIMIT leaves (rt.Limit)
 	var shares []uint64 // per shard, its LIMIT, when the rows are ordered
@@ -182,6 +186,10 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 		}
 		c, err := s.acquire(ctx, sc, t.Shard, false)
 		if err != nil {
+			return total, err
+		}
+		if err := undo.mark(ctx, c); err != nil {
+			s.release(c, 0)
 			return total, err
 		}
 		res, err := c.Exec(ctx, sql)

@@ -491,3 +491,51 @@ func newGtrid(schema string) string {
 func xid(gtrid, bqual string) string {
 	return fmt.Sprintf("X'%x',X'%x'", gtrid, bqual)
 }
+
+// statementSavepoint undoes a statement that failed on one of several
+// shards inside the client's transaction. MariaDB rolls a failed
+// statement back whole and keeps the transaction; each backend would roll
+// back only its own part, and a COMMIT after the error would keep the
+// shards that had succeeded.
+const statementSavepoint = "_shardproxy_statement"
+
+// statementUndo sets statementSavepoint on each connection a multi-shard
+// write uses, before the write's first statement there, and rolls them
+// back to it when the write fails.
+type statementUndo struct {
+	active bool
+	conns  []*backend.Conn
+}
+
+// newStatementUndo is the undo of a write on targets shards; it does
+// nothing outside the client's transaction (an autocommit statement's own
+// transaction rolls back whole) or for one shard (its backend rolls the
+// statement back).
+func (s *Session) newStatementUndo(implicit bool, targets int) *statementUndo {
+	return &statementUndo{active: s.inTx && !implicit && !s.outsideTx && targets > 1}
+}
+
+// mark sets the savepoint on c, once per statement.
+func (u *statementUndo) mark(ctx context.Context, c *backend.Conn) error {
+	if !u.active || slices.Contains(u.conns, c) {
+		return nil
+	}
+	if _, err := c.Exec(ctx, "SAVEPOINT "+statementSavepoint); err != nil {
+		return err
+	}
+	u.conns = append(u.conns, c)
+	return nil
+}
+
+// undo rolls the statement back on every connection it marked. When that
+// fails the whole transaction is rolled back: a statement's part must
+// never be committed.
+func (u *statementUndo) undo(ctx context.Context, s *Session) {
+	for _, c := range u.conns {
+		if _, err := c.Exec(ctx, "ROLLBACK TO SAVEPOINT "+statementSavepoint); err != nil {
+			s.log().Warn("rolling back the transaction: a failed statement could not be undone on one shard", zap.Error(err))
+			s.rollback(ctx)
+			return
+		}
+	}
+}

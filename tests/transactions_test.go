@@ -651,3 +651,52 @@ func TestMultiShardWriteIsAtomicOnOneNode(t *testing.T) {
 	}
 	compareTable(t, "after failed multi-shard writes", "items", db, oracle)
 }
+
+// A statement that fails on one of several shards inside a transaction is
+// undone on all of them, and the transaction goes on, as MariaDB rolls a
+// failed statement back whole. Each shard rolled back only its own part
+// before: a COMMIT after the error kept the shards that had succeeded.
+func TestFailedStatementUndoneOnEveryShard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	prefix := uniqueName("undo")
+	proxy := idShardedProxy(t, prefix, "items")
+	oracle := newOracleDB(t, prefix+"_oracle")
+	for _, db := range []*sql.DB{proxy, oracle} {
+		mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, q INT, CHECK (q >= 0))")
+		mustExec(t, db, "INSERT INTO items VALUES (1, 100), (2, 100), (3, 5), (4, 100), (5, 100)")
+	}
+	// Each session runs the steps in a transaction (BEGIN, or autocommit
+	// off), then commits; the steps that fail must fail alike.
+	steps := []string{
+		"UPDATE items SET q = q - 10",                                                    // id 3 (shard 3, the last) fails the CHECK
+		"UPDATE items SET q = q - 1 WHERE id IN (1, 2)",                                  // goes through
+		"INSERT INTO items VALUES (6, 1), (7, 1), (8, 1), (1, 1)",                        // id 1 (shard 1) is a duplicate
+		"DELETE FROM items WHERE q > 50 OR id = 3",                                       // goes through
+		"INSERT INTO items VALUES (10, 1), (11, -1), (12, 1)",                            // id 11 fails the CHECK on shard 3
+	}
+	for _, begin := range []string{"BEGIN", "SET autocommit = 0"} {
+		run := func(db *sql.DB) string {
+			c, err := db.Conn(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			mustExec(t, c, "SET sql_mode = 'STRICT_ALL_TABLES'")
+			mustExec(t, c, begin)
+			var out []string
+			for _, st := range steps {
+				_, err := c.ExecContext(context.Background(), st)
+				out = append(out, fmt.Sprintf("%d", mysqlCode(err)))
+			}
+			mustExec(t, c, "COMMIT")
+			mustExec(t, c, "SET autocommit = 1")
+			return fmt.Sprintf("errors %v; table %v", out, queryStrings(t, c, "SELECT * FROM items ORDER BY id"))
+		}
+		got, want := run(proxy), run(oracle)
+		if got != want {
+			t.Errorf("%s ... COMMIT:\nthrough the proxy: %s\non MariaDB:        %s", begin, got, want)
+		}
+	}
+}
