@@ -670,11 +670,11 @@ func TestFailedStatementUndoneOnEveryShard(t *testing.T) {
 	// Each session runs the steps in a transaction (BEGIN, or autocommit
 	// off), then commits; the steps that fail must fail alike.
 	steps := []string{
-		"UPDATE items SET q = q - 10",                                                    // id 3 (shard 3, the last) fails the CHECK
-		"UPDATE items SET q = q - 1 WHERE id IN (1, 2)",                                  // goes through
-		"INSERT INTO items VALUES (6, 1), (7, 1), (8, 1), (1, 1)",                        // id 1 (shard 1) is a duplicate
-		"DELETE FROM items WHERE q > 50 OR id = 3",                                       // goes through
-		"INSERT INTO items VALUES (10, 1), (11, -1), (12, 1)",                            // id 11 fails the CHECK on shard 3
+		"UPDATE items SET q = q - 10",                             // id 3 (shard 3, the last) fails the CHECK
+		"UPDATE items SET q = q - 1 WHERE id IN (1, 2)",           // goes through
+		"INSERT INTO items VALUES (6, 1), (7, 1), (8, 1), (1, 1)", // id 1 (shard 1) is a duplicate
+		"DELETE FROM items WHERE q > 50 OR id = 3",                // goes through
+		"INSERT INTO items VALUES (10, 1), (11, -1), (12, 1)",     // id 11 fails the CHECK on shard 3
 	}
 	for _, begin := range []string{"BEGIN", "SET autocommit = 0"} {
 		run := func(db *sql.DB) string {
