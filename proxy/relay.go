@@ -296,8 +296,13 @@ func (s *Session) write(p []byte) error {
 	s.packetsOut++
 	if len(p) > 0 && p[0] == wire.ErrHeader {
 		// No other packet to the client starts with 0xff: count the error.
+		e := wire.ParseError(p)
+		if msg := s.topo().logicalMessage(e.Message); msg != e.Message {
+			e.Message = msg
+			p = wire.AppendError(nil, e)
+		}
 		s.noteErrorPacket(p)
-		s.keepError(wire.ParseError(p))
+		s.keepError(e)
 	}
 	if err := s.io.WritePacket(p); err != nil {
 		return clientGone{err}

@@ -327,6 +327,9 @@ func (s *Session) writeOK(ok wire.OK) error {
 // writeError sends an error packet; the returned error is only ever an I/O
 // failure, so a failed statement does not end the session.
 func (s *Session) writeError(e *wire.Error) error {
+	if msg := s.topo().logicalMessage(e.Message); msg != e.Message {
+		e = &wire.Error{Code: e.Code, SQLState: e.SQLState, Message: msg}
+	}
 	s.noteError(e.Code)
 	s.keepError(e)
 	return s.io.WritePacket(wire.AppendError(nil, e))

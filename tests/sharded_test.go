@@ -296,3 +296,34 @@ func TestUnparsedOnShardedSchema(t *testing.T) {
 		t.Errorf("after the refusals, COUNT(*) = %s", v)
 	}
 }
+
+// Errors from the shards name the logical schema, as everything else the
+// client sees does: "Table 'shop.nosuch' doesn't exist", not the shard's
+// database. Relayed from one shard, returned from a write on several, and
+// from a prepared statement.
+func TestErrorsNameTheLogicalSchema(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	prefix := uniqueName("errnames")
+	db := idShardedProxy(t, prefix, "items")
+	mustExec(t, db, "CREATE TABLE items (id INT PRIMARY KEY, q INT, CONSTRAINT q_positive CHECK (q >= 0))")
+	mustExec(t, db, "INSERT INTO items VALUES (1, 5), (2, 5)")
+	cases := []struct {
+		stmt string
+		args []any
+		want string
+	}{
+		{"SELECT * FROM nosuch", nil, "Table 'shop.nosuch' doesn't exist"},
+		{"SELECT * FROM shop.nosuch WHERE id = 1", nil, "Table 'shop.nosuch' doesn't exist"},
+		{"INSERT INTO items VALUES (3, -1)", nil, "CONSTRAINT `q_positive` failed for `shop`.`items`"},
+		{"UPDATE items SET q = q - 10", nil, "CONSTRAINT `q_positive` failed for `shop`.`items`"},
+		{"UPDATE items SET q = ? WHERE id = ?", []any{-1, 2}, "CONSTRAINT `q_positive` failed for `shop`.`items`"},
+	}
+	for _, c := range cases {
+		_, err := db.Exec(c.stmt, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), prefix) {
+			t.Errorf("%s: %v, want %q", c.stmt, err, c.want)
+		}
+	}
+}
