@@ -39,6 +39,10 @@ type value struct {
 	// shown (valDec) is the fraction digits of the value's type, which a
 	// comparison rounds it to; d may hold more, as a quotient does.
 	shown int
+	// asDouble (valDec): f is the value as MariaDB reads it as a double,
+	// where that is not d's nearest double (an AVG: its sum over its count
+	// divided as doubles).
+	asDouble bool
 }
 
 // decValue is an exact decimal whose type has as many fraction digits.
@@ -86,6 +90,9 @@ func (v value) float() float64 {
 	case valInt:
 		return float64(v.i)
 	case valDec:
+		if v.asDouble {
+			return v.f
+		}
 		return v.d.float()
 	case valStr:
 		return stringToFloat(v.s)
@@ -605,6 +612,28 @@ func decimalArith(op opcode.Op, l, r value) value {
 // maxDecimalScale is the most fraction digits a MariaDB DECIMAL has.
 const maxDecimalScale = 38
 
+// avgExpr is an AVG inside an expression: its combined SUM over COUNT, as
+// MariaDB holds it (more digits than the column shows), and as a double
+// its sum and count divided as doubles, as MariaDB reads an AVG as one.
+type avgExpr struct{ sum, count evalExpr }
+
+func (e *avgExpr) String() string { return "(" + e.sum.String() + " / " + e.count.String() + ")" }
+
+func (e *avgExpr) eval(x *evalCtx) (value, error) {
+	sum, count, err := evalBoth(x, e.sum, e.count)
+	if err != nil || sum.kind == valNull || count.kind == valNull {
+		return valueNull, err
+	}
+	if sum.kind != valInt && sum.kind != valDec {
+		return floatArith(opcode.Div, sum.float(), count.float()), nil
+	}
+	v := decimalArith(opcode.Div, sum, count)
+	if v.kind == valDec && count.float() != 0 {
+		v.f, v.asDouble = sum.float()/count.float(), true
+	}
+	return v, nil
+}
+
 type negExpr struct{ e evalExpr }
 
 func (e *negExpr) String() string { return "-" + e.e.String() }
@@ -692,3 +721,230 @@ func (e *roundExpr) eval(x *evalCtx) (value, error) {
 	}
 	return value{kind: valFloat, f: f}, nil
 }
+
+// caseExpr is CASE WHEN c THEN r ... [ELSE e] END, and IF(c, a, b) and
+// NULLIF(a, b) written as one: the result of the first condition that is
+// true, else the ELSE (NULL when there is none).
+type caseExpr struct {
+	conds, results []evalExpr
+	orElse         evalExpr // nil: NULL
+}
+
+func (e *caseExpr) String() string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for i, c := range e.conds {
+		b.WriteString(" WHEN " + c.String() + " THEN " + e.results[i].String())
+	}
+	if e.orElse != nil {
+		b.WriteString(" ELSE " + e.orElse.String())
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+func (e *caseExpr) eval(x *evalCtx) (value, error) {
+	for i, c := range e.conds {
+		v, err := c.eval(x)
+		if err != nil {
+			return valueNull, err
+		}
+		isTrue, _, err := truth(v)
+		if err != nil {
+			return valueNull, err
+		}
+		if isTrue {
+			return e.results[i].eval(x)
+		}
+	}
+	if e.orElse == nil {
+		return valueNull, nil
+	}
+	return e.orElse.eval(x)
+}
+
+// mathExpr is ABS, FLOOR or CEIL(ING) of a number: an integer stays one,
+// a decimal keeps its type (ABS) or loses its fraction, a double stays a
+// double.
+type mathExpr struct {
+	fn string // "ABS", "FLOOR", "CEIL"
+	e  evalExpr
+}
+
+func (e *mathExpr) String() string { return e.fn + "(" + e.e.String() + ")" }
+
+func (e *mathExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil || v.kind == valNull {
+		return valueNull, err
+	}
+	if err := numeric(v); err != nil {
+		return valueNull, err
+	}
+	switch v.kind {
+	case valInt:
+		if e.fn == "ABS" && v.i < 0 {
+			if v.i == math.MinInt64 {
+				return valueNull, errorf(ErDataOutOfRange, "BIGINT value is out of range in '%s'", e.String())
+			}
+			v.i = -v.i
+		}
+		return v, nil
+	case valDec:
+		if e.fn == "ABS" {
+			if v.d.sign() < 0 {
+				v.d = v.d.neg()
+			}
+			return v, nil
+		}
+		whole, _ := v.d.intDiv(decimal{small: 1}) // toward zero
+		if rest := v.d.sub(whole); e.fn == "FLOOR" && rest.sign() < 0 {
+			whole = whole.sub(decimal{small: 1})
+		} else if e.fn == "CEIL" && rest.sign() > 0 {
+			whole = whole.add(decimal{small: 1})
+		}
+		if whole = whole.normalize(); whole.big == nil && whole.scale == 0 {
+			return value{kind: valInt, i: whole.small}, nil
+		}
+		return decValue(whole), nil
+	}
+	f := v.float()
+	switch e.fn {
+	case "ABS":
+		f = math.Abs(f)
+	case "FLOOR":
+		f = math.Floor(f)
+	default:
+		f = math.Ceil(f)
+	}
+	if f == 0 {
+		f = 0 // CEIL(-0.5) is 0, not -0
+	}
+	return value{kind: valFloat, f: f}, nil
+}
+
+// extremeExpr is GREATEST or LEAST: NULL when an argument is, else the
+// largest (smallest) as numbers compare.
+type extremeExpr struct {
+	least bool
+	args  []evalExpr
+}
+
+func (e *extremeExpr) String() string {
+	name := "GREATEST("
+	if e.least {
+		name = "LEAST("
+	}
+	parts := make([]string, len(e.args))
+	for i, a := range e.args {
+		parts[i] = a.String()
+	}
+	return name + strings.Join(parts, ", ") + ")"
+}
+
+func (e *extremeExpr) eval(x *evalCtx) (value, error) {
+	var best value
+	for i, a := range e.args {
+		v, err := a.eval(x)
+		if err != nil || v.kind == valNull {
+			return valueNull, err
+		}
+		if i == 0 {
+			best = v
+			continue
+		}
+		c, err := compareNumbers(v, best)
+		if err != nil {
+			return valueNull, err
+		}
+		if (c > 0 && !e.least) || (c < 0 && e.least) {
+			best = v
+		}
+	}
+	return best, nil
+}
+
+// castExpr is CAST(e AS type) to a number, as MariaDB 10.11 casts
+// (measured): DECIMAL(m, d) rounds half away from zero and clamps to the
+// type's largest value; SIGNED and UNSIGNED round a decimal half away from
+// zero and a double to even and clamp, UNSIGNED wrapping a negative
+// integer but making a negative decimal or double 0; DOUBLE converts.
+type castExpr struct {
+	e      evalExpr
+	to     byte // 'd' DECIMAL, 's' SIGNED, 'u' UNSIGNED, 'f' DOUBLE
+	digits int  // DECIMAL(digits, scale)
+	scale  int
+}
+
+func (e *castExpr) String() string {
+	switch e.to {
+	case 'd':
+		return "CAST(" + e.e.String() + " AS DECIMAL(" + strconv.Itoa(e.digits) + "," + strconv.Itoa(e.scale) + "))"
+	case 's':
+		return "CAST(" + e.e.String() + " AS SIGNED)"
+	case 'u':
+		return "CAST(" + e.e.String() + " AS UNSIGNED)"
+	}
+	return "CAST(" + e.e.String() + " AS DOUBLE)"
+}
+
+func (e *castExpr) eval(x *evalCtx) (value, error) {
+	v, err := e.e.eval(x)
+	if err != nil || v.kind == valNull {
+		return valueNull, err
+	}
+	if err := numeric(v); err != nil {
+		return valueNull, err
+	}
+	if e.to == 'f' {
+		return value{kind: valFloat, f: v.float()}, nil
+	}
+	// A decimal converts as its type holds it: rounded to the digits shown.
+	var d decimal
+	switch v.kind {
+	case valInt, valDec:
+		d = v.compared()
+	default:
+		if e.to != 'd' {
+			// A double becomes an integer rounded to even.
+			d = exactValue(value{kind: valFloat, f: math.RoundToEven(v.float())})
+		} else {
+			d = exactValue(v)
+		}
+	}
+	if e.to == 'd' {
+		d = d.round(e.scale)
+		limit, _ := parseDecimal([]byte(strings.Repeat("9", max(e.digits-e.scale, 0)) + "." + strings.Repeat("9", e.scale)))
+		if d.cmp(limit) > 0 {
+			d = limit.round(e.scale)
+		} else if d.cmp(limit.neg()) < 0 {
+			d = limit.neg().round(e.scale)
+		}
+		return decValue(d), nil
+	}
+	d = d.round(0).normalize()
+	if e.to == 'u' {
+		switch {
+		case v.kind == valInt && v.i < 0:
+			d, _ = parseDecimal(strconv.AppendUint(nil, uint64(v.i), 10)) // an integer wraps
+		case d.sign() < 0:
+			d = decimal{} // a decimal or double below zero is 0
+		case d.cmp(maxUint64) > 0:
+			d = maxUint64
+		}
+		if d.big != nil || d.small < 0 {
+			return decValue(d), nil
+		}
+		return value{kind: valInt, i: d.small}, nil
+	}
+	switch {
+	case d.cmp(decimalFromInt(math.MaxInt64)) > 0:
+		d = decimalFromInt(math.MaxInt64)
+	case d.cmp(decimalFromInt(math.MinInt64)) < 0:
+		d = decimalFromInt(math.MinInt64)
+	}
+	return value{kind: valInt, i: d.normalize().small}, nil
+}
+
+// maxUint64 is BIGINT UNSIGNED's largest value.
+var maxUint64, _ = parseDecimal([]byte("18446744073709551615"))

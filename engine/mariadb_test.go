@@ -170,7 +170,9 @@ func randomQueries(n int) []mariaQuery {
 			num := numeric[rng.IntN(len(numeric))]
 			aggs = append(aggs, []string{"COUNT(" + c + ")", "SUM(" + num + ")", "AVG(" + num + ")", "MIN(" + c + ")", "MAX(" + c + ")",
 				"COALESCE(SUM(" + num + "), 0)", "SUM(" + num + ") / COUNT(*)", "COUNT(" + c + ") * 2 - 1", "IFNULL(MAX(" + num + "), -1)",
-				"ROUND(AVG(" + num + "), 2)"}[rng.IntN(10)])
+				"ROUND(AVG(" + num + "), 2)", "ABS(SUM(" + num + ") - 500)", "IF(COUNT(" + c + ") > 20, SUM(" + num + "), MIN(" + num + "))",
+				"CASE WHEN AVG(" + num + ") > 10 THEN FLOOR(AVG(" + num + ")) ELSE CEIL(SUM(" + num + ") / 3) END",
+				"GREATEST(MAX(" + num + "), COUNT(*))", "CAST(AVG(" + num + ") AS DECIMAL(12,3))", "CAST(SUM(" + num + ") AS SIGNED)"}[rng.IntN(16)])
 		}
 		q := "SELECT " + group + ", " + strings.Join(aggs, ", ") + " FROM t GROUP BY " + group
 		switch rng.IntN(5) {
@@ -276,7 +278,19 @@ var mariaQueries = []mariaQuery{
 	{"SELECT ROUND(AVG(age), 2), ROUND(AVG(score)), ROUND(SUM(score), 1), ROUND(AVG(balance), 3), ROUND(SUM(balance), 4), ROUND(COUNT(*), 2), ROUND(AVG(ratio), 2) FROM t", false, false, false},
 	{"SELECT country, ROUND(AVG(balance), 1) AS a, ROUND(SUM(score) / COUNT(*), 5) FROM t GROUP BY country HAVING ROUND(AVG(age)) > 30 ORDER BY a DESC, country", true, true, false},
 	{sql: "SELECT ROUND(AVG(age), -1) FROM t", refused: true},
-	{sql: "SELECT ABS(SUM(age)) FROM t", refused: true},
+	{sql: "SELECT SQRT(SUM(age)) FROM t", refused: true},
+	// Conditions, functions and casts over aggregates.
+	{"SELECT ABS(SUM(age) - 1000), FLOOR(AVG(balance)), CEIL(AVG(score)), CEILING(SUM(balance) / 7), FLOOR(AVG(ratio)), ABS(MIN(balance)), FLOOR(-AVG(age)) FROM t", false, false, false},
+	{"SELECT country, IF(SUM(balance) > 0, SUM(balance), 0) AS pos, CASE WHEN COUNT(*) > 60 THEN 1 WHEN COUNT(*) > 40 THEN 2 ELSE 3 END AS bucket, NULLIF(COUNT(score), COUNT(*)), IF(MAX(age) > 50, AVG(age), -1) FROM t GROUP BY country ORDER BY country", true, true, false},
+	{"SELECT country, GREATEST(MAX(age), 40), LEAST(MIN(balance), 0, AVG(balance)), GREATEST(SUM(ratio), 1), LEAST(COUNT(*), 50) FROM t GROUP BY country", false, true, false},
+	{"SELECT CAST(SUM(balance) AS DECIMAL(10,1)), CAST(AVG(age) AS SIGNED), CAST(AVG(ratio) AS SIGNED), CAST(SUM(ratio) AS DECIMAL(8,2)), CAST(MIN(balance) AS UNSIGNED), CAST(AVG(balance) AS DOUBLE), CONVERT(SUM(age), SIGNED), CAST(AVG(score) AS DECIMAL) FROM t", false, false, false},
+	{"SELECT CAST(SUM(balance) AS DECIMAL(3,1)), CAST(-SUM(age) AS DECIMAL(4,2)) FROM t", false, false, false},
+	{"SELECT CEIL(-COUNT(*) / 1e9), FLOOR(COUNT(*) / 1e9), ABS(-COUNT(*) / 1e9), CAST(-AVG(score) AS UNSIGNED), CAST(-COUNT(*) AS UNSIGNED), CAST(SUM(big) * 1000 AS SIGNED) FROM t", false, false, false},
+	{"SELECT country, CASE COUNT(*) % 3 WHEN 0 THEN SUM(age) WHEN 1 THEN MAX(age) END AS c FROM t GROUP BY country ORDER BY c DESC, country", true, true, false},
+	{"SELECT country FROM t GROUP BY country HAVING CASE WHEN SUM(age) > 2000 THEN 1 ELSE 0 END = 1 AND ABS(AVG(balance)) < 1000 ORDER BY country", true, true, false},
+	{"SELECT country, ABS(SUM(age) - 1000) AS a FROM t GROUP BY country ORDER BY a, country", true, true, false},
+	{sql: "SELECT country, CASE WHEN COUNT(*) > 1 THEN 'many' ELSE 'one' END FROM t GROUP BY country", refused: true}, // a string
+	{sql: "SELECT CAST(SUM(age) AS CHAR) FROM t", refused: true},
 	// Counting a derived table, as ORMs count a query: by the shards when
 	// its rows stay on their shards, else over the merged rows.
 	{"SELECT COUNT(*) FROM (SELECT id, name FROM t WHERE age > 30) AS sub", false, false, false},

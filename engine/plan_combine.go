@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/shardproxy/shardproxy/sqlparse"
@@ -15,7 +16,8 @@ import (
 // the shards in hidden columns (with the server's collations, dates and
 // functions; MySQL takes them from a row of the group, and so does
 // OrderedAggregate); what combines aggregates (comparisons, AND/OR/XOR/NOT,
-// IS, IN, BETWEEN, arithmetic, COALESCE, IFNULL, ROUND) is evaluated here.
+// IS, IN, BETWEEN, arithmetic, CASE and the functions of combineCall, CAST
+// to numbers) is evaluated here.
 // Anything else over an aggregate is refused.
 func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 	if !p.involvesAggregate(e) && !isLocal(e) {
@@ -39,7 +41,7 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 		if a := p.aggregateOf(i); a != nil && a.Op == AggAvg {
 			// Its combined SUM over COUNT, as MariaDB holds an AVG inside
 			// an expression: more digits than the column shows.
-			return &arithExpr{op: opcode.Div, l: &colExpr{col: p.col(a.Sum)}, r: &colExpr{col: p.col(a.Count)}}, nil
+			return &avgExpr{sum: &colExpr{col: p.col(a.Sum)}, count: &colExpr{col: p.col(a.Count)}}, nil
 		}
 		return &colExpr{col: p.col(i)}, nil
 	case *ast.ColumnNameExpr: // an alias of an aggregate
@@ -85,13 +87,11 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 	case *ast.BetweenExpr:
 		return p.combineBetween(x)
 	case *ast.FuncCallExpr:
-		if x.FnName.L == "round" {
-			return p.combineRound(x)
-		}
-		if fn := x.FnName.L; fn == "coalesce" || fn == "ifnull" && len(x.Args) == 2 {
-			args, err := p.combineAll(x.Args)
-			return &coalesceExpr{name: strings.ToUpper(fn), args: args}, err
-		}
+		return p.combineCall(x)
+	case *ast.CaseExpr:
+		return p.combineCase(x)
+	case *ast.FuncCastExpr:
+		return p.combineCast(x)
 	case *ast.PatternInExpr:
 		if x.Sel != nil {
 			break
@@ -103,8 +103,120 @@ func (p *planner) combine(e ast.ExprNode) (evalExpr, error) {
 		list, err := p.combineAll(x.List)
 		return &inExpr{e: v, list: list, not: x.Not}, err
 	}
+	return nil, cannotCombine(e)
+}
+
+func cannotCombine(e ast.ExprNode) error {
 	text, _ := restoreText(e)
-	return nil, unsupported("across shards, only comparisons, logic, arithmetic, COALESCE, IFNULL and ROUND can combine aggregates, not %s", text)
+	return unsupported("across shards, only comparisons, logic, arithmetic, CASE, IF, NULLIF, COALESCE, IFNULL, ROUND, ABS, FLOOR, CEIL, GREATEST, LEAST and CAST to a number can combine aggregates, not %s", text)
+}
+
+// combineCall compiles the functions the evaluator has.
+func (p *planner) combineCall(x *ast.FuncCallExpr) (evalExpr, error) {
+	fn, n := x.FnName.L, len(x.Args)
+	arity := func(ok bool) error {
+		if ok {
+			return nil
+		}
+		return errorf(ErWrongParamCount, "Incorrect parameter count in the call to native function '%s'", strings.ToUpper(fn))
+	}
+	switch fn {
+	case "round":
+		return p.combineRound(x)
+	case "coalesce", "ifnull", "greatest", "least":
+		if err := arity(n >= 1 && (fn != "ifnull" || n == 2) && (fn == "coalesce" || fn == "ifnull" || n >= 2)); err != nil {
+			return nil, err
+		}
+		args, err := p.combineAll(x.Args)
+		if fn == "coalesce" || fn == "ifnull" {
+			return &coalesceExpr{name: strings.ToUpper(fn), args: args}, err
+		}
+		return &extremeExpr{least: fn == "least", args: args}, err
+	case "if", "nullif":
+		if err := arity(fn == "if" && n == 3 || fn == "nullif" && n == 2); err != nil {
+			return nil, err
+		}
+		args, err := p.combineAll(x.Args)
+		if err != nil {
+			return nil, err
+		}
+		if fn == "if" {
+			return &caseExpr{conds: args[:1], results: args[1:2], orElse: args[2]}, nil
+		}
+		null := &litExpr{v: valueNull, text: "NULL"}
+		return &caseExpr{conds: []evalExpr{&cmpExpr{op: opcode.EQ, l: args[0], r: args[1]}}, results: []evalExpr{null}, orElse: args[0]}, nil
+	case "abs", "floor", "ceil", "ceiling":
+		if err := arity(n == 1); err != nil {
+			return nil, err
+		}
+		arg, err := p.combine(x.Args[0])
+		name := strings.ToUpper(fn)
+		if name == "CEILING" {
+			name = "CEIL"
+		}
+		return &mathExpr{fn: name, e: arg}, err
+	}
+	return nil, cannotCombine(x)
+}
+
+// combineCase compiles CASE [v] WHEN ... THEN ... [ELSE ...] END; a CASE
+// with a value compares it with each WHEN as =.
+func (p *planner) combineCase(x *ast.CaseExpr) (evalExpr, error) {
+	c := &caseExpr{}
+	var operand evalExpr
+	if x.Value != nil {
+		var err error
+		if operand, err = p.combine(x.Value); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range x.WhenClauses {
+		ops, err := p.combineAll([]ast.ExprNode{w.Expr, w.Result})
+		if err != nil {
+			return nil, err
+		}
+		cond := ops[0]
+		if operand != nil {
+			cond = &cmpExpr{op: opcode.EQ, l: operand, r: cond}
+		}
+		c.conds, c.results = append(c.conds, cond), append(c.results, ops[1])
+	}
+	if x.ElseClause != nil {
+		var err error
+		if c.orElse, err = p.combine(x.ElseClause); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// combineCast compiles CAST (and CONVERT) to DECIMAL, SIGNED, UNSIGNED or
+// DOUBLE; to other types (strings, dates) it is refused.
+func (p *planner) combineCast(x *ast.FuncCastExpr) (evalExpr, error) {
+	arg, err := p.combine(x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	c := &castExpr{e: arg}
+	tp := x.Tp
+	switch tp.GetType() {
+	case mysql.TypeNewDecimal:
+		c.to, c.digits, c.scale = 'd', tp.GetFlen(), tp.GetDecimal()
+		if c.digits <= 0 {
+			c.digits = 10
+		}
+		c.scale = max(c.scale, 0)
+	case mysql.TypeLonglong:
+		c.to = 's'
+		if mysql.HasUnsignedFlag(tp.GetFlag()) {
+			c.to = 'u'
+		}
+	case mysql.TypeDouble:
+		c.to = 'f'
+	default:
+		return nil, cannotCombine(x)
+	}
+	return c, nil
 }
 
 // combineAll is combine for each of exprs.

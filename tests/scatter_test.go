@@ -389,6 +389,10 @@ var aggregates = []string{
 	// Coalesce(Sum(...), 0)): evaluated over the combined groups.
 	"COALESCE(SUM(score), 0)", "SUM(age) / COUNT(*)", "IFNULL(AVG(score), -1)", "COUNT(city) * 2 + 1",
 	"MAX(age) - MIN(age)", "AVG(score) * 100 / SUM(score)", "ROUND(AVG(age), 2)",
+	// Conditions, functions and casts over them, as reports write them.
+	"IF(COUNT(*) > 3, SUM(score), 0)", "CASE WHEN AVG(age) > 40 THEN 1 WHEN AVG(age) > 30 THEN 2 ELSE 3 END",
+	"ABS(SUM(score) - 100)", "CEIL(AVG(score))", "GREATEST(MAX(age), 30)", "CAST(AVG(score) AS DECIMAL(10,2))",
+	"CAST(SUM(age) AS SIGNED)", "NULLIF(COUNT(city), 0)",
 }
 
 func (g *queryGen) aggregateQuery() oracleQuery {
