@@ -95,6 +95,10 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		s.route = routeScatter
 		return s.execLoad(ctx, sc, rt, more)
 	}
+	if rt.Copy != nil {
+		s.route = routeScatter
+		return s.execCopy(ctx, sc, rt, more)
+	}
 	read := rt.Read && !rt.Primary
 	s.route = routeScatter
 	if rt.Broadcast {

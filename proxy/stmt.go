@@ -333,6 +333,9 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 	if err != nil {
 		return err
 	}
+	if rt.Copy != nil {
+		return s.execCopyInlined(ctx, st.sc, text, values)
+	}
 	if len(rt.Targets) != 1 {
 		s.route = routeScatter
 		if rt.Broadcast {

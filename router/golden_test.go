@@ -68,6 +68,8 @@ type goldenResult struct {
 	// LimitRows: the SELECT that shares an ordered LIMIT out (WriteLimit.Rows).
 	LimitRows     string `json:"limit_rows,omitempty"`
 	LimitRowsFrom int    `json:"limit_rows_from,omitempty"`
+	// Copy: the SELECT and INSERT of rows the proxy copies.
+	Copy *Copy `json:"copy,omitempty"`
 	// Load: how LOAD DATA finds each record's shard key.
 	Load    *goldenLoad    `json:"load,omitempty"`
 	Targets []goldenTarget `json:"targets,omitempty"`
@@ -196,6 +198,7 @@ func runCase(t *testing.T, r *Router, c *goldenCase) goldenResult {
 			res.AutoIncrement.Rows = append(res.AutoIncrement.Rows, slotNames[s])
 		}
 	}
+	res.Copy = route.Copy
 	if l := route.Load; l != nil {
 		res.Load = &goldenLoad{Fields: l.Format.Fields, Key: l.Format.Key, Ignore: l.Format.Ignore, KeyIsAuto: l.KeyIsAuto}
 	}

@@ -88,6 +88,9 @@ type Route struct {
 	// Load, for LOAD DATA into a sharded table, is how the file's records
 	// are shared out; each target loads its shard's records.
 	Load *LoadData
+	// Copy, for an INSERT ... SELECT the proxy copies, has no targets: the
+	// proxy runs its SELECT and INSERTs.
+	Copy *Copy
 }
 
 // Target is the text to run on one shard. SQL holds `?` where the client

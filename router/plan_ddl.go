@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -67,33 +68,63 @@ func (pl *planner) copyInto(target *ref, what string) (binder, error) {
 	switch target.kind() {
 	case Global:
 		if other := pl.notGlobal(nil); other != nil {
+			if ins, ok := pl.stmt.(*ast.InsertStmt); ok && ins.Select != nil {
+				return pl.copyThrough(ins)
+			}
 			return nil, errorf(ErNotSupported, "%s into global table %s from %s table %s is not supported: global tables are written on every shard", what, target.name, other.kindName(), other.name)
 		}
 		return pl.route(routing{}, true)
 	case Sharded:
 		if ins, ok := pl.stmt.(*ast.InsertStmt); ok && ins.Select != nil && pl.s.NumShards() > 1 {
-			return pl.copyOnShards(ins, target)
+			if b, ok := pl.copyOnShards(ins, target); ok {
+				return b, nil
+			}
+			return pl.copyThrough(ins)
 		}
 		if pl.s.NumShards() > 1 {
 			return nil, errorf(ErNotSupported, "%s into sharded table %s is not supported: the proxy cannot tell the shard of each selected row; insert the rows with VALUES", what, target.name)
 		}
 	default:
 		r.pinned = append(r.pinned, &unit{key: target.name, msg: fmt.Sprintf("%s across shards is not supported: %s lives on the default shard only", what, target.name)})
+		if ins, ok := pl.stmt.(*ast.InsertStmt); ok && ins.Select != nil && pl.readsSharded() {
+			// The default shard copies the rows itself when the SELECT
+			// reads only there; otherwise the proxy copies them.
+			cp, err := pl.copyThrough(ins)
+			if err != nil {
+				return nil, err
+			}
+			pl.addNested(&r, nil, what)
+			direct, err := pl.route(r, false)
+			if err != nil {
+				return cp, nil
+			}
+			return &directOrCopy{direct: direct, copy: cp}, nil
+		}
 	}
 	pl.addNested(&r, nil, what)
 	return pl.route(r, false)
 }
 
+// directOrCopy runs an INSERT ... SELECT on the default shard when an
+// execution's SELECT reads only there, and copies its rows otherwise.
+type directOrCopy struct{ direct, copy binder }
+
+func (b *directOrCopy) bind(params []Value, next IDSource) (*Route, error) {
+	rt, err := b.direct.bind(params, next)
+	if e, ok := err.(*Error); ok && e.Code == ErNotSupported {
+		return b.copy.bind(params, next)
+	}
+	return rt, err
+}
+
 // copyOnShards routes INSERT ... SELECT into a sharded table when every
 // row stays on its shard: the SELECT gives the target's shard key the
 // shard key of a table sharded the same way, so each shard copies its own
-// rows (an archive table filled from its live one). Anything else is
-// refused, saying what keeps the rows from staying put.
-func (pl *planner) copyOnShards(ins *ast.InsertStmt, target *ref) (binder, error) {
+// rows (an archive table filled from its live one). ok is false when a
+// row may have to move (the proxy then copies them, copyThrough).
+func (pl *planner) copyOnShards(ins *ast.InsertStmt, target *ref) (b binder, ok bool) {
 	t := target.table
-	refuse := func(why string) (binder, error) {
-		return nil, errorf(ErNotSupported, "INSERT ... SELECT into sharded table %s is supported only when each row stays on its shard: %s", t.Name, why)
-	}
+	refuse := func(string) (binder, bool) { return nil, false }
 	sel, ok := ins.Select.(*ast.SelectStmt)
 	switch {
 	case !ok:
@@ -120,17 +151,59 @@ func (pl *planner) copyOnShards(ins *ast.InsertStmt, target *ref) (binder, error
 	if key < 0 {
 		return refuse("the column list lacks the shard key " + t.Key)
 	}
-	b := pl.s.newBlock(pl.sc, sel.From, sel.Where)
+	blk := pl.s.newBlock(pl.sc, sel.From, sel.Where)
 	var src *ref
 	col, ok := sel.Fields.Fields[key].Expr.(*ast.ColumnNameExpr)
 	if ok {
-		src = b.refOf(col.Name)
+		src = blk.refOf(col.Name)
 	}
-	if src == nil || !b.isKeyOf(col.Name, src) || src.table.sharding != t.sharding {
+	if src == nil || !blk.isKeyOf(col.Name, src) || src.table.sharding != t.sharding {
 		return refuse(fmt.Sprintf("its shard key %s must be given the shard key of a table sharded as %s is", t.Key, t.Name))
 	}
 	var r routing
-	r.addBlock(b, true, "")
+	r.addBlock(blk, true, "")
 	pl.addNested(&r, sel, "subquery")
-	return pl.route(r, false)
+	b, err := pl.route(r, false)
+	return b, err == nil
+}
+
+// Copy is an INSERT ... SELECT whose rows the proxy copies: rows that move
+// between shards, or a SELECT across shards into a table on the default
+// shard or a global one. The proxy runs Select as a statement of its own
+// and inserts its rows with Prefix VALUES (...), ... Suffix, routed as a
+// client's INSERT is.
+type Copy struct {
+	Select         string
+	Prefix, Suffix string
+}
+
+// copyThrough plans ins as a Copy.
+func (pl *planner) copyThrough(ins *ast.InsertStmt) (binder, error) {
+	sel, err := sqlparse.Restore(ins.Select)
+	if err != nil {
+		return nil, errorf(ErUnknown, "cannot write the SELECT of the INSERT: %v", err)
+	}
+	saved := ins.Select
+	ins.Select = nil
+	text, err := sqlparse.Restore(ins)
+	ins.Select = saved
+	if err != nil {
+		return nil, errorf(ErUnknown, "cannot write the INSERT: %v", err)
+	}
+	cp := &Copy{Select: sel, Prefix: text}
+	if i := strings.Index(text, " ON DUPLICATE KEY UPDATE "); i >= 0 && ins.OnDuplicate != nil {
+		cp.Prefix, cp.Suffix = text[:i], text[i:]
+	}
+	pl.plan.MultiShard = true
+	return &fixed{route: &Route{Flags: pl.plan.Flags, Scatter: true, Copy: cp}}, nil
+}
+
+// readsSharded reports whether the statement reads a sharded table.
+func (pl *planner) readsSharded() bool {
+	for _, tn := range pl.sc.tables {
+		if r := pl.s.lookup(tn, ast.CIStr{}); !pl.sc.isCTE(tn) && r.kind() == Sharded {
+			return true
+		}
+	}
+	return false
 }

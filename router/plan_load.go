@@ -29,9 +29,10 @@ func (l *LoadData) Shard(key []byte) (int, error) {
 	return sh, nil
 }
 
-type load struct{ route *Route }
+// fixed binds every execution to one route.
+type fixed struct{ route *Route }
 
-func (b *load) bind([]Value, IDSource) (*Route, error) { return b.route, nil }
+func (b *fixed) bind([]Value, IDSource) (*Route, error) { return b.route, nil }
 
 // planLoad plans LOAD DATA into sharded table r.
 func (pl *planner) planLoad(ld *ast.LoadDataStmt, r *ref) (binder, error) {
@@ -74,5 +75,5 @@ func (pl *planner) planLoad(ld *ast.LoadDataStmt, r *ref) (binder, error) {
 		rt.Targets = append(rt.Targets, Target{Shard: i, Query: tmpl.Expand(pl.s.dbs[i])})
 	}
 	pl.plan.MultiShard = n > 1
-	return &load{route: rt}, nil
+	return &fixed{route: rt}, nil
 }
