@@ -674,12 +674,15 @@ type coalesceExpr struct {
 	args []evalExpr
 }
 
-func (e *coalesceExpr) String() string {
-	parts := make([]string, len(e.args))
-	for i, a := range e.args {
+func (e *coalesceExpr) String() string { return callString(e.name, e.args) }
+
+// callString describes a function call.
+func callString(name string, args []evalExpr) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
 		parts[i] = a.String()
 	}
-	return e.name + "(" + strings.Join(parts, ", ") + ")"
+	return name + "(" + strings.Join(parts, ", ") + ")"
 }
 
 func (e *coalesceExpr) eval(x *evalCtx) (value, error) {
@@ -831,15 +834,10 @@ type extremeExpr struct {
 }
 
 func (e *extremeExpr) String() string {
-	name := "GREATEST("
 	if e.least {
-		name = "LEAST("
+		return callString("LEAST", e.args)
 	}
-	parts := make([]string, len(e.args))
-	for i, a := range e.args {
-		parts[i] = a.String()
-	}
-	return name + strings.Join(parts, ", ") + ")"
+	return callString("GREATEST", e.args)
 }
 
 func (e *extremeExpr) eval(x *evalCtx) (value, error) {

@@ -23,25 +23,13 @@ const copyBatch = 500
 // statement's transaction. Reading everything first is what MariaDB does
 // when a statement selects from the table it inserts into.
 func (s *Session) execCopy(ctx context.Context, sc *schema, rt *router.Route, more bool) error {
-	implicit := !s.inTx && s.autocommit
-	if implicit {
-		s.setInTx(true)
-	}
 	warnings := s.newDiagnostics()
-	undo := s.newStatementUndo(implicit, 2) // the rows may go to any shard
-	ok, err := s.copyRows(ctx, sc, rt.Copy, warnings, undo)
-	if err != nil {
-		undo.undo(ctx, s)
-	}
-	if implicit {
-		if err != nil {
-			s.rollback(ctx)
-			return err
-		}
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
-	}
+	var ok wire.OK
+	// The rows may go to any shard: count it as a write on several.
+	err := s.writeWhole(ctx, true, 2, func(undo *statementUndo) (err error) {
+		ok, err = s.copyRows(ctx, sc, rt.Copy, warnings, undo)
+		return err
+	})
 	if err != nil {
 		return err
 	}

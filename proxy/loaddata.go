@@ -39,25 +39,12 @@ func (s *Session) execLoad(ctx context.Context, sc *schema, rt *router.Route, mo
 	if err != nil {
 		return err
 	}
-	implicit := !s.inTx && s.autocommit
-	if implicit {
-		s.setInTx(true)
-	}
 	warnings := s.newDiagnostics()
-	undo := s.newStatementUndo(implicit, len(rt.Targets))
-	ok, err := s.loadShards(ctx, sc, rt, spools, warnings, undo)
-	if err != nil {
-		undo.undo(ctx, s)
-	}
-	if implicit {
-		if err != nil {
-			s.rollback(ctx)
-			return err
-		}
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
-	}
+	var ok wire.OK
+	err = s.writeWhole(ctx, true, len(rt.Targets), func(undo *statementUndo) (err error) {
+		ok, err = s.loadShards(ctx, sc, rt, spools, warnings, undo)
+		return err
+	})
 	if err != nil {
 		return err
 	}

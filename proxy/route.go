@@ -128,29 +128,12 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 // (every shard applied the same change).
 // slot keeps the merge plan of an ordered LIMIT's rows (WriteLimit.Rows).
 func (s *Session) execWriteEverywhere(ctx context.Context, sc *schema, rt *router.Route, params []router.Value, more bool, slot *mergeSlot) error {
-	// A statement that changes several shards is a transaction of its own:
-	// all of it commits, or none. Shards on one node are databases of one
-	// server, but the pool gives each its own connection: without the
-	// transaction, a shard's error would leave the others' rows committed.
-	implicit := !s.inTx && s.autocommit && rt.Kind != router.KindDDL
-	if implicit {
-		s.setInTx(true)
-	}
 	warnings := s.newDiagnostics()
-	undo := s.newStatementUndo(implicit, len(rt.Targets))
-	ok, err := s.writeEverywhere(ctx, sc, rt, params, warnings, slot, undo)
-	if err != nil {
-		undo.undo(ctx, s)
-	}
-	if implicit {
-		if err != nil {
-			s.rollback(ctx)
-			return err
-		}
-		if err := s.commit(ctx); err != nil {
-			return err
-		}
-	}
+	var ok wire.OK
+	err := s.writeWhole(ctx, rt.Kind != router.KindDDL, len(rt.Targets), func(undo *statementUndo) (err error) {
+		ok, err = s.writeEverywhere(ctx, sc, rt, params, warnings, slot, undo)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -492,6 +492,33 @@ func xid(gtrid, bqual string) string {
 	return fmt.Sprintf("X'%x',X'%x'", gtrid, bqual)
 }
 
+// writeWhole runs write, a statement that may change several shards, so
+// that it takes effect whole or not at all. Under autocommit (and when
+// ownTx) it is a transaction of its own: shards on one node are databases
+// of one server, but the pool gives each its own connection, and without
+// the transaction a shard's error would leave the others' rows committed.
+// Inside the client's transaction a failure is undone on every shard
+// (statementUndo).
+func (s *Session) writeWhole(ctx context.Context, ownTx bool, targets int, write func(*statementUndo) error) error {
+	implicit := ownTx && !s.inTx && s.autocommit
+	if implicit {
+		s.setInTx(true)
+	}
+	undo := s.newStatementUndo(implicit, targets)
+	err := write(undo)
+	if err != nil {
+		undo.undo(ctx, s)
+	}
+	if !implicit {
+		return err
+	}
+	if err != nil {
+		s.rollback(ctx)
+		return err
+	}
+	return s.commit(ctx)
+}
+
 // statementSavepoint undoes a statement that failed on one of several
 // shards inside the client's transaction. MariaDB rolls a failed
 // statement back whole and keeps the transaction; each backend would roll

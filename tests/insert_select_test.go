@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -33,18 +34,7 @@ func TestInsertSelectOnShards(t *testing.T) {
 		"INSERT IGNORE INTO archive (kind, id) SELECT 'x', id FROM events WHERE id IN (2, 3, 4, 41)",
 		"INSERT INTO archive (id, kind) SELECT id, kind FROM events WHERE id = 12",
 	} {
-		pres, perr := proxy.Exec(step)
-		ores, oerr := oracle.Exec(step)
-		if mysqlCode(perr) != mysqlCode(oerr) {
-			t.Fatalf("%s: through the proxy %v, on MariaDB %v", step, perr, oerr)
-		}
-		if perr == nil {
-			pn, _ := pres.RowsAffected()
-			on, _ := ores.RowsAffected()
-			if pn != on {
-				t.Errorf("%s: %d rows affected through the proxy, %d on MariaDB", step, pn, on)
-			}
-		}
+		execAlike(t, step, proxy, oracle)
 	}
 	compareTable(t, "after INSERT ... SELECT", "archive", proxy, oracle)
 	// Each row stayed on its shard: a point select by key finds it.
@@ -111,15 +101,8 @@ func TestInsertSelectCopiedByTheProxy(t *testing.T) {
 		"INSERT INTO profiles (user_id, name) SELECT id, name FROM users WHERE id < 0",
 	}
 	for _, step := range steps {
-		pres, perr := proxy.Exec(step)
-		ores, oerr := oracle.Exec(step)
-		if perr != nil || oerr != nil {
-			t.Fatalf("%s: through the proxy %v, on MariaDB %v", step, perr, oerr)
-		}
-		pn, _ := pres.RowsAffected()
-		on, _ := ores.RowsAffected()
-		if pn != on {
-			t.Errorf("%s: %d rows affected through the proxy, %d on MariaDB", step, pn, on)
+		if err := execAlike(t, step, proxy, oracle); err != nil {
+			t.Fatalf("%s: %v", step, err)
 		}
 	}
 	for _, table := range []string{"stats", "profiles", "countries"} {
@@ -178,4 +161,23 @@ func TestInsertSelectCopiedByTheProxy(t *testing.T) {
 	if got := queryOne(t, proxy, "SELECT COUNT(*) FROM profiles WHERE user_id > 5000"); got != "0" {
 		t.Errorf("%s copied rows left after the rollback", got)
 	}
+}
+
+// execAlike runs stmt through the proxy and on MariaDB, checks that both
+// fail alike or change as many rows, and returns the proxy's error.
+func execAlike(t *testing.T, stmt string, proxy, oracle *sql.DB) error {
+	t.Helper()
+	pres, perr := proxy.Exec(stmt)
+	ores, oerr := oracle.Exec(stmt)
+	if mysqlCode(perr) != mysqlCode(oerr) {
+		t.Fatalf("%s: through the proxy %v, on MariaDB %v", stmt, perr, oerr)
+	}
+	if perr == nil {
+		pn, _ := pres.RowsAffected()
+		on, _ := ores.RowsAffected()
+		if pn != on {
+			t.Errorf("%s: %d rows affected through the proxy, %d on MariaDB", stmt, pn, on)
+		}
+	}
+	return perr
 }
