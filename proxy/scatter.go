@@ -98,7 +98,10 @@ func (s *Session) execMerge(ctx context.Context, sc *schema, src mergeSource, pa
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	maxRows := s.topo().cfg.MaxMergeRows
-	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newDiagnostics()}
+	// A locking read (FOR UPDATE, LOCK IN SHARE MODE) takes its locks shard
+	// after shard, as ordered writes do (shardSet.inOrder).
+	locking := rt.Kind == router.KindSelect && !rt.Read
+	shards := &shardSet{s: s, sc: sc, rt: rt, params: params, maxRows: maxRows, warnings: s.newDiagnostics(), inOrder: locking}
 	// Concatenation relays batches as the shards send them; that needs a
 	// connection per shard, which a transaction's or a kept connection
 	// shares between the shards of its node.

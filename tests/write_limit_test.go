@@ -219,6 +219,68 @@ func TestConcurrentOrderedClaims(t *testing.T) {
 	}
 }
 
+// The two-step claim, SELECT ... FOR UPDATE then UPDATE in a transaction,
+// across shards: the locking SELECT reads the shards one after another,
+// so concurrent claims wait for each other instead of deadlocking across
+// nodes until innodb_lock_wait_timeout.
+func TestConcurrentLockingReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	cfg := baseConfig()
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("wlock"), "n0", "n1"),
+		Tables: []conf.Table{{Name: "jobs", ShardKey: "id", Algorithm: "mod"}},
+	})
+	db := startProxy(t, cfg).open(t, "shop")
+	mustExec(t, db, "CREATE TABLE jobs (id INT PRIMARY KEY, owner INT)")
+	var rows []string
+	const jobs, workers = 200, 8
+	for id := 1; id <= jobs; id++ {
+		rows = append(rows, fmt.Sprintf("(%d, NULL)", id))
+	}
+	mustExec(t, db, "INSERT INTO jobs VALUES "+strings.Join(rows, ", "))
+	claim := func(w int) (bool, error) {
+		tx, err := db.Begin()
+		if err != nil {
+			return false, err
+		}
+		defer tx.Rollback()
+		var id int
+		err = tx.QueryRow("SELECT id FROM jobs WHERE owner IS NULL ORDER BY id LIMIT 1 FOR UPDATE").Scan(&id)
+		if err == sql.ErrNoRows {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if _, err := tx.Exec("UPDATE jobs SET owner = ? WHERE id = ?", w, id); err != nil {
+			return false, err
+		}
+		return true, tx.Commit()
+	}
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for {
+				ok, err := claim(w)
+				if err != nil || !ok {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM jobs WHERE owner IS NULL"); got != "0" {
+		t.Errorf("%s jobs left unclaimed", got)
+	}
+}
+
 // TestUpdateLimitCountsMatchedRows: an UPDATE's LIMIT counts the rows it
 // matches, changed or not. Shard 0 holds five matching rows that already
 // have the new value: they use the LIMIT up, and shard 1's rows stay as a
