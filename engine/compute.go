@@ -20,6 +20,7 @@ type Compute struct {
 type Computed struct {
 	Col  int
 	Expr evalExpr
+	Text string // the client's expression, for errors
 }
 
 var _ Primitive = (*Compute)(nil)
@@ -49,7 +50,7 @@ func (c *Compute) Execute(ctx context.Context, env *Env) (Stream, error) {
 		f := &fields[at]
 		if k := kindOf(f); k != kindInt && k != kindDecimal && k != kindFloat {
 			in.Close()
-			return nil, unsupported("%s across shards is not supported: its result is not a number", col.Expr)
+			return nil, unsupported("%s across shards is not supported: its result is not a number", col.Text)
 		}
 		s.cols[i] = computedCol{col: at, expr: col.Expr, kind: kindOf(f), decimals: f.Decimals}
 	}

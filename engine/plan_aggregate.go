@@ -264,7 +264,7 @@ func (p *planner) compute(i int) error {
 		return err
 	}
 	p.items[i].computed = true
-	p.computed = append(p.computed, Computed{Col: p.col(i), Expr: e})
+	p.computed = append(p.computed, Computed{Col: p.col(i), Expr: e, Text: p.items[i].text})
 	return nil
 }
 
