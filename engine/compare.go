@@ -150,7 +150,7 @@ func bindKey(k SortKey, fields []wire.Field, what string, minMax bool) (boundKey
 		return b, unsupported("%s on the ENUM or SET column '%s' across shards is not supported (it sorts by the member index); use CAST(%s AS CHAR)", what, f.Name, f.Name)
 	}
 	if k.Weight == NoColumn {
-		return b, unsupported("%s on the string column '%s' by position across shards is not supported here; name the column", what, f.Name)
+		return b, unsupported("%s on the string column '%s' across shards is not supported here: the shards send no collation weight for it (a column by position under SELECT *, or a text computed over aggregates); name the column, or order by a number", what, f.Name)
 	}
 	if b.weight, err = resolveCol(k.Weight, len(fields)); err != nil {
 		return b, err

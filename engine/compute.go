@@ -10,7 +10,8 @@ import (
 // (COALESCE(SUM(x), 0), SUM(a) / COUNT(*)) their value over the combined
 // groups: the shards computed them over their partial groups only. The
 // shards' column definitions stay, since they are MariaDB's type for the
-// expression; the value is written as MariaDB writes that type.
+// expression; a number is written as MariaDB writes that type, a text
+// (IF(SUM(x) > 9, 'big', 'small')) as the literal or value chosen.
 type Compute struct {
 	Columns []Computed
 	Input   Primitive
@@ -48,11 +49,7 @@ func (c *Compute) Execute(ctx context.Context, env *Env) (Stream, error) {
 			return nil, err
 		}
 		f := &fields[at]
-		if k := kindOf(f); k != kindInt && k != kindDecimal && k != kindFloat {
-			in.Close()
-			return nil, unsupported("%s across shards is not supported: its result is not a number", col.Text)
-		}
-		s.cols[i] = computedCol{col: at, expr: col.Expr, kind: kindOf(f), decimals: f.Decimals}
+		s.cols[i] = computedCol{col: at, expr: col.Expr, kind: kindOf(f), decimals: f.Decimals, text: col.Text}
 	}
 	return s, nil
 }
@@ -62,6 +59,12 @@ type computedCol struct {
 	expr     evalExpr
 	kind     valueKind
 	decimals byte
+	text     string // the client's expression, for errors
+}
+
+// isNumber reports whether the column's type is a number's.
+func (c *computedCol) isNumber() bool {
+	return c.kind == kindInt || c.kind == kindDecimal || c.kind == kindFloat
 }
 
 type computeStream struct {
@@ -86,7 +89,17 @@ func (s *computeStream) Next() ([][]byte, error) {
 			return nil, err
 		}
 		start := len(s.scratch)
-		if s.scratch, err = appendNumber(s.scratch, v, c.kind, c.decimals); err != nil {
+		switch {
+		case c.isNumber():
+			s.scratch, err = appendNumber(s.scratch, v, c.kind, c.decimals)
+		case v.kind == valNull, v.kind == valStr, v.kind == valOther:
+			// A text, date or such: a literal or a value the shards
+			// computed, chosen by CASE, IF or COALESCE, as it is.
+			s.scratch = append(s.scratch, v.s...)
+		default:
+			err = unsupported("%s across shards is not supported: it gives a number where its type is not one", c.text)
+		}
+		if err != nil {
 			return nil, err
 		}
 		s.spans = append(s.spans, span{c.col, start, len(s.scratch), v.kind == valNull})

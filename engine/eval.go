@@ -35,7 +35,8 @@ type value struct {
 	i    int64
 	d    decimal
 	f    float64
-	s    []byte // valStr; valOther: the column name, for errors
+	s    []byte // valStr, valOther: the text
+	name []byte // valOther: the column's name, for errors
 	// shown (valDec) is the fraction digits of the value's type, which a
 	// comparison rounds it to; d may hold more, as a quotient does.
 	shown int
@@ -179,7 +180,7 @@ func (e *colExpr) eval(x *evalCtx) (value, error) {
 	case kindFloat:
 		return value{kind: valFloat, f: parseFloat(v)}, nil
 	}
-	return value{kind: valOther, s: x.fields[e.col].Name}, nil
+	return value{kind: valOther, s: v, name: x.fields[e.col].Name}, nil
 }
 
 type litExpr struct {
@@ -309,7 +310,7 @@ func cmpOrdered[T int64 | float64](a, b T) int {
 // numeric refuses values the evaluator cannot compare as MariaDB would.
 func numeric(v value) error {
 	if v.kind == valOther {
-		return unsupported("across shards, aggregates combine only with numbers; column '%s' is not numeric", v.s)
+		return unsupported("across shards, aggregates combine only with numbers; column '%s' is not numeric", v.name)
 	}
 	return nil
 }

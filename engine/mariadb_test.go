@@ -277,7 +277,8 @@ var mariaQueries = []mariaQuery{
 	{"SELECT country FROM t GROUP BY country ORDER BY SUM(age) / COUNT(*) DESC, country LIMIT 3", true, true, false},
 	{"SELECT country, COUNT(*) AS c FROM t GROUP BY country ORDER BY c * -1, country", true, true, false}, // 1247 on both
 	{"SELECT age, COUNT(*) * age FROM t GROUP BY age ORDER BY 2 DESC, 1", true, false, false},
-	{sql: "SELECT COALESCE(MAX(name), 'none') FROM t", refused: true}, // a string
+	{"SELECT COALESCE(MAX(name), 'none') FROM t", false, false, false},
+	{"SELECT COALESCE(MAX(name), 'none'), IFNULL(MIN(country), 'xx'), COALESCE(MAX(created), '2000-01-01') FROM t WHERE id < 0", false, false, false},
 	{"SELECT ROUND(AVG(age), 2), ROUND(AVG(score)), ROUND(SUM(score), 1), ROUND(AVG(balance), 3), ROUND(SUM(balance), 4), ROUND(COUNT(*), 2), ROUND(AVG(ratio), 2) FROM t", false, false, false},
 	{"SELECT country, ROUND(AVG(balance), 1) AS a, ROUND(SUM(score) / COUNT(*), 5) FROM t GROUP BY country HAVING ROUND(AVG(age)) > 30 ORDER BY a DESC, country", true, true, false},
 	{sql: "SELECT ROUND(AVG(age), -1) FROM t", refused: true},
@@ -292,7 +293,10 @@ var mariaQueries = []mariaQuery{
 	{"SELECT country, CASE COUNT(*) % 3 WHEN 0 THEN SUM(age) WHEN 1 THEN MAX(age) END AS c FROM t GROUP BY country ORDER BY c DESC, country", true, true, false},
 	{"SELECT country FROM t GROUP BY country HAVING CASE WHEN SUM(age) > 2000 THEN 1 ELSE 0 END = 1 AND ABS(AVG(balance)) < 1000 ORDER BY country", true, true, false},
 	{"SELECT country, ABS(SUM(age) - 1000) AS a FROM t GROUP BY country ORDER BY a, country", true, true, false},
-	{sql: "SELECT country, CASE WHEN COUNT(*) > 1 THEN 'many' ELSE 'one' END FROM t GROUP BY country", refused: true}, // a string
+	{"SELECT country, CASE WHEN COUNT(*) > 60 THEN 'many' WHEN COUNT(*) > 40 THEN 'some' ELSE 'few' END AS size, IF(MAX(age) > 50, MAX(name), MIN(name)), IF(SUM(balance) > 0, MAX(created), NULL) FROM t GROUP BY country ORDER BY country", true, true, false},
+	{"SELECT country, IF(AVG(age) > 40, 'old', 'young') AS a FROM t GROUP BY country ORDER BY country", true, true, false},
+	{sql: "SELECT country, IF(AVG(age) > 40, 'old', 'young') AS a FROM t GROUP BY country ORDER BY a, country", refused: true}, // no weight to sort the text by
+	{sql: "SELECT country, IF(COUNT(*) > 0, COUNT(*), 'none') FROM t GROUP BY country", refused: true}, // a number in a text
 	{sql: "SELECT CAST(SUM(age) AS CHAR) FROM t", refused: true},
 	// Counting a derived table, as ORMs count a query: by the shards when
 	// its rows stay on their shards, else over the merged rows.
@@ -306,6 +310,9 @@ var mariaQueries = []mariaQuery{
 	{sql: "SELECT COUNT(*) FROM (SELECT COUNT(DISTINCT country) FROM t) x", refused: true},
 	// EXISTS of a query across shards: each shard answers for its rows.
 	{"SELECT EXISTS (SELECT * FROM t WHERE age > 30) AS anon_1", false, false, false},
+	{"SELECT EXISTS (SELECT * FROM t ORDER BY 2, id LIMIT 3, 15)", false, false, false}, // 1054 on both
+	{"SELECT EXISTS (SELECT * FROM t ORDER BY 1, id LIMIT 3, 15)", false, false, false},
+	{"SELECT EXISTS (SELECT id, name FROM t ORDER BY 2, id LIMIT 3, 15)", false, false, false},
 	{"SELECT EXISTS (SELECT id FROM t WHERE name = 'nobody')", false, false, false},
 	{"SELECT NOT EXISTS (SELECT 1 FROM t WHERE country = 'fr' LIMIT 1) AS none", false, false, false},
 	{"SELECT NOT EXISTS (SELECT 1 FROM t WHERE id < 0)", false, false, false},

@@ -33,6 +33,9 @@ func planCounted(stmt, inner *ast.SelectStmt) (*Plan, error) {
 // smallest). Otherwise the inner query is merged as a statement of its own
 // and its first row, if any, answers.
 func planExists(stmt, inner *ast.SelectStmt, not bool) (*Plan, error) {
+	if err := checkExistsOrder(inner); err != nil {
+		return nil, err
+	}
 	inner = asExistsSees(inner)
 	if inner.Limit == nil || inner.Limit.Offset == nil {
 		if partitioned(withoutLimit(inner)) {
@@ -62,6 +65,21 @@ func fieldName(f *ast.SelectField) string {
 		return f.AsName.O
 	}
 	return f.Text()
+}
+
+// checkExistsOrder refuses what MariaDB refuses inside EXISTS: it does not
+// expand a SELECT * there (the rows' values do not matter), so an ORDER
+// BY position past the first names no column.
+func checkExistsOrder(sel *ast.SelectStmt) error {
+	if sel.OrderBy == nil || len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].WildCard == nil {
+		return nil
+	}
+	for _, by := range sel.OrderBy.Items {
+		if pos, ok := by.Expr.(*ast.PositionExpr); ok && pos.P == nil && pos.N > 1 {
+			return errorf(ErBadField, "Unknown column '%d' in 'ORDER BY'", pos.N)
+		}
+	}
+	return nil
 }
 
 // asExistsSees is sel as MariaDB runs it inside EXISTS: without DISTINCT,

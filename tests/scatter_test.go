@@ -136,8 +136,10 @@ func TestScatterOracle(t *testing.T) {
 		case gerr != nil && mysqlCode(gerr) == 1235 && q.mayRefuse:
 			refused = append(refused, q.sql)
 			continue
+		case werr != nil && mysqlCode(gerr) == mysqlCode(werr):
+			continue // both refuse it alike (a position inside EXISTS, which drops the select list)
 		case werr != nil:
-			t.Errorf("query %d: the oracle fails: %v\n%s", i, werr, q.sql)
+			t.Errorf("query %d: the oracle fails: %v, the proxy: %v\n%s", i, werr, gerr, q.sql)
 			continue
 		case gerr != nil:
 			t.Errorf("query %d: the proxy fails: %v\n%s %v", i, gerr, q.sql, q.args)
