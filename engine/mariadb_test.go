@@ -296,7 +296,7 @@ var mariaQueries = []mariaQuery{
 	{"SELECT country, CASE WHEN COUNT(*) > 60 THEN 'many' WHEN COUNT(*) > 40 THEN 'some' ELSE 'few' END AS size, IF(MAX(age) > 50, MAX(name), MIN(name)), IF(SUM(balance) > 0, MAX(created), NULL) FROM t GROUP BY country ORDER BY country", true, true, false},
 	{"SELECT country, IF(AVG(age) > 40, 'old', 'young') AS a FROM t GROUP BY country ORDER BY country", true, true, false},
 	{sql: "SELECT country, IF(AVG(age) > 40, 'old', 'young') AS a FROM t GROUP BY country ORDER BY a, country", refused: true}, // no weight to sort the text by
-	{sql: "SELECT country, IF(COUNT(*) > 0, COUNT(*), 'none') FROM t GROUP BY country", refused: true}, // a number in a text
+	{sql: "SELECT country, IF(COUNT(*) > 0, COUNT(*), 'none') FROM t GROUP BY country", refused: true},                         // a number in a text
 	{sql: "SELECT CAST(SUM(age) AS CHAR) FROM t", refused: true},
 	// Counting a derived table, as ORMs count a query: by the shards when
 	// its rows stay on their shards, else over the merged rows.
