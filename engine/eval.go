@@ -640,11 +640,8 @@ type negExpr struct{ e evalExpr }
 func (e *negExpr) String() string { return "-" + e.e.String() }
 
 func (e *negExpr) eval(x *evalCtx) (value, error) {
-	v, err := e.e.eval(x)
-	if err != nil || v.kind == valNull {
-		return valueNull, err
-	}
-	if err := numeric(v); err != nil {
+	v, ok, err := numberOperand(x, e.e)
+	if !ok {
 		return valueNull, err
 	}
 	switch v.kind {
@@ -657,6 +654,18 @@ func (e *negExpr) eval(x *evalCtx) (value, error) {
 		return value{kind: valDec, d: v.d.neg(), shown: v.shown}, nil
 	}
 	return value{kind: valFloat, f: -v.float()}, nil
+}
+
+// numberOperand evaluates the operand of a function of one number: ok is
+// false for NULL, and for a value that is no number (with the error).
+func numberOperand(x *evalCtx, e evalExpr) (v value, ok bool, err error) {
+	if v, err = e.eval(x); err != nil || v.kind == valNull {
+		return v, false, err
+	}
+	if err := numeric(v); err != nil {
+		return v, false, err
+	}
+	return v, true, nil
 }
 
 // evalBoth evaluates a binary operator's operands, left first.
@@ -709,12 +718,9 @@ func (e *roundExpr) String() string {
 }
 
 func (e *roundExpr) eval(x *evalCtx) (value, error) {
-	v, err := e.e.eval(x)
-	if err != nil || v.kind == valNull || v.kind == valInt {
+	v, ok, err := numberOperand(x, e.e)
+	if !ok || v.kind == valInt {
 		return v, err
-	}
-	if err := numeric(v); err != nil {
-		return valueNull, err
 	}
 	if v.kind == valDec {
 		return value{kind: valDec, d: v.d.round(e.digits), shown: e.digits}, nil
@@ -778,11 +784,8 @@ type mathExpr struct {
 func (e *mathExpr) String() string { return e.fn + "(" + e.e.String() + ")" }
 
 func (e *mathExpr) eval(x *evalCtx) (value, error) {
-	v, err := e.e.eval(x)
-	if err != nil || v.kind == valNull {
-		return valueNull, err
-	}
-	if err := numeric(v); err != nil {
+	v, ok, err := numberOperand(x, e.e)
+	if !ok {
 		return valueNull, err
 	}
 	switch v.kind {
@@ -888,11 +891,8 @@ func (e *castExpr) String() string {
 }
 
 func (e *castExpr) eval(x *evalCtx) (value, error) {
-	v, err := e.e.eval(x)
-	if err != nil || v.kind == valNull {
-		return valueNull, err
-	}
-	if err := numeric(v); err != nil {
+	v, ok, err := numberOperand(x, e.e)
+	if !ok {
 		return valueNull, err
 	}
 	if e.to == 'f' {

@@ -171,12 +171,8 @@ func (s *Session) writeEverywhere(ctx context.Context, sc *schema, rt *router.Ro
 		if err != nil {
 			return total, err
 		}
-		c, err := s.acquire(ctx, sc, t.Shard, false)
+		c, err := s.writeConn(ctx, sc, t.Shard, undo)
 		if err != nil {
-			return total, err
-		}
-		if err := undo.mark(ctx, c); err != nil {
-			s.release(c, 0)
 			return total, err
 		}
 		res, err := c.Exec(ctx, sql)

@@ -542,6 +542,20 @@ func (s *Session) newStatementUndo(implicit bool, targets int) *statementUndo {
 	return &statementUndo{active: s.inTx && !implicit && !s.outsideTx && targets > 1}
 }
 
+// writeConn takes shard's connection for a write of a statement on
+// several shards, with the savepoint that undoes it there.
+func (s *Session) writeConn(ctx context.Context, sc *schema, shard int, undo *statementUndo) (*backend.Conn, error) {
+	c, err := s.acquire(ctx, sc, shard, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := undo.mark(ctx, c); err != nil {
+		s.release(c, 0)
+		return nil, err
+	}
+	return c, nil
+}
+
 // mark sets the savepoint on c, once per statement.
 func (u *statementUndo) mark(ctx context.Context, c *backend.Conn) error {
 	if !u.active || slices.Contains(u.conns, c) {

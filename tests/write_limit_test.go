@@ -164,42 +164,16 @@ func TestConcurrentOrderedClaims(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	cfg := baseConfig()
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("wclaim"), "n0", "n1"),
-		Tables: []conf.Table{{Name: "jobs", ShardKey: "id", Algorithm: "mod"}},
-	})
-	db := startProxy(t, cfg).open(t, "shop")
-	mustExec(t, db, "CREATE TABLE jobs (id INT PRIMARY KEY, owner INT)")
-	var rows []string
 	const jobs, workers = 60, 4
-	for id := 1; id <= jobs; id++ {
-		rows = append(rows, fmt.Sprintf("(%d, NULL)", id))
-	}
-	mustExec(t, db, "INSERT INTO jobs VALUES "+strings.Join(rows, ", "))
-	claimed := make([]int, workers)
-	errs := make(chan error, workers)
-	for w := range workers {
-		go func() {
-			for {
-				res, err := db.Exec("UPDATE jobs SET owner = ? WHERE owner IS NULL ORDER BY id LIMIT 1", w)
-				if err != nil {
-					errs <- fmt.Errorf("worker %d: %w", w, err)
-					return
-				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					errs <- nil
-					return
-				}
-				claimed[w]++
-			}
-		}()
-	}
-	for range workers {
-		if err := <-errs; err != nil {
-			t.Error(err)
+	db := jobQueue(t, "wclaim", jobs)
+	claimed := claimAll(t, workers, func(w int) (bool, error) {
+		res, err := db.Exec("UPDATE jobs SET owner = ? WHERE owner IS NULL ORDER BY id LIMIT 1", w)
+		if err != nil {
+			return false, err
 		}
-	}
+		n, _ := res.RowsAffected()
+		return n > 0, nil
+	})
 	total := 0
 	for _, n := range claimed {
 		total += n
@@ -227,20 +201,8 @@ func TestConcurrentLockingReads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	cfg := baseConfig()
-	cfg.Schemas = append(cfg.Schemas, conf.Schema{
-		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName("wlock"), "n0", "n1"),
-		Tables: []conf.Table{{Name: "jobs", ShardKey: "id", Algorithm: "mod"}},
-	})
-	db := startProxy(t, cfg).open(t, "shop")
-	mustExec(t, db, "CREATE TABLE jobs (id INT PRIMARY KEY, owner INT)")
-	var rows []string
-	const jobs, workers = 200, 8
-	for id := 1; id <= jobs; id++ {
-		rows = append(rows, fmt.Sprintf("(%d, NULL)", id))
-	}
-	mustExec(t, db, "INSERT INTO jobs VALUES "+strings.Join(rows, ", "))
-	claim := func(w int) (bool, error) {
+	db := jobQueue(t, "wlock", 200)
+	claimAll(t, 8, func(w int) (bool, error) {
 		tx, err := db.Begin()
 		if err != nil {
 			return false, err
@@ -258,16 +220,50 @@ func TestConcurrentLockingReads(t *testing.T) {
 			return false, err
 		}
 		return true, tx.Commit()
+	})
+	if got := queryOne(t, db, "SELECT COUNT(*) FROM jobs WHERE owner IS NULL"); got != "0" {
+		t.Errorf("%s jobs left unclaimed", got)
 	}
+}
+
+// jobQueue opens schema shop, whose table jobs (id, owner) is sharded by
+// id over two shards on two nodes, with jobs rows unclaimed.
+func jobQueue(t *testing.T, prefix string, jobs int) *sql.DB {
+	t.Helper()
+	cfg := baseConfig()
+	cfg.Schemas = append(cfg.Schemas, conf.Schema{
+		Name: "shop", ReadFrom: conf.ReadFromPrimary, Shards: shardsOn(uniqueName(prefix), "n0", "n1"),
+		Tables: []conf.Table{{Name: "jobs", ShardKey: "id", Algorithm: "mod"}},
+	})
+	db := startProxy(t, cfg).open(t, "shop")
+	mustExec(t, db, "CREATE TABLE jobs (id INT PRIMARY KEY, owner INT)")
+	var rows []string
+	for id := 1; id <= jobs; id++ {
+		rows = append(rows, fmt.Sprintf("(%d, NULL)", id))
+	}
+	mustExec(t, db, "INSERT INTO jobs VALUES "+strings.Join(rows, ", "))
+	return db
+}
+
+// claimAll runs workers at once, each claiming with claim until it finds
+// nothing left, and returns how many each claimed.
+func claimAll(t *testing.T, workers int, claim func(worker int) (bool, error)) []int {
+	t.Helper()
+	claimed := make([]int, workers)
 	errs := make(chan error, workers)
 	for w := range workers {
 		go func() {
 			for {
 				ok, err := claim(w)
-				if err != nil || !ok {
-					errs <- err
+				if err != nil {
+					errs <- fmt.Errorf("worker %d: %w", w, err)
 					return
 				}
+				if !ok {
+					errs <- nil
+					return
+				}
+				claimed[w]++
 			}
 		}()
 	}
@@ -276,9 +272,7 @@ func TestConcurrentLockingReads(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if got := queryOne(t, db, "SELECT COUNT(*) FROM jobs WHERE owner IS NULL"); got != "0" {
-		t.Errorf("%s jobs left unclaimed", got)
-	}
+	return claimed
 }
 
 // TestUpdateLimitCountsMatchedRows: an UPDATE's LIMIT counts the rows it
