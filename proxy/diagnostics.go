@@ -163,12 +163,28 @@ func (s *Session) showDiagnostics(st *ast.ShowStmt, more bool) error {
 	if d := s.diagnostics; d != nil {
 		rows = d.list(errorsOnly)
 	}
+	rows = s.logicalDiagnostics(rows)
 	if st.Limit != nil {
 		offset, count, _ := sqlparse.LimitBounds(st.Limit)
 		rows = rows[min(offset, uint64(len(rows))):]
 		rows = rows[:min(count, uint64(len(rows)))]
 	}
 	return s.writeResult(diagnosticsColumns, rows, more)
+}
+
+// logicalDiagnostics is SHOW WARNINGS' rows (Level, Code, Message) with
+// the shards' databases in the messages named by their logical schema.
+func (s *Session) logicalDiagnostics(rows [][][]byte) [][][]byte {
+	t := s.topo()
+	for i, r := range rows {
+		if len(r) != 3 {
+			continue
+		}
+		if msg := t.logicalMessage(string(r[2])); msg != string(r[2]) {
+			rows[i] = [][]byte{r[0], r[1], []byte(msg)}
+		}
+	}
+	return rows
 }
 
 // diagnosticsColumns are SHOW WARNINGS' columns as MariaDB types them.

@@ -31,13 +31,16 @@ func (s *Session) execShow(ctx context.Context, st *ast.ShowStmt, text string, m
 			// kept for the next SHOW, until a statement reaches a backend
 			// or one fails. In use, it is not kept meanwhile.
 			s.warnConn = nil
-			_, err := s.relay(ctx, c, relayOptions{query: text, more: more})
-			if c.Broken() || s.diagnostics != nil {
+			res, err := c.Exec(ctx, text)
+			if c.Broken() || err != nil {
 				c.Pool().Put(c)
 			} else {
 				s.warnConn = c
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return s.writeResult(res.Fields, s.logicalDiagnostics(res.Rows), more)
 		}
 		if s.inTx && len(s.branches) > 0 {
 			break

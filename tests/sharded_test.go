@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
@@ -325,5 +326,15 @@ func TestErrorsNameTheLogicalSchema(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), prefix) {
 			t.Errorf("%s: %v, want %q", c.stmt, err, c.want)
 		}
+	}
+	// The warnings of a statement on every shard, as SHOW WARNINGS lists them.
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, conn, "DROP TABLE IF EXISTS nosuch")
+	if got := fmt.Sprint(queryStrings(t, conn, "SHOW WARNINGS")); !strings.Contains(got, "Unknown table 'shop.nosuch'") || strings.Contains(got, prefix) {
+		t.Errorf("SHOW WARNINGS after DROP TABLE IF EXISTS nosuch: %s", got)
 	}
 }
