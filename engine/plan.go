@@ -82,6 +82,9 @@ func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) {
 	if stmt == nil {
 		return nil, errorf(ErUnknown, "no statement to plan")
 	}
+	if err := checkRowOrder(stmt); err != nil {
+		return nil, err
+	}
 	if inner := sqlparse.CountedDerived(stmt); inner != nil {
 		return planCounted(stmt, inner)
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
 // check refuses, with 1235 naming the construct, what cannot be answered
@@ -105,6 +107,34 @@ func checkAggregate(a *ast.AggregateFuncExpr) error {
 		if contains(arg, isAggregate) {
 			return errorf(ErInvalidGroupFunc, "Invalid use of group function")
 		}
+	}
+	return nil
+}
+
+// checkRowOrder refuses what counts the rows it passes, anywhere in the
+// statement: each shard would count its own rows from the start
+// (`@n := @n + 1` numbering 1, 2, ... on every shard, RAND(seed) restarting
+// its sequence, ROWNUM()), and a user variable would be left as the last
+// shard set it.
+func checkRowOrder(stmt ast.Node) error {
+	var what string
+	sqlparse.Contains(stmt, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.VariableExpr:
+			if !x.IsSystem && x.Value != nil {
+				what = "assigning a user variable (@" + x.Name + " := ...)"
+			}
+		case *ast.FuncCallExpr:
+			if x.FnName.L == "rand" && len(x.Args) > 0 {
+				what = "RAND() with a seed"
+			} else if x.FnName.L == "rownum" {
+				what = "ROWNUM()"
+			}
+		}
+		return what != ""
+	})
+	if what != "" {
+		return unsupported("%s in a SELECT across shards is not supported: each shard would count its own rows", what)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ func (pl *planner) planSelect() (binder, error) {
 		top = sel
 		if inner := sqlparse.SpanningQuery(sel); inner != nil {
 			top = inner // its rows may span shards: the merge counts them
+		} else if inner := sqlparse.PartitionedDerived(sel); inner != nil {
+			top = inner // its rows may span shards: the merge reads them as a table's
 		}
 		r.addBlock(pl.s.newBlock(pl.sc, top.From, top.Where), true, "")
 	}

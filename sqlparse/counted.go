@@ -71,3 +71,79 @@ func SpanningQuery(sel *ast.SelectStmt) *ast.SelectStmt {
 	inner, _ := ExistsQuery(sel)
 	return inner
 }
+
+// PartitionedDerived returns the query of `SELECT ... FROM (query) AS t`,
+// or of `WITH t AS (query) SELECT ... FROM t`, when each of its rows comes
+// from one table row: no grouping, aggregate, DISTINCT, LIMIT or window
+// function. Each shard's rows of t are then its own share of the whole, so
+// the outer query merges as it would over a sharded table. A query that
+// is itself such a SELECT is followed to the innermost; nil when sel is not
+// one.
+func PartitionedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
+	inner := derivedSource(sel)
+	if inner == nil || !rowPreserving(inner) {
+		return nil
+	}
+	if deeper := PartitionedDerived(inner); deeper != nil {
+		return deeper
+	}
+	return inner
+}
+
+// derivedSource returns the query sel's FROM consists of: one derived
+// table, or one WITH query referenced nowhere else.
+func derivedSource(sel *ast.SelectStmt) *ast.SelectStmt {
+	if sel == nil || sel.From == nil || sel.From.TableRefs == nil || sel.From.TableRefs.Right != nil {
+		return nil
+	}
+	ts, ok := sel.From.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return nil
+	}
+	if q, ok := ts.Source.(*ast.SelectStmt); ok {
+		return q
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok || tn.Schema.L != "" || sel.With == nil || sel.With.IsRecursive || len(sel.With.CTEs) != 1 {
+		return nil
+	}
+	cte := sel.With.CTEs[0]
+	if cte.Name.L != tn.Name.L || cte.Query == nil {
+		return nil
+	}
+	q, ok := cte.Query.Query.(*ast.SelectStmt)
+	if !ok {
+		return nil
+	}
+	namesIt := func(n ast.Node) bool {
+		t, ok := n.(*ast.TableName)
+		return ok && t.Schema.L == "" && t.Name.L == tn.Name.L
+	}
+	// A subquery reading t would read only its shard's part.
+	if Contains(sel.Fields, namesIt) || sel.Where != nil && Contains(sel.Where, namesIt) ||
+		sel.GroupBy != nil && Contains(sel.GroupBy, namesIt) || sel.Having != nil && Contains(sel.Having, namesIt) ||
+		sel.OrderBy != nil && Contains(sel.OrderBy, namesIt) {
+		return nil
+	}
+	return q
+}
+
+// rowPreserving reports whether q yields each row from one row of its
+// tables, never from several (so never across shards).
+func rowPreserving(q *ast.SelectStmt) bool {
+	if q.Kind != ast.SelectStmtKindSelect || q.GroupBy != nil || q.Having != nil || q.Distinct || q.Limit != nil ||
+		len(q.WindowSpecs) > 0 || q.With != nil || q.SelectIntoOpt != nil || q.Fields == nil {
+		return false
+	}
+	groups := func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.AggregateFuncExpr, *ast.WindowFuncExpr:
+			return true
+		}
+		return false
+	}
+	if Contains(q.Fields, groups) {
+		return false
+	}
+	return q.OrderBy == nil || !Contains(q.OrderBy, groups)
+}

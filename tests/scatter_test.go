@@ -255,18 +255,34 @@ func (g *queryGen) chance(p float64) bool    { return g.r.Float64() < p }
 func (g *queryGen) next() oracleQuery {
 	switch n := g.r.IntN(100); {
 	case n < 35:
-		return g.rowsQuery()
+		return g.maybeDerived(g.rowsQuery())
 	case n < 67:
-		return g.aggregateQuery()
+		return g.maybeDerived(g.aggregateQuery())
 	case n < 82:
 		return g.joinQuery()
 	case n < 89:
-		return g.distinctQuery()
+		return g.maybeDerived(g.distinctQuery())
 	case n < 95:
 		return g.countedQuery()
 	default:
 		return g.refusedQuery()
 	}
+}
+
+// maybeDerived reads, one time in four, the users of a query over users
+// from a derived table or a WITH query (both of them users' rows, filtered
+// or not), as report tools and ORMs write them.
+func (g *queryGen) maybeDerived(q oracleQuery) oracleQuery {
+	if !g.chance(0.25) {
+		return q
+	}
+	inner := "SELECT * FROM users" + g.usersWhere("")
+	if g.chance(0.5) {
+		q.sql = strings.Replace(q.sql, " FROM users", " FROM ("+inner+") AS du", 1)
+	} else {
+		q.sql = "WITH du AS (" + inner + ") " + strings.Replace(q.sql, " FROM users", " FROM du", 1)
+	}
+	return q
 }
 
 // countedQuery counts another query's rows as ORMs do (SQLAlchemy's
@@ -471,6 +487,11 @@ func (g *queryGen) refusedQuery() oracleQuery {
 		"SELECT id FROM users WHERE age = (SELECT MAX(age) FROM users)",
 		"SELECT id FROM users UNION SELECT user_id FROM orders",
 		"SELECT * FROM users ORDER BY 2, id LIMIT 5", // a string column by position under *
+		"SELECT * FROM (SELECT city, COUNT(*) AS n FROM users GROUP BY city) AS t ORDER BY n, city",
+		// Each shard would count its own rows from the start.
+		"SELECT @n := IFNULL(@n, 0) + 1 AS n, id FROM users",
+		"SELECT RAND(3) AS r, id FROM users",
+		"SELECT ROWNUM(), id FROM users",
 	)
 	return oracleQuery{sql: sql, mayRefuse: true}
 }
@@ -485,7 +506,7 @@ func (g *queryGen) parameterize(q oracleQuery) oracleQuery {
 	}
 	rest := q.sql[w:]
 	end := len(rest)
-	for _, clause := range []string{" GROUP BY ", " ORDER BY ", " LIMIT "} {
+	for _, clause := range []string{" GROUP BY ", " ORDER BY ", " LIMIT ", ") AS du", ") SELECT "} {
 		if k := strings.Index(rest, clause); k >= 0 && k < end {
 			end = k
 		}
