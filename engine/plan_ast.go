@@ -64,7 +64,7 @@ func contains(n ast.Node, pred func(ast.Node) bool) bool {
 func isAggregate(n ast.Node) bool   { _, ok := n.(*ast.AggregateFuncExpr); return ok }
 func isParam(n ast.Node) bool       { _, ok := n.(*test_driver.ParamMarkerExpr); return ok }
 func isColumnRef(n ast.Node) bool   { _, ok := n.(*ast.ColumnNameExpr); return ok }
-func containsParam(n ast.Node) bool { return contains(n, isParam) }
+func containsParam(n ast.Node) bool { return sqlparse.Contains(n, isParam) } // subqueries too
 
 // unparen strips parentheses around an expression.
 func unparen(e ast.ExprNode) ast.ExprNode {
@@ -107,6 +107,13 @@ func mayBeString(e ast.ExprNode) bool {
 		return false
 	case *ast.UnaryOperationExpr:
 		return x.Op == opcode.Plus && mayBeString(x.V)
+	case *ast.ExistsSubqueryExpr:
+		return false
+	case *ast.SubqueryExpr:
+		// (SELECT COUNT(*) ...): the type of its one column.
+		sel, ok := x.Query.(*ast.SelectStmt)
+		return !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Fields.Fields[0].Expr == nil ||
+			mayBeString(sel.Fields.Fields[0].Expr)
 	}
 	return true
 }

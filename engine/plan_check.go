@@ -22,8 +22,13 @@ func (p *planner) check() error {
 	case sel.GroupBy != nil && sel.GroupBy.Rollup:
 		return unsupported("GROUP BY ... WITH ROLLUP across shards is not supported")
 	}
+	// A subquery the router let through is answered by each shard for its
+	// own rows (a global table's, or co-located on the shard key): in the
+	// rows' columns it is a value like any other. Combining groups or
+	// evaluating HAVING would need its value in the proxy.
+	rowsOnly := !p.aggregated()
 	for _, f := range sel.Fields.Fields {
-		if err := checkExpr(f.Expr, "the select list"); err != nil {
+		if err := checkExprIn(f.Expr, "the select list", rowsOnly); err != nil {
 			return err
 		}
 	}
@@ -44,7 +49,7 @@ func (p *planner) check() error {
 	}
 	if sel.OrderBy != nil {
 		for _, by := range sel.OrderBy.Items {
-			if err := checkKey(by.Expr, "ORDER BY"); err != nil {
+			if err := checkKeyIn(by.Expr, "ORDER BY", rowsOnly); err != nil {
 				return err
 			}
 		}
@@ -54,7 +59,10 @@ func (p *planner) check() error {
 
 // checkExpr refuses window functions, subqueries and aggregates that
 // cannot be combined from partial results.
-func checkExpr(e ast.ExprNode, clause string) error {
+func checkExpr(e ast.ExprNode, clause string) error { return checkExprIn(e, clause, false) }
+
+// checkExprIn is checkExpr, letting subqueries through when subqueries.
+func checkExprIn(e ast.ExprNode, clause string, subqueries bool) error {
 	var err error
 	walk(e, func(n ast.Node) bool {
 		if err != nil {
@@ -64,7 +72,9 @@ func checkExpr(e ast.ExprNode, clause string) error {
 		case *ast.WindowFuncExpr:
 			err = unsupported("window functions across shards are not supported")
 		case *ast.SubqueryExpr:
-			err = unsupported("subquery in %s across shards is not supported", clause)
+			if !subqueries {
+				err = unsupported("subquery in %s across shards is not supported", clause)
+			}
 		case *ast.AggregateFuncExpr:
 			err = checkAggregate(x)
 		}
@@ -75,8 +85,11 @@ func checkExpr(e ast.ExprNode, clause string) error {
 
 // checkKey is checkExpr for ORDER BY and GROUP BY items, whose `?` markers
 // would move or repeat in the shard statement.
-func checkKey(e ast.ExprNode, clause string) error {
-	if err := checkExpr(e, clause); err != nil {
+func checkKey(e ast.ExprNode, clause string) error { return checkKeyIn(e, clause, false) }
+
+// checkKeyIn is checkKey, letting subqueries through when subqueries.
+func checkKeyIn(e ast.ExprNode, clause string, subqueries bool) error {
+	if err := checkExprIn(e, clause, subqueries); err != nil {
 		return err
 	}
 	if pos, ok := e.(*ast.PositionExpr); (ok && pos.P != nil) || containsParam(e) {

@@ -93,7 +93,7 @@ func (pl *planner) copyInto(target *ref, what string) (binder, error) {
 			if err != nil {
 				return nil, err
 			}
-			pl.addNested(&r, nil, what)
+			pl.addNested(&r, nil, what, nil)
 			direct, err := pl.route(r, false)
 			if err != nil {
 				return cp, nil
@@ -101,7 +101,7 @@ func (pl *planner) copyInto(target *ref, what string) (binder, error) {
 			return &directOrCopy{direct: direct, copy: cp}, nil
 		}
 	}
-	pl.addNested(&r, nil, what)
+	pl.addNested(&r, nil, what, nil)
 	return pl.route(r, false)
 }
 
@@ -162,7 +162,7 @@ func (pl *planner) copyOnShards(ins *ast.InsertStmt, target *ref) (b binder, ok 
 	}
 	var r routing
 	r.addBlock(blk, true, "")
-	pl.addNested(&r, sel, "subquery")
+	pl.addNested(&r, sel, "subquery", nil)
 	b, err := pl.route(r, false)
 	return b, err == nil
 }

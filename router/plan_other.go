@@ -21,7 +21,7 @@ func (pl *planner) planOther(stmt ast.StmtNode) (binder, error) {
 			return nil, errorf(ErNotSupported, "LOAD DATA into %s table %s is not supported: insert its rows with INSERT", t.kindName(), t.name)
 		}
 	default:
-		pl.addNested(&r, nil, "subquery")
+		pl.addNested(&r, nil, "subquery", nil)
 	}
 	return pl.route(r, false)
 }

@@ -13,6 +13,7 @@ func (pl *planner) planSelect() (binder, error) {
 	pl.plan.Read = !pl.sc.locks
 	var r routing
 	var top *ast.SelectStmt
+	var local map[*ast.SelectStmt]bool
 	if sel, ok := pl.stmt.(*ast.SelectStmt); ok {
 		top = sel
 		if inner := sqlparse.SpanningQuery(sel); inner != nil {
@@ -20,17 +21,20 @@ func (pl *planner) planSelect() (binder, error) {
 		} else if inner := sqlparse.PartitionedDerived(sel); inner != nil {
 			top = inner // its rows may span shards: the merge reads them as a table's
 		}
-		r.addBlock(pl.s.newBlock(pl.sc, top.From, top.Where), true, "")
+		main := pl.s.newBlock(pl.sc, top.From, top.Where)
+		r.addBlock(main, true, "")
+		local = pl.colocated(main, top.Fields, top.From, top.Where, top.OrderBy)
 	}
-	pl.addNested(&r, top, "subquery")
+	pl.addNested(&r, top, "subquery", local)
 	return pl.route(r, false)
 }
 
-// addNested pins every query block but skip; what names them in errors
-// (UNION arms are called UNION).
-func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string) {
+// addNested pins every query block but skip and those in local (which
+// read only rows on the shard of the outer row); what names them in
+// errors (UNION arms are called UNION).
+func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string, local map[*ast.SelectStmt]bool) {
 	for _, sel := range pl.sc.selects {
-		if sel == skip {
+		if sel == skip || local[sel] {
 			continue
 		}
 		w := what

@@ -19,7 +19,11 @@ func (pl *planner) planUpdate(u *ast.UpdateStmt) (binder, error) {
 	if u.Order != nil {
 		rows = &orderedRows{refs: u.TableRefs, where: u.Where, order: u.Order, limit: u.Limit, skip: countParams(u.List)}
 	}
-	st, err := pl.write(b, targets, "UPDATE", u.Limit, rows)
+	clauses := []ast.Node{u.TableRefs, u.Where}
+	for _, a := range u.List {
+		clauses = append(clauses, a.Expr)
+	}
+	st, err := pl.write(b, targets, "UPDATE", u.Limit, rows, pl.colocated(b, clauses...))
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +58,7 @@ func (pl *planner) planDelete(d *ast.DeleteStmt) (binder, error) {
 	if d.Order != nil {
 		rows = &orderedRows{refs: d.TableRefs, where: d.Where, order: d.Order, limit: d.Limit}
 	}
-	st, err := pl.write(b, targets, "DELETE", d.Limit, rows)
+	st, err := pl.write(b, targets, "DELETE", d.Limit, rows, pl.colocated(b, d.TableRefs, d.Where))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +85,7 @@ func (b *block) written(c *ast.ColumnName) []*ref {
 // table, otherwise like a SELECT. With LIMIT across shards the shards run
 // one after another (WriteLimit); with ORDER BY too, rows (non-nil) picks
 // each shard's share of the LIMIT first.
-func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit, rows *orderedRows) (*static, error) {
+func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit, rows *orderedRows, local map[*ast.SelectStmt]bool) (*static, error) {
 	var global *ref
 	for _, t := range targets {
 		if t.system {
@@ -99,7 +103,7 @@ func (pl *planner) write(b *block, targets []*ref, verb string, limit *ast.Limit
 	}
 	var r routing
 	r.addBlock(b, true, "")
-	pl.addNested(&r, nil, "subquery")
+	pl.addNested(&r, nil, "subquery", local)
 	st, err := pl.static(r, false)
 	if err != nil || limit == nil {
 		return st, err

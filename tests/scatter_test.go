@@ -254,12 +254,14 @@ func (g *queryGen) chance(p float64) bool    { return g.r.Float64() < p }
 
 func (g *queryGen) next() oracleQuery {
 	switch n := g.r.IntN(100); {
-	case n < 35:
+	case n < 33:
 		return g.maybeDerived(g.rowsQuery())
-	case n < 67:
+	case n < 62:
 		return g.maybeDerived(g.aggregateQuery())
-	case n < 82:
+	case n < 75:
 		return g.joinQuery()
+	case n < 82:
+		return g.subqueryQuery()
 	case n < 89:
 		return g.maybeDerived(g.distinctQuery())
 	case n < 95:
@@ -464,6 +466,41 @@ func (g *queryGen) joinQuery() oracleQuery {
 	default:
 		return oracleQuery{sql: "SELECT o.status, c.name, COUNT(*) AS n, AVG(o.qty) FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN countries c ON c.id = u.country_id" +
 			g.usersWhere("u") + " GROUP BY o.status, c.name ORDER BY n DESC, o.status, c.name" + g.limit(), ordered: true, fold: true}
+	}
+}
+
+// subqueryQuery writes subqueries that each shard answers for its own
+// rows: IN and EXISTS on the co-sharded orders, COUNT and SUM correlated on
+// the shard keys (Django's Subquery(OuterRef(...))), a global table's.
+func (g *queryGen) subqueryQuery() oracleQuery {
+	cond := func(alias string) string {
+		return g.pick("", alias+"status = 'paid'", alias+"amount > 200", alias+"qty > 5 AND "+alias+"status <> 'void'")
+	}
+	and := func(c string) string {
+		if c == "" {
+			return ""
+		}
+		return " AND " + c
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		inner := "SELECT user_id FROM orders"
+		if c := cond(""); c != "" {
+			inner += " WHERE " + c
+		}
+		return oracleQuery{sql: "SELECT id, name FROM users WHERE id " + g.pick("IN", "NOT IN") + " (" + inner + ")" +
+			g.orderBy([]string{"name", "age"}, "id") + g.limit(), ordered: true}
+	case 1:
+		return oracleQuery{sql: "SELECT u.id, u.city FROM users u WHERE " + g.pick("", "NOT ") +
+			"EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id" + and(cond("o.")) + ")" +
+			g.pick("", fmt.Sprintf(" AND u.age > %d", g.r.IntN(60)+10)) + " ORDER BY u.id" + g.limit(), ordered: true}
+	case 2:
+		return oracleQuery{sql: "SELECT u.id, (SELECT COUNT(*) FROM orders o WHERE o.user_id = u.id) AS n, " +
+			"(SELECT SUM(o.amount) FROM orders o WHERE u.id = o.user_id" + and(cond("o.")) + ") AS s FROM users u" +
+			g.usersWhere("u") + " ORDER BY n" + g.pick("", " DESC") + ", s, u.id" + g.limit(), ordered: true}
+	default:
+		return oracleQuery{sql: "SELECT u.id, (SELECT c.name FROM countries c WHERE c.id = u.country_id) AS cn FROM users u" +
+			g.usersWhere("u") + " ORDER BY cn" + g.pick("", " DESC") + ", u.id" + g.limit(), ordered: true}
 	}
 }
 
