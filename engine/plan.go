@@ -17,7 +17,7 @@ type Plan struct {
 	// as the input; ShardStmt is its AST (a fresh parse of ShardSQL, its `?`
 	// markers numbered), for the router to rewrite schema qualifiers.
 	ShardSQL  string
-	ShardStmt *ast.SelectStmt
+	ShardStmt ast.StmtNode // a SELECT, or a UNION ALL
 	// Params is how many `?` the client's statement has. The shard
 	// statement takes the first ShardParams of them, in the same order; the
 	// engine reads the rest (in HAVING and LIMIT) from Env.Params.
@@ -245,7 +245,7 @@ func (p *planner) finish() (*Plan, error) {
 	if err != nil {
 		return nil, errorf(ErUnknown, "plan error: the shard statement does not parse: %v", err)
 	}
-	plan := &Plan{ShardSQL: sql, ShardStmt: parsed.(*ast.SelectStmt), Params: p.params, LimitParam: -1, Root: p.build(sql)}
+	plan := &Plan{ShardSQL: sql, ShardStmt: parsed, Params: p.params, LimitParam: -1, Root: p.build(sql)}
 	if l := p.sel.Limit; l != nil {
 		if i, ok := sqlparse.ParamIndex(l.Count); ok {
 			plan.LimitParam = i

@@ -40,13 +40,17 @@ func planCase(t *testing.T, query string) goldenCase {
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
-	sel, ok := stmt.(*ast.SelectStmt)
-	if !ok {
-		t.Fatalf("%s: not a SELECT", query)
+	var plan *Plan
+	before, _ := sqlparse.Restore(stmt)
+	switch x := stmt.(type) {
+	case *ast.SelectStmt:
+		plan, err = PlanSelect(x)
+	case *ast.SetOprStmt:
+		plan, err = PlanUnion(x)
+	default:
+		t.Fatalf("%s: not a SELECT or UNION", query)
 	}
-	before, _ := sqlparse.Restore(sel)
-	plan, err := PlanSelect(sel)
-	if after, _ := sqlparse.Restore(sel); after != before {
+	if after, _ := sqlparse.Restore(stmt); after != before {
 		t.Errorf("%s: PlanSelect changed the input AST:\n%s\n%s", query, before, after)
 	}
 	if err != nil {

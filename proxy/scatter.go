@@ -53,15 +53,20 @@ func (s *Session) mergePlanFor(sc *schema, src mergeSource) (*mergePlan, error) 
 			return nil, errorf(erParse, "You have an error in your SQL syntax: %s", err.Error())
 		}
 	}
-	sel, ok := st.(*ast.SelectStmt)
-	if !ok {
-		return nil, errorf(erNotSupported, "this statement reaches several shards and only a single SELECT's rows can be merged (UNION across shards is not supported); add the shard key to the WHERE clause")
+	var ep *engine.Plan
+	var err error
+	switch x := st.(type) {
+	case *ast.SelectStmt:
+		plan := engine.PlanSelect
+		if src.shares {
+			plan = engine.PlanShares
+		}
+		ep, err = plan(x)
+	case *ast.SetOprStmt:
+		ep, err = engine.PlanUnion(x)
+	default:
+		err = errorf(erNotSupported, "this statement reaches several shards and only a SELECT's or a UNION ALL's rows can be merged; add the shard key to the WHERE clause")
 	}
-	plan := engine.PlanSelect
-	if src.shares {
-		plan = engine.PlanShares
-	}
-	ep, err := plan(sel)
 	if err != nil {
 		return nil, err
 	}

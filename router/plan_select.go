@@ -14,19 +14,53 @@ func (pl *planner) planSelect() (binder, error) {
 	var r routing
 	var top *ast.SelectStmt
 	var local map[*ast.SelectStmt]bool
-	if sel, ok := pl.stmt.(*ast.SelectStmt); ok {
-		top = sel
-		if inner := sqlparse.SpanningQuery(sel); inner != nil {
+	switch x := pl.stmt.(type) {
+	case *ast.SelectStmt:
+		top = x
+		if inner := sqlparse.SpanningQuery(x); inner != nil {
 			top = inner // its rows may span shards: the merge counts them
-		} else if inner := sqlparse.PartitionedDerived(sel); inner != nil {
-			top = inner // its rows may span shards: the merge reads them as a table's
+		} else if arms := sqlparse.PartitionedDerived(x); len(arms) == 1 {
+			top = arms[0] // its rows may span shards: the merge reads them as a table's
+		} else if arms != nil {
+			if ar, ok := pl.armsRouting(arms); ok {
+				return pl.route(ar, false)
+			}
 		}
 		main := pl.s.newBlock(pl.sc, top.From, top.Where)
 		r.addBlock(main, true, "")
 		local = pl.colocated(main, top.Fields, top.From, top.Where, top.OrderBy)
+	case *ast.SetOprStmt:
+		if ar, ok := pl.armsRouting(sqlparse.UnionAllArms(x)); ok {
+			return pl.route(ar, false)
+		}
 	}
 	pl.addNested(&r, top, "subquery", local)
 	return pl.route(r, false)
+}
+
+// armsRouting routes UNION ALL arms that may each span shards: the
+// statement runs on every shard where one of them has rows, and each
+// shard's answer holds its share of every arm. false when an arm reads no
+// sharded table (its rows would come from every shard) or tables that
+// cannot span shards together.
+func (pl *planner) armsRouting(arms []*ast.SelectStmt) (routing, bool) {
+	var r routing
+	local := map[*ast.SelectStmt]bool{}
+	for _, arm := range arms {
+		b := pl.s.newBlock(pl.sc, arm.From, arm.Where)
+		var ar routing
+		ar.addBlock(b, true, "UNION")
+		if ar.main == nil || len(ar.pinned) > 0 {
+			return routing{}, false
+		}
+		r.arms = append(r.arms, ar.main)
+		local[arm] = true
+		for sel := range pl.colocated(b, arm.Fields, arm.From, arm.Where) {
+			local[sel] = true
+		}
+	}
+	pl.addNested(&r, nil, "subquery", local)
+	return r, true
 }
 
 // addNested pins every query block but skip and those in local (which
@@ -39,7 +73,7 @@ func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string, loca
 		}
 		w := what
 		if pl.sc.arms[sel] {
-			w = "UNION"
+			w = "UNION (but UNION ALL of SELECTs that read sharded tables without DISTINCT, GROUP BY, aggregates or LIMIT)"
 		}
 		r.addBlock(pl.s.newBlock(pl.sc, sel.From, sel.Where), false, w)
 	}

@@ -52,7 +52,10 @@ func (u *unit) single(s *Schema, params []Value) (int, error) {
 // pinned unit (subqueries, UNION arms, joins that cannot run shard by
 // shard) must resolve to a single shard, the same for all and for main.
 type routing struct {
-	main   *unit
+	main *unit
+	// arms are UNION ALL arms that may each span shards (main is nil): the
+	// statement runs wherever one of them has rows.
+	arms   []*unit
 	pinned []*unit
 }
 
@@ -66,6 +69,9 @@ func (r *routing) check() error {
 	if m := r.main; m != nil && m.pred == nil && m.alg.Shards() > 1 && len(r.pinned) > 0 {
 		return errorf(ErNotSupported, "%s", r.pinned[0].msg)
 	}
+	if len(r.arms) > 0 && len(r.pinned) > 0 {
+		return errorf(ErNotSupported, "%s", r.pinned[0].msg)
+	}
 	return nil
 }
 
@@ -73,7 +79,7 @@ func (r *routing) hasParams() bool {
 	if r.main != nil && r.main.pred.hasParams() {
 		return true
 	}
-	for _, u := range r.pinned {
+	for _, u := range append(r.pinned, r.arms...) {
 		if u.pred.hasParams() {
 			return true
 		}
@@ -85,6 +91,9 @@ func (r *routing) hasParams() bool {
 // several. When the conditions admit no row at all, any single shard gives
 // the right (empty) answer: the default shard is used.
 func (r *routing) resolve(s *Schema, params []Value) (one int, set shardSet, err error) {
+	if len(r.arms) > 0 {
+		return r.resolveArms(s, params)
+	}
 	one = -1
 	var pinMsg string
 	for _, u := range r.pinned {
@@ -134,6 +143,29 @@ func (r *routing) resolve(s *Schema, params []Value) (one int, set shardSet, err
 		return set.first(), nil, nil
 	}
 	return -1, set, nil
+}
+
+// resolveArms returns the shards where any UNION ALL arm has rows (check
+// leaves no pinned unit beside arms).
+func (r *routing) resolveArms(s *Schema, params []Value) (int, shardSet, error) {
+	var all shardSet
+	for _, a := range r.arms {
+		set, err := a.eval(params)
+		if err != nil {
+			return -1, nil, err
+		}
+		if all == nil {
+			all = newSet(a.alg.Shards())
+		}
+		all.or(set)
+	}
+	switch all.count() {
+	case 0:
+		return s.DefaultShard, nil, nil
+	case 1:
+		return all.first(), nil, nil
+	}
+	return -1, all, nil
 }
 
 // group is a unit and the tables it covers.

@@ -87,6 +87,8 @@ func (st *static) finish(pl *planner) (*static, error) {
 	} else if m := st.routing.main; m != nil && len(st.routing.pinned) == 0 && m.alg.Shards() > 1 {
 		_, point := m.pred.point()
 		pl.plan.MultiShard = !point
+	} else if len(st.routing.arms) > 0 {
+		pl.plan.MultiShard = st.routing.arms[0].alg.Shards() > 1
 	}
 	return st, nil
 }

@@ -72,27 +72,35 @@ func SpanningQuery(sel *ast.SelectStmt) *ast.SelectStmt {
 	return inner
 }
 
-// PartitionedDerived returns the query of `SELECT ... FROM (query) AS t`,
-// or of `WITH t AS (query) SELECT ... FROM t`, when each of its rows comes
-// from one table row: no grouping, aggregate, DISTINCT, LIMIT or window
-// function. Each shard's rows of t are then its own share of the whole, so
-// the outer query merges as it would over a sharded table. A query that
-// is itself such a SELECT is followed to the innermost; nil when sel is not
-// one.
-func PartitionedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
-	inner := derivedSource(sel)
-	if inner == nil || !rowPreserving(inner) {
-		return nil
+// PartitionedDerived returns the queries under `SELECT ... FROM (query)
+// AS t`, or `WITH t AS (query) SELECT ... FROM t`, when each of their rows
+// comes from one table row: no grouping, aggregate, DISTINCT, LIMIT or
+// window function. Each shard's rows of t are then its own share of the
+// whole, so the outer query merges as it would over a sharded table. The
+// query is one SELECT (followed down when it is itself such a SELECT) or
+// the arms of a UNION ALL; nil when sel is not such a statement.
+func PartitionedDerived(sel *ast.SelectStmt) []*ast.SelectStmt {
+	switch q := derivedSource(sel).(type) {
+	case *ast.SelectStmt:
+		if !rowPreserving(q) {
+			return nil
+		}
+		if deeper := PartitionedDerived(q); deeper != nil {
+			return deeper
+		}
+		return []*ast.SelectStmt{q}
+	case *ast.SetOprStmt:
+		if q.OrderBy != nil || q.Limit != nil {
+			return nil
+		}
+		return UnionAllArms(q)
 	}
-	if deeper := PartitionedDerived(inner); deeper != nil {
-		return deeper
-	}
-	return inner
+	return nil
 }
 
 // derivedSource returns the query sel's FROM consists of: one derived
 // table, or one WITH query referenced nowhere else.
-func derivedSource(sel *ast.SelectStmt) *ast.SelectStmt {
+func derivedSource(sel *ast.SelectStmt) ast.ResultSetNode {
 	if sel == nil || sel.From == nil || sel.From.TableRefs == nil || sel.From.TableRefs.Right != nil {
 		return nil
 	}
@@ -100,7 +108,8 @@ func derivedSource(sel *ast.SelectStmt) *ast.SelectStmt {
 	if !ok {
 		return nil
 	}
-	if q, ok := ts.Source.(*ast.SelectStmt); ok {
+	switch q := ts.Source.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
 		return q
 	}
 	tn, ok := ts.Source.(*ast.TableName)
@@ -109,10 +118,6 @@ func derivedSource(sel *ast.SelectStmt) *ast.SelectStmt {
 	}
 	cte := sel.With.CTEs[0]
 	if cte.Name.L != tn.Name.L || cte.Query == nil {
-		return nil
-	}
-	q, ok := cte.Query.Query.(*ast.SelectStmt)
-	if !ok {
 		return nil
 	}
 	namesIt := func(n ast.Node) bool {
@@ -125,7 +130,11 @@ func derivedSource(sel *ast.SelectStmt) *ast.SelectStmt {
 		sel.OrderBy != nil && Contains(sel.OrderBy, namesIt) {
 		return nil
 	}
-	return q
+	switch q := cte.Query.Query.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return q
+	}
+	return nil
 }
 
 // rowPreserving reports whether q yields each row from one row of its
@@ -146,4 +155,25 @@ func rowPreserving(q *ast.SelectStmt) bool {
 		return false
 	}
 	return q.OrderBy == nil || !Contains(q.OrderBy, groups)
+}
+
+// UnionAllArms returns the arms of `q1 UNION ALL q2 [UNION ALL ...]` when
+// every operator is UNION ALL and each arm yields each row from one table
+// row (see PartitionedDerived): the union of the shards' answers is then
+// the whole answer. nil otherwise. The union's own ORDER BY and LIMIT are
+// not looked at.
+func UnionAllArms(u *ast.SetOprStmt) []*ast.SelectStmt {
+	if u == nil || u.SelectList == nil || u.With != nil {
+		return nil
+	}
+	var arms []*ast.SelectStmt
+	for i, n := range u.SelectList.Selects {
+		sel, ok := n.(*ast.SelectStmt)
+		if !ok || !rowPreserving(sel) || sel.OrderBy != nil ||
+			i > 0 && (sel.AfterSetOperator == nil || *sel.AfterSetOperator != ast.UnionAll) {
+			return nil
+		}
+		arms = append(arms, sel)
+	}
+	return arms
 }

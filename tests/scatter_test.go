@@ -260,8 +260,10 @@ func (g *queryGen) next() oracleQuery {
 		return g.maybeDerived(g.aggregateQuery())
 	case n < 75:
 		return g.joinQuery()
-	case n < 82:
+	case n < 79:
 		return g.subqueryQuery()
+	case n < 82:
+		return g.unionQuery()
 	case n < 89:
 		return g.maybeDerived(g.distinctQuery())
 	case n < 95:
@@ -504,6 +506,23 @@ func (g *queryGen) subqueryQuery() oracleQuery {
 	}
 }
 
+// unionQuery writes UNION ALL of users and orders, as it is and read as
+// a derived table by a sorting, grouping or DISTINCT query.
+func (g *queryGen) unionQuery() oracleQuery {
+	union := "SELECT id, name AS label, age AS n FROM users" + g.usersWhere("") +
+		" UNION ALL SELECT user_id, status, qty FROM orders" + g.pick("", fmt.Sprintf(" WHERE qty > %d", g.r.IntN(9)), " WHERE status = 'paid'")
+	switch g.r.IntN(4) {
+	case 0:
+		return oracleQuery{sql: union}
+	case 1:
+		return oracleQuery{sql: "SELECT * FROM (" + union + ") AS u" + g.orderBy([]string{"label", "n"}, "id") + ", label, n" + g.limit(), ordered: true}
+	case 2:
+		return oracleQuery{sql: "SELECT label, COUNT(*), SUM(n), MAX(id) FROM (" + union + ") AS u GROUP BY label ORDER BY label", ordered: true, fold: true}
+	default:
+		return oracleQuery{sql: "SELECT DISTINCT label FROM (" + union + ") AS u", fold: true}
+	}
+}
+
 func (g *queryGen) distinctQuery() oracleQuery {
 	cols := [][]string{{"city"}, {"country_id"}, {"city", "country_id"}, {"name"}, {"age DIV 10"}}[g.r.IntN(5)]
 	q := oracleQuery{sql: "SELECT DISTINCT " + strings.Join(cols, ", ") + " FROM users" + g.usersWhere(""), fold: true}
@@ -523,6 +542,8 @@ func (g *queryGen) refusedQuery() oracleQuery {
 		"SELECT u.id, o.id FROM users u JOIN orders o ON o.qty = u.age",
 		"SELECT id FROM users WHERE age = (SELECT MAX(age) FROM users)",
 		"SELECT id FROM users UNION SELECT user_id FROM orders",
+		"SELECT id FROM users UNION ALL SELECT user_id FROM orders ORDER BY 1 LIMIT 5",
+		"SELECT name FROM users UNION ALL SELECT name FROM countries",
 		"SELECT * FROM users ORDER BY 2, id LIMIT 5", // a string column by position under *
 		"SELECT * FROM (SELECT city, COUNT(*) AS n FROM users GROUP BY city) AS t ORDER BY n, city",
 		// Each shard would count its own rows from the start.
