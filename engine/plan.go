@@ -78,7 +78,14 @@ func (p *Plan) Describe() string {
 
 // PlanSelect plans a SELECT that reaches several shards. It refuses with
 // 1235 what it cannot answer exactly. The input AST is not modified.
-func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) {
+func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) { return PlanSelectKeyed(stmt, nil) }
+
+// PlanSelectKeyed is PlanSelect told which columns are shard keys (nil:
+// none), as the query block whose rows are merged writes them (for a
+// count or EXISTS of a derived table, that table's): values of such a
+// column are split between the shards, none on two, which
+// COUNT(DISTINCT key) needs.
+func PlanSelectKeyed(stmt *ast.SelectStmt, shardKey func(*ast.ColumnName) bool) (*Plan, error) {
 	if stmt == nil {
 		return nil, errorf(ErUnknown, "no statement to plan")
 	}
@@ -86,15 +93,16 @@ func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) {
 		return nil, err
 	}
 	if inner := sqlparse.CountedDerived(stmt); inner != nil {
-		return planCounted(stmt, inner)
+		return planCounted(stmt, inner, shardKey)
 	}
 	if inner, not := sqlparse.ExistsQuery(stmt); inner != nil {
-		return planExists(stmt, inner, not)
+		return planExists(stmt, inner, not, shardKey)
 	}
 	p, err := newPlanner(stmt)
 	if err != nil {
 		return nil, err
 	}
+	p.shardKey = shardKey
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -125,6 +133,8 @@ type planner struct {
 	aggs       []Aggregate
 	// minMaxWeight maps a MIN/MAX item to its weight item.
 	minMaxWeight map[int]int
+	// shardKey reports whether a column is a shard key; nil: none is.
+	shardKey func(*ast.ColumnName) bool
 	// computed are the items that are expressions over aggregates, which
 	// Compute evaluates over the combined groups.
 	computed []Computed

@@ -234,7 +234,7 @@ func (p *planner) groupItem(e ast.ExprNode) (int, error) {
 // aggregateItem returns the item computing the aggregate a, a hidden
 // column if the select list lacks it, and registers how it combines.
 func (p *planner) aggregateItem(a *ast.AggregateFuncExpr) (int, error) {
-	if err := checkAggregate(a); err != nil {
+	if err := p.checkAggregate(a); err != nil {
 		return 0, err
 	}
 	text, err := restoreText(a)
@@ -340,14 +340,18 @@ func (p *planner) registerAggregate(i int, a *ast.AggregateFuncExpr) error {
 		if err != nil {
 			return err
 		}
-		if agg.Sum, err = p.aggregateText("SUM(" + arg + ")"); err != nil {
+		distinct := ""
+		if a.Distinct {
+			distinct = "DISTINCT "
+		}
+		if agg.Sum, err = p.aggregateText("SUM(" + distinct + arg + ")"); err != nil {
 			return err
 		}
-		if agg.Count, err = p.aggregateText("COUNT(" + arg + ")"); err != nil {
+		if agg.Count, err = p.aggregateText("COUNT(" + distinct + arg + ")"); err != nil {
 			return err
 		}
 	default:
-		return checkAggregate(a)
+		return p.checkAggregate(a)
 	}
 	p.aggs = append(p.aggs, agg)
 	return nil

@@ -171,3 +171,33 @@ func TestPlanConcurrentExecutions(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// DISTINCT aggregates over a shard key combine like their plain forms: no
+// two shards share a key value. Over any other column they are refused.
+func TestPlanDistinctOverShardKey(t *testing.T) {
+	key := func(c *ast.ColumnName) bool { return c.Name.L == "user_id" }
+	plan := func(query string) (*Plan, error) {
+		stmt, err := sqlparse.ParseOne(query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return PlanSelectKeyed(stmt.(*ast.SelectStmt), key)
+	}
+	p, err := plan("SELECT status, COUNT(DISTINCT user_id), AVG(DISTINCT o.user_id) FROM orders o GROUP BY status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SELECT `status`,COUNT(DISTINCT `user_id`) AS `COUNT(DISTINCT user_id)`,AVG(DISTINCT `o`.`user_id`) AS `AVG(DISTINCT o.user_id)`,SUM(DISTINCT `o`.`user_id`),COUNT(DISTINCT `o`.`user_id`),"
+	if len(p.ShardSQL) < len(want) || p.ShardSQL[:len(want)] != want {
+		t.Errorf("shard SQL %s\nwant it to start with %s", p.ShardSQL, want)
+	}
+	for _, q := range []string{
+		"SELECT COUNT(DISTINCT status) FROM orders",
+		"SELECT COUNT(DISTINCT user_id + 1) FROM orders",
+		"SELECT COUNT(DISTINCT user_id, status) FROM orders",
+	} {
+		if _, err := plan(q); err == nil {
+			t.Errorf("%s: planned, want 1235", q)
+		}
+	}
+}

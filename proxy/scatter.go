@@ -57,11 +57,11 @@ func (s *Session) mergePlanFor(sc *schema, src mergeSource) (*mergePlan, error) 
 	var err error
 	switch x := st.(type) {
 	case *ast.SelectStmt:
-		plan := engine.PlanSelect
 		if src.shares {
-			plan = engine.PlanShares
+			ep, err = engine.PlanShares(x)
+		} else {
+			ep, err = engine.PlanSelectKeyed(x, sc.routing.ShardKeyTest(x))
 		}
-		ep, err = plan(x)
 	case *ast.SetOprStmt:
 		ep, err = engine.PlanUnion(x)
 	default:

@@ -2,9 +2,12 @@ package router
 
 import (
 	"reflect"
+	"slices"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
 // colocated returns the subqueries directly under an outer query block
@@ -180,4 +183,24 @@ func hasOuterJoin(from *ast.TableRefsClause) bool {
 		return false
 	}
 	return visit(from.TableRefs)
+}
+
+// ShardKeyTest returns whether a column, as the query block whose rows
+// are merged writes it (sel's, or the derived table's it counts or tests
+// with EXISTS), is the shard key of one of that block's sharded tables:
+// the values of such a column are split between the shards, none on two.
+// nil when the block reads no sharded table.
+func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) bool {
+	sc := newScope(sel)
+	if inner := sqlparse.SpanningQuery(sel); inner != nil {
+		sel = inner
+	}
+	b := s.newBlock(sc, sel.From, sel.Where)
+	if !slices.ContainsFunc(b.refs, (*ref).sharded) {
+		return nil
+	}
+	return func(c *ast.ColumnName) bool {
+		r := b.refOf(c)
+		return r != nil && b.isKeyOf(c, r)
+	}
 }

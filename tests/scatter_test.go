@@ -281,6 +281,8 @@ func (g *queryGen) maybeDerived(q oracleQuery) oracleQuery {
 		return q
 	}
 	inner := "SELECT * FROM users" + g.usersWhere("")
+	// The shard key read through a derived table is not known as one.
+	q.mayRefuse = q.mayRefuse || strings.Contains(q.sql, "(DISTINCT ")
 	if g.chance(0.5) {
 		q.sql = strings.Replace(q.sql, " FROM users", " FROM ("+inner+") AS du", 1)
 	} else {
@@ -415,6 +417,8 @@ var aggregates = []string{
 	"IF(COUNT(*) > 3, SUM(score), 0)", "CASE WHEN AVG(age) > 40 THEN 1 WHEN AVG(age) > 30 THEN 2 ELSE 3 END",
 	"ABS(SUM(score) - 100)", "CEIL(AVG(score))", "GREATEST(MAX(age), 30)", "CAST(AVG(score) AS DECIMAL(10,2))",
 	"CAST(SUM(age) AS SIGNED)", "NULLIF(COUNT(city), 0)",
+	// DISTINCT over the shard key: no two shards share a value.
+	"COUNT(DISTINCT id)", "SUM(DISTINCT id)", "AVG(DISTINCT id)",
 }
 
 func (g *queryGen) aggregateQuery() oracleQuery {
@@ -433,6 +437,10 @@ func (g *queryGen) aggregateQuery() oracleQuery {
 		groups = []string{"decade"}
 	}
 	q := oracleQuery{sql: "SELECT " + strings.Join(fields, ", ") + " FROM users" + where + " GROUP BY " + strings.Join(groups, ", "), fold: true}
+	// MariaDB rounds AVG inside expressions when it sorts groups it
+	// grouped by sorting (for a DISTINCT aggregate): the proxy refuses.
+	q.mayRefuse = slices.ContainsFunc(aggs, func(a string) bool { return strings.Contains(a, "(DISTINCT ") }) &&
+		slices.ContainsFunc(aggs, func(a string) bool { return strings.Contains(a, "AVG(") && strings.Count(a, "(") > 1 })
 	if g.chance(0.4) {
 		q.sql += fmt.Sprintf(" HAVING %s %s %d", g.pick("COUNT(*)", aggs[0]), g.pick(">", "<", ">="), g.r.IntN(20))
 		if strings.HasPrefix(aggs[0], "MIN(name)") || strings.HasPrefix(aggs[0], "MAX(name)") || strings.Contains(aggs[0], "born") {
@@ -463,7 +471,7 @@ func (g *queryGen) joinQuery() oracleQuery {
 		return oracleQuery{sql: "SELECT u.id, o.id AS order_id, o.amount, u.city FROM users u JOIN orders o ON o.user_id = u.id" +
 			g.usersWhere("u") + g.orderBy([]string{"o.amount", "u.city", "u.id"}, "order_id") + g.limit(), ordered: true}
 	case 2:
-		return oracleQuery{sql: "SELECT u.city, COUNT(*), SUM(o.amount), MAX(o.qty) FROM users u JOIN orders o ON o.user_id = u.id" +
+		return oracleQuery{sql: "SELECT u.city, COUNT(*), SUM(o.amount), " + g.pick("MAX(o.qty)", "COUNT(DISTINCT o.user_id)", "AVG(DISTINCT u.id)") + " FROM users u JOIN orders o ON o.user_id = u.id" +
 			g.usersWhere("u") + " GROUP BY u.city ORDER BY u.city" + g.pick("", " DESC") + g.limit(), ordered: true, fold: true}
 	default:
 		return oracleQuery{sql: "SELECT o.status, c.name, COUNT(*) AS n, AVG(o.qty) FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN countries c ON c.id = u.country_id" +
