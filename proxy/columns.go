@@ -89,13 +89,9 @@ func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.Stmt
 	if table == "" {
 		return "", false, nil
 	}
-	names := sc.columns.get(strings.ToLower(table))
-	if names == nil {
-		var err error
-		if names, err = s.readColumns(ctx, sc, table); err != nil || len(names) == 0 {
-			return "", false, err
-		}
-		sc.columns.put(strings.ToLower(table), names)
+	names, err := s.tableColumns(ctx, sc, table)
+	if err != nil || len(names) == 0 {
+		return "", false, err
 	}
 	add(names)
 	text, err := s.restore(st)
@@ -104,6 +100,20 @@ func (s *Session) listInsertColumns(ctx context.Context, sc *schema, st ast.Stmt
 	}
 	st.SetText(nil, text)
 	return text, true, nil
+}
+
+// tableColumns returns a table's visible columns in order, none when the
+// table does not exist.
+func (s *Session) tableColumns(ctx context.Context, sc *schema, table string) ([]string, error) {
+	names := sc.columns.get(strings.ToLower(table))
+	if names == nil {
+		var err error
+		if names, err = s.readColumns(ctx, sc, table); err != nil || len(names) == 0 {
+			return nil, err
+		}
+		sc.columns.put(strings.ToLower(table), names)
+	}
+	return names, nil
 }
 
 // readColumns reads a table's visible columns in order from the default shard.

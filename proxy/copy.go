@@ -67,7 +67,9 @@ func (s *Session) execCopyInlined(ctx context.Context, sc *schema, text string, 
 
 func (s *Session) copyRows(ctx context.Context, sc *schema, cp *router.Copy, warnings *diagnostics, undo *statementUndo) (wire.OK, error) {
 	var total wire.OK
-	fields, rows, err := s.selectForCopy(ctx, sc, cp.Select)
+	limit := s.topo().cfg.MaxMergeRows
+	tooMany := errorf(erNotSupported, "INSERT ... SELECT across shards holds the selected rows until they are inserted, at most max_merge_rows (%d); copy fewer rows at a time (a range of the key), or raise max_merge_rows", limit)
+	fields, rows, err := s.selectRows(ctx, sc, cp.Select, tooMany)
 	if err != nil {
 		return total, err
 	}
@@ -111,14 +113,14 @@ func (s *Session) copyRows(ctx context.Context, sc *schema, cp *router.Copy, war
 	return total, nil
 }
 
-// selectForCopy runs a copy's SELECT on the shards it reaches and returns
-// its rows, at most max_merge_rows of them.
-func (s *Session) selectForCopy(ctx context.Context, sc *schema, text string) ([]wire.Field, [][][]byte, error) {
+// selectRows runs a SELECT the proxy needs the rows of (a copy's, an IN
+// subquery's) on the shards it reaches and returns its rows; more than
+// max_merge_rows of them is tooMany.
+func (s *Session) selectRows(ctx context.Context, sc *schema, text string, tooMany error) ([]wire.Field, [][][]byte, error) {
 	limit := s.topo().cfg.MaxMergeRows
-	tooMany := errorf(erNotSupported, "INSERT ... SELECT across shards holds the selected rows until they are inserted, at most max_merge_rows (%d); copy fewer rows at a time (a range of the key), or raise max_merge_rows", limit)
 	st, err := s.sqlParser().ParseOneStmt(text, "", "")
 	if err != nil {
-		return nil, nil, errorf(erUnknown, "INSERT ... SELECT: the SELECT does not parse: %v", err)
+		return nil, nil, errorf(erUnknown, "the proxy's SELECT %q does not parse: %v", text, err)
 	}
 	plan, err := sc.routing.Plan(st)
 	if err != nil {

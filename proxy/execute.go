@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,17 +223,37 @@ func (s *Session) routeSharded(ctx context.Context, sc *schema, st ast.StmtNode,
 		text = listed
 	}
 	plan, slot, err := s.planFor(sc, st, text, cacheable && !leaves.pins)
-	if err != nil {
-		return nil, mergeSource{}, err
-	}
-	if cacheable && !leaves.pins && !more {
+	if err == nil && cacheable && !leaves.pins && !more {
 		s.rememberShape(sc, text)
 	}
-	rt, err := s.bind(ctx, sc, plan, insertTable(st), nil)
+	var rt *router.Route
+	if err == nil {
+		rt, err = s.bind(ctx, sc, plan, insertTable(st), nil)
+	}
+	if isNotSupported(err) {
+		// An IN subquery on other shards: its values, read first, do.
+		// Not cached: the text holds this execution's values.
+		withValues, fresh, ok, merr := s.materializeIn(ctx, sc, st)
+		if merr != nil {
+			return nil, mergeSource{}, merr
+		}
+		if ok {
+			st, text, slot = fresh, withValues, nil
+			if plan, err = sc.routing.Plan(st); err == nil {
+				rt, err = s.bind(ctx, sc, plan, insertTable(st), nil)
+			}
+		}
+	}
 	if err != nil {
 		return nil, mergeSource{}, err
 	}
 	return rt, mergeSource{slot: slot, stmt: st, text: text, leaves: leaves}, nil
+}
+
+// isNotSupported reports whether err is a 1235 refusal.
+func isNotSupported(err error) bool {
+	var e *wire.Error
+	return errors.As(err, &e) && e.Code == erNotSupported
 }
 
 // backendValues are session values a statement leaves on the backend

@@ -118,7 +118,7 @@ func (s *Session) execRoute(ctx context.Context, sc *schema, rt *router.Route, p
 		})
 	}
 	if rt.Kind == router.KindSelect && !rt.Broadcast {
-		return s.execMerge(ctx, sc, src, params, false, more)
+		return s.execMerge(ctx, sc, src, params, s.binaryRows, more) // binary: a prepared statement run as text
 	}
 	return s.execWriteEverywhere(ctx, sc, rt, params, more, src.slot)
 }

@@ -144,6 +144,11 @@ func (s *Session) prepare(ctx context.Context, sql string) (*clientStmt, error) 
 				planText = listed
 			}
 			if st.plan, st.merge, err = s.planFor(sc, fresh, planText, !rw.needsSessionValues()); err != nil {
+				if ins, ierr := s.inSubqueries(ctx, sc, fresh); isNotSupported(err) && ierr == nil && len(ins) > 0 {
+					// Its IN subquery runs first, each execution, with
+					// the values inlined.
+					return s.prepareAsText(node, sql)
+				}
 				return nil, err
 			}
 			if st.merge == nil {

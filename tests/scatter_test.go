@@ -481,7 +481,8 @@ func (g *queryGen) joinQuery() oracleQuery {
 
 // subqueryQuery writes subqueries that each shard answers for its own
 // rows: IN and EXISTS on the co-sharded orders, COUNT and SUM correlated on
-// the shard keys (Django's Subquery(OuterRef(...))), a global table's.
+// the shard keys (Django's Subquery(OuterRef(...))), a global table's; and
+// IN subqueries on other columns, which the proxy runs first.
 func (g *queryGen) subqueryQuery() oracleQuery {
 	cond := func(alias string) string {
 		return g.pick("", alias+"status = 'paid'", alias+"amount > 200", alias+"qty > 5 AND "+alias+"status <> 'void'")
@@ -492,7 +493,16 @@ func (g *queryGen) subqueryQuery() oracleQuery {
 		}
 		return " AND " + c
 	}
-	switch g.r.IntN(4) {
+	switch g.r.IntN(6) {
+	case 4:
+		// On other columns than the keys: the proxy reads the values first.
+		return oracleQuery{sql: "SELECT id, name FROM users WHERE age " + g.pick("IN", "NOT IN") +
+			" (SELECT qty FROM orders WHERE " + g.pick("status = 'paid'", fmt.Sprintf("qty > %d", g.r.IntN(9)), "amount > 400") + ")" +
+			g.orderBy([]string{"name", "age"}, "id") + g.limit(), ordered: true}
+	case 5:
+		return oracleQuery{sql: "SELECT id, user_id, amount FROM orders WHERE user_id " + g.pick("IN", "NOT IN") +
+			" (SELECT age FROM users WHERE " + g.pick("city = 'paris'", fmt.Sprintf("age > %d", g.r.IntN(80)+10), "name = 'nobody'") + ")" +
+			g.pick("", fmt.Sprintf(" AND qty > %d", g.r.IntN(9))) + " ORDER BY id" + g.limit(), ordered: true}
 	case 0:
 		inner := "SELECT user_id FROM orders"
 		if c := cond(""); c != "" {
