@@ -185,6 +185,11 @@ func (s *Session) targetSchema(st ast.StmtNode) (*schema, *wire.Error) {
 // execSharded routes a statement of a sharded schema.
 func (s *Session) execSharded(ctx context.Context, sc *schema, st ast.StmtNode, text string, more bool) error {
 	rt, src, err := s.routeSharded(ctx, sc, st, text, more)
+	if isNotSupported(err) {
+		if handled, werr := s.execWriteReadingIn(ctx, sc, st, more); handled {
+			return werr
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -230,9 +235,10 @@ func (s *Session) routeSharded(ctx context.Context, sc *schema, st ast.StmtNode,
 	if err == nil {
 		rt, err = s.bind(ctx, sc, plan, insertTable(st), nil)
 	}
-	if isNotSupported(err) {
+	if _, isSelect := st.(*ast.SelectStmt); isSelect && isNotSupported(err) {
 		// An IN subquery on other shards: its values, read first, do.
-		// Not cached: the text holds this execution's values.
+		// Not cached: the text holds this execution's values. (A write
+		// reads them in its transaction: execWriteReadingIn.)
 		withValues, fresh, ok, merr := s.materializeIn(ctx, sc, st)
 		if merr != nil {
 			return nil, mergeSource{}, merr

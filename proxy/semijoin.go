@@ -12,7 +12,7 @@ import (
 	"github.com/shardproxy/shardproxy/wire"
 )
 
-// A SELECT with `x [NOT] IN (SELECT col FROM ...)` whose subquery reads
+// A statement with `x [NOT] IN (SELECT col FROM ...)` whose subquery reads
 // rows of other shards than the statement's (orders sharded by hash of
 // user_id, users by id) cannot run shard by shard. When the subquery does
 // not depend on the outer row, the proxy runs it first, as a statement of
@@ -22,9 +22,11 @@ import (
 // column would, where a string literal's collation could differ from the
 // column's.
 
-// materializeIn replaces the uncorrelated IN subqueries of a SELECT by
+// materializeIn replaces the uncorrelated IN subqueries of a statement by
 // their values and returns the new statement and its text; ok is false
-// when the statement has none the proxy can run first.
+// when the statement has none the proxy can run first. The values are a
+// plain read, as MariaDB's write reads them (it takes no lock on a row
+// another transaction holds, measured on 10.11).
 func (s *Session) materializeIn(ctx context.Context, sc *schema, st ast.StmtNode) (string, ast.StmtNode, bool, error) {
 	ins, err := s.inSubqueries(ctx, sc, st)
 	if err != nil || len(ins) == 0 {
@@ -51,17 +53,22 @@ func (s *Session) materializeIn(ctx context.Context, sc *schema, st ast.StmtNode
 	return text, fresh, true, nil
 }
 
-// inSubqueries returns the IN subqueries of a SELECT that the proxy can
-// run first: uncorrelated, one column of base tables, reading a table
-// that is not global. None for a locking SELECT: the subquery's rows
-// would not be locked with the rest.
+// inSubqueries returns the IN subqueries of a SELECT, UPDATE or DELETE
+// that the proxy can run first: uncorrelated, one column of base tables,
+// reading a table that is not global. None for a locking SELECT: its
+// subquery's rows would not be locked as they are there.
 func (s *Session) inSubqueries(ctx context.Context, sc *schema, st ast.StmtNode) ([]*ast.PatternInExpr, error) {
-	sel, isSelect := st.(*ast.SelectStmt)
-	if !isSelect || locks(sel) {
+	switch x := st.(type) {
+	case *ast.SelectStmt:
+		if locks(x) {
+			return nil, nil
+		}
+	case *ast.UpdateStmt, *ast.DeleteStmt:
+	default:
 		return nil, nil
 	}
 	var found, eligible []*ast.PatternInExpr
-	sel.Accept(&inSubqueryFinder{found: &found})
+	st.Accept(&inSubqueryFinder{found: &found})
 	for _, in := range found {
 		q := in.Sel.(*ast.SubqueryExpr).Query.(*ast.SelectStmt)
 		if !runsAlone(q) || !readsShardedRows(sc, q) {
@@ -260,4 +267,42 @@ func isIntegerType(t byte) bool {
 		return true
 	}
 	return false
+}
+
+// execWriteReadingIn runs an UPDATE or DELETE whose IN subqueries read
+// other shards' rows (router refused it; handled false when it has none
+// the proxy can read first). The values are read, then the write runs, in
+// one transaction: the statement's own under autocommit.
+func (s *Session) execWriteReadingIn(ctx context.Context, sc *schema, st ast.StmtNode, more bool) (handled bool, err error) {
+	ins, err := s.inSubqueries(ctx, sc, st)
+	if err != nil || len(ins) == 0 {
+		return err != nil, err
+	}
+	if werr := s.refuseShardedMode(sc); werr != nil {
+		return true, werr
+	}
+	s.route = routeScatter
+	warnings := s.newDiagnostics()
+	var ok wire.OK
+	err = s.writeWhole(ctx, true, sc.routing.NumShards(), func(undo *statementUndo) error {
+		_, fresh, _, err := s.materializeIn(ctx, sc, st)
+		if err != nil {
+			return err
+		}
+		plan, err := sc.routing.Plan(fresh)
+		if err != nil {
+			return err
+		}
+		rt, err := s.bind(ctx, sc, plan, "", nil)
+		if err != nil {
+			return err
+		}
+		ok, err = s.writeEverywhere(ctx, sc, rt, nil, warnings, nil, undo)
+		return err
+	})
+	if err != nil {
+		return true, err
+	}
+	s.keepWarnings(warnings)
+	return true, s.okPacket(ok, more)
 }

@@ -13,8 +13,9 @@ import (
 
 // An IN subquery on a table sharded otherwise than the outer one: the
 // proxy runs it first and writes its integer values into the statement.
-// Answers must equal MariaDB's, NULLs and empty results included, for
-// queries and prepared statements, inside a transaction too.
+// Answers and writes must equal MariaDB's, NULLs and empty results
+// included, for queries and prepared statements, inside a transaction
+// too.
 func TestInSubqueryValuesReadFirst(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -80,6 +81,74 @@ func TestInSubqueryValuesReadFirst(t *testing.T) {
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
+	}
+
+	// UPDATE and DELETE read the values in their own transaction, then write.
+	outcome := func(db *sql.DB, stmt string, args ...any) string {
+		res, err := db.Exec(stmt, args...)
+		if err != nil {
+			return fmt.Sprintf("error %d", mysqlCode(err))
+		}
+		n, _ := res.RowsAffected()
+		return fmt.Sprintf("%d rows; users %v; payments %v", n,
+			queryStrings(t, db, "SELECT CONCAT_WS(':', id, age) FROM users ORDER BY id"),
+			queryStrings(t, db, "SELECT CONCAT_WS(':', id, user_id, cents) FROM payments ORDER BY id"))
+	}
+	for _, w := range []struct {
+		stmt string
+		args []any
+	}{
+		{"UPDATE users SET age = age + 1 WHERE id IN (SELECT user_id FROM payments WHERE cents > 40)", nil},
+		{"UPDATE payments SET cents = cents * 2 WHERE user_id NOT IN (SELECT id FROM users WHERE age < ?)", []any{22}},
+		{"DELETE FROM payments WHERE user_id NOT IN (SELECT id FROM users WHERE age > 22)", nil},
+		{"DELETE FROM users WHERE id IN (SELECT user_id FROM payments WHERE cents = ?)", []any{26}},
+		{"DELETE FROM users WHERE id IN (SELECT user_id FROM payments WHERE cents > 1000)", nil},
+	} {
+		if got, want := outcome(proxy, w.stmt, w.args...), outcome(oracle, w.stmt, w.args...); got != want {
+			t.Errorf("%s %v\nthrough the proxy: %s\non MariaDB:        %s", w.stmt, w.args, got, want)
+		}
+	}
+	// Inside the client's transaction, rolled back with it.
+	before := queryStrings(t, proxy, "SELECT COUNT(*) FROM users")
+	tx, err := proxy.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("DELETE FROM users WHERE id IN (SELECT user_id FROM payments)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if after := queryStrings(t, proxy, "SELECT COUNT(*) FROM users"); !slices.EqualFunc(after, before, slices.Equal) {
+		t.Errorf("after a rolled back DELETE: %v users, want %v", after, before)
+	}
+
+	// The write's subquery reads as MariaDB's does: a row another
+	// transaction holds does not make it wait (measured: no error).
+	locked := func(db *sql.DB) int {
+		ctx := context.Background()
+		holder, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Rollback()
+		if _, err := holder.Exec("SELECT * FROM users WHERE id = 3 FOR UPDATE"); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = 1"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ExecContext(ctx, "DELETE FROM payments WHERE user_id IN (SELECT id FROM users WHERE id BETWEEN 2 AND 4)")
+		return mysqlCode(err)
+	}
+	if got, want := locked(proxy), locked(oracle); got != want {
+		t.Errorf("a write reading a locked row: error %d through the proxy, %d on MariaDB", got, want)
 	}
 
 	for _, c := range []struct{ q, says string }{
