@@ -159,22 +159,32 @@ type item struct {
 	computed bool
 }
 
-func newPlanner(stmt *ast.SelectStmt) (*planner, error) {
+// restoredCopy restores stmt and parses the text again: a copy to rewrite
+// into the shard statement, its `?` numbered as stmt's, and their count.
+func restoredCopy(stmt ast.StmtNode) (ast.StmtNode, int, error) {
 	text, err := restoreText(stmt)
 	if err != nil {
-		return nil, errorf(ErUnknown, "plan error: %v", err)
+		return nil, 0, errorf(ErUnknown, "plan error: %v", err)
 	}
 	parsed, err := sqlparse.ParseOne(text)
 	if err != nil {
-		return nil, errorf(ErUnknown, "plan error: cannot parse the restored statement: %v", err)
+		return nil, 0, errorf(ErUnknown, "plan error: cannot parse the restored statement: %v", err)
+	}
+	params, ok := sqlparse.CopyParamOrder(stmt, parsed)
+	if !ok {
+		return nil, 0, errorf(ErUnknown, "plan error: the restored statement has other parameters than the input")
+	}
+	return parsed, params, nil
+}
+
+func newPlanner(stmt *ast.SelectStmt) (*planner, error) {
+	parsed, params, err := restoredCopy(stmt)
+	if err != nil {
+		return nil, err
 	}
 	sel, ok := parsed.(*ast.SelectStmt)
 	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != len(stmt.Fields.Fields) {
 		return nil, errorf(ErUnknown, "plan error: the restored statement differs from the input")
-	}
-	params, ok := sqlparse.CopyParamOrder(stmt, sel)
-	if !ok {
-		return nil, errorf(ErUnknown, "plan error: the restored statement has other parameters than the input")
 	}
 	p := &planner{
 		sel: sel, params: params, wildcard: -1,

@@ -22,22 +22,14 @@ func PlanUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	if stmt.OrderBy != nil || stmt.Limit != nil {
 		return nil, unsupported("ORDER BY or LIMIT on a UNION across shards is not supported: write SELECT * FROM (... UNION ALL ...) AS u ORDER BY ... LIMIT ...")
 	}
-	text, err := restoreText(stmt)
+	parsed, params, err := restoredCopy(stmt)
 	if err != nil {
-		return nil, errorf(ErUnknown, "plan error: %v", err)
-	}
-	parsed, err := sqlparse.ParseOne(text)
-	if err != nil {
-		return nil, errorf(ErUnknown, "plan error: cannot parse the restored statement: %v", err)
+		return nil, err
 	}
 	u, ok := parsed.(*ast.SetOprStmt)
 	arms := sqlparse.UnionAllArms(u)
 	if !ok || len(arms) != len(origArms) {
 		return nil, errorf(ErUnknown, "plan error: the restored statement differs from the input")
-	}
-	params, ok := sqlparse.CopyParamOrder(stmt, u)
-	if !ok {
-		return nil, errorf(ErUnknown, "plan error: the restored statement has other parameters than the input")
 	}
 	// The first arm names the columns: as the client wrote them.
 	for i, f := range arms[0].Fields.Fields {

@@ -40,17 +40,9 @@ func TestColocatedSubqueryWrites(t *testing.T) {
 		mustExec(t, db, "CREATE TABLE payments (id INT PRIMARY KEY, user_id INT NOT NULL)")
 		mustExec(t, db, "INSERT INTO users VALUES "+strings.Join(users, ", "))
 		mustExec(t, db, "INSERT INTO orders VALUES "+strings.Join(orders, ", "))
+		mustExec(t, db, "INSERT INTO payments VALUES (1, 3), (2, 38), (3, 44)")
 	}
-	outcome := func(db *sql.DB, stmt string, args ...any) string {
-		res, err := db.Exec(stmt, args...)
-		if err != nil {
-			return fmt.Sprintf("error %d", mysqlCode(err))
-		}
-		n, _ := res.RowsAffected()
-		return fmt.Sprintf("%d rows; users %v; orders %v", n,
-			queryStrings(t, db, "SELECT CONCAT_WS(':', id, name, n, banned) FROM users ORDER BY id"),
-			queryStrings(t, db, "SELECT CONCAT_WS(':', id, user_id, amount) FROM orders ORDER BY id"))
-	}
+	dumps := []string{"SELECT CONCAT_WS(':', id, name, n, banned) FROM users ORDER BY id", "SELECT CONCAT_WS(':', id, user_id, amount) FROM orders ORDER BY id"}
 	steps := []struct {
 		stmt string
 		args []any
@@ -62,16 +54,13 @@ func TestColocatedSubqueryWrites(t *testing.T) {
 		{"DELETE FROM orders WHERE user_id IN (SELECT id FROM users WHERE banned = 1)", nil},
 		{"DELETE FROM users WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = users.id)", nil},
 		{"DELETE FROM orders WHERE user_id NOT IN (SELECT u.id FROM users u WHERE u.id > ?)", []any{30}},
+		// payments is sharded otherwise: the proxy reads its values first.
+		{"DELETE FROM users WHERE id IN (SELECT user_id FROM payments)", nil},
 	}
 	for _, s := range steps {
-		got, want := outcome(proxy, s.stmt, s.args...), outcome(oracle, s.stmt, s.args...)
+		got, want := writeOutcome(t, proxy, s.stmt, s.args, dumps...), writeOutcome(t, oracle, s.stmt, s.args, dumps...)
 		if got != want {
 			t.Errorf("%s %v\nthrough the proxy: %s\non MariaDB:        %s", s.stmt, s.args, got, want)
 		}
-	}
-	// payments is sharded otherwise: its rows for a user may be elsewhere.
-	_, err := proxy.Exec("DELETE FROM users WHERE id IN (SELECT user_id FROM payments)")
-	if mysqlCode(err) != 1235 || !strings.Contains(err.Error(), "payments") {
-		t.Errorf("a subquery on a table sharded otherwise: %v, want 1235 naming payments", err)
 	}
 }

@@ -341,3 +341,20 @@ func firstDiff(a, b [][]string) string {
 	}
 	return "one is a prefix of the other"
 }
+
+// writeOutcome runs a write and describes what it did: its error code, or
+// its affected rows and what the dumps (queries over the tables) read
+// after it. Two servers given the same statements should describe alike.
+func writeOutcome(t testing.TB, db *sql.DB, stmt string, args []any, dumps ...string) string {
+	t.Helper()
+	res, err := db.Exec(stmt, args...)
+	if err != nil {
+		return fmt.Sprintf("error %d", mysqlCode(err))
+	}
+	n, _ := res.RowsAffected()
+	out := fmt.Sprintf("%d rows", n)
+	for _, d := range dumps {
+		out += fmt.Sprintf("; %v", queryStrings(t, db, d))
+	}
+	return out
+}

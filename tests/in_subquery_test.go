@@ -84,16 +84,7 @@ func TestInSubqueryValuesReadFirst(t *testing.T) {
 	}
 
 	// UPDATE and DELETE read the values in their own transaction, then write.
-	outcome := func(db *sql.DB, stmt string, args ...any) string {
-		res, err := db.Exec(stmt, args...)
-		if err != nil {
-			return fmt.Sprintf("error %d", mysqlCode(err))
-		}
-		n, _ := res.RowsAffected()
-		return fmt.Sprintf("%d rows; users %v; payments %v", n,
-			queryStrings(t, db, "SELECT CONCAT_WS(':', id, age) FROM users ORDER BY id"),
-			queryStrings(t, db, "SELECT CONCAT_WS(':', id, user_id, cents) FROM payments ORDER BY id"))
-	}
+	dumps := []string{"SELECT CONCAT_WS(':', id, age) FROM users ORDER BY id", "SELECT CONCAT_WS(':', id, user_id, cents) FROM payments ORDER BY id"}
 	for _, w := range []struct {
 		stmt string
 		args []any
@@ -104,7 +95,7 @@ func TestInSubqueryValuesReadFirst(t *testing.T) {
 		{"DELETE FROM users WHERE id IN (SELECT user_id FROM payments WHERE cents = ?)", []any{26}},
 		{"DELETE FROM users WHERE id IN (SELECT user_id FROM payments WHERE cents > 1000)", nil},
 	} {
-		if got, want := outcome(proxy, w.stmt, w.args...), outcome(oracle, w.stmt, w.args...); got != want {
+		if got, want := writeOutcome(t, proxy, w.stmt, w.args, dumps...), writeOutcome(t, oracle, w.stmt, w.args, dumps...); got != want {
 			t.Errorf("%s %v\nthrough the proxy: %s\non MariaDB:        %s", w.stmt, w.args, got, want)
 		}
 	}

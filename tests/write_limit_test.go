@@ -104,14 +104,6 @@ func TestOrderedWriteLimitAcrossShards(t *testing.T) {
 		mustExec(t, db, "CREATE TABLE jobs (id INT PRIMARY KEY, priority INT, label VARCHAR(5), owner VARCHAR(10), cost DECIMAL(5,2))")
 		mustExec(t, db, "INSERT INTO jobs VALUES "+strings.Join(rows, ", "))
 	}
-	outcome := func(db *sql.DB, stmt string, args ...any) string {
-		res, err := db.Exec(stmt, args...)
-		if err != nil {
-			return fmt.Sprintf("error %d", mysqlCode(err))
-		}
-		n, _ := res.RowsAffected()
-		return fmt.Sprintf("%d rows; table %v", n, queryStrings(t, db, "SELECT * FROM jobs ORDER BY id"))
-	}
 	steps := []struct {
 		stmt string
 		args []any
@@ -127,7 +119,7 @@ func TestOrderedWriteLimitAcrossShards(t *testing.T) {
 		{"DELETE FROM jobs WHERE owner IS NULL ORDER BY id LIMIT 1000", nil},
 	}
 	for _, s := range steps {
-		got, want := outcome(proxy, s.stmt, s.args...), outcome(oracle, s.stmt, s.args...)
+		got, want := writeOutcome(t, proxy, s.stmt, s.args, "SELECT * FROM jobs ORDER BY id"), writeOutcome(t, oracle, s.stmt, s.args, "SELECT * FROM jobs ORDER BY id")
 		if got != want {
 			t.Errorf("%s %v\nthrough the proxy: %s\non MariaDB:        %s", s.stmt, s.args, got, want)
 		}
