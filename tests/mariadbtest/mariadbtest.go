@@ -260,6 +260,10 @@ func (s *Server) start() error {
 		"--bind-address=127.0.0.1",
 		"--socket=" + filepath.Join(s.Dir, "mysqld.sock"),
 		"--pid-file=" + filepath.Join(s.Dir, "mysqld.pid"),
+		// Its own temporary files: once a query on a test server failed
+		// with "Error on delete of '/tmp/#sql-temptable-...'" (errno 2)
+		// while other servers shared /tmp.
+		"--tmpdir=" + s.Dir,
 		"--log-error=" + logPath,
 		"--server-id=" + fmt.Sprint(s.ServerID),
 	}
