@@ -79,9 +79,11 @@ func (r *routing) hasParams() bool {
 	if r.main != nil && r.main.pred.hasParams() {
 		return true
 	}
-	for _, u := range append(r.pinned, r.arms...) {
-		if u.pred.hasParams() {
-			return true
+	for _, units := range [][]*unit{r.pinned, r.arms} {
+		for _, u := range units {
+			if u.pred.hasParams() {
+				return true
+			}
 		}
 	}
 	return false
