@@ -74,21 +74,26 @@ func SpanningQuery(sel *ast.SelectStmt) *ast.SelectStmt {
 
 // PartitionedDerived returns the queries under `SELECT ... FROM (query)
 // AS t`, or `WITH t AS (query) SELECT ... FROM t`, when each of their rows
-// comes from one table row: no grouping, aggregate, DISTINCT, LIMIT or
-// window function. Each shard's rows of t are then its own share of the
-// whole, so the outer query merges as it would over a sharded table. The
-// query is one SELECT (followed down when it is itself such a SELECT) or
-// the arms of a UNION ALL; nil when sel is not such a statement.
-func PartitionedDerived(sel *ast.SelectStmt) []*ast.SelectStmt {
+// comes from rows of one shard: from one table row (no grouping,
+// aggregate, DISTINCT, LIMIT or window function), or from one group when
+// groupsOnShard (nil: never) says the query's groups each lie on one shard
+// (grouped by a shard key). Each shard's rows of t are then its own share
+// of the whole, so the outer query merges as it would over a sharded
+// table. The query is one SELECT (followed down when it is itself a
+// SELECT of table rows) or the arms of a UNION ALL; nil when sel is not
+// such a statement.
+func PartitionedDerived(sel *ast.SelectStmt, groupsOnShard func(*ast.SelectStmt) bool) []*ast.SelectStmt {
 	switch q := derivedSource(sel).(type) {
 	case *ast.SelectStmt:
-		if !rowPreserving(q) {
-			return nil
+		if rowPreserving(q) {
+			if deeper := PartitionedDerived(q, groupsOnShard); deeper != nil {
+				return deeper
+			}
+			return []*ast.SelectStmt{q}
 		}
-		if deeper := PartitionedDerived(q); deeper != nil {
-			return deeper
+		if groupsOnShard != nil && plainlyGrouped(q) && groupsOnShard(q) {
+			return []*ast.SelectStmt{q}
 		}
-		return []*ast.SelectStmt{q}
 	case *ast.SetOprStmt:
 		if q.OrderBy != nil || q.Limit != nil {
 			return nil
@@ -96,6 +101,14 @@ func PartitionedDerived(sel *ast.SelectStmt) []*ast.SelectStmt {
 		return UnionAllArms(q)
 	}
 	return nil
+}
+
+// plainlyGrouped reports whether q is a grouped SELECT without LIMIT,
+// ROLLUP or window functions, whose groups alone make its rows.
+func plainlyGrouped(q *ast.SelectStmt) bool {
+	return q.Kind == ast.SelectStmtKindSelect && q.GroupBy != nil && !q.GroupBy.Rollup && q.Limit == nil &&
+		len(q.WindowSpecs) == 0 && q.With == nil && q.SelectIntoOpt == nil && q.Fields != nil &&
+		!Contains(q.Fields, func(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok })
 }
 
 // derivedSource returns the query sel's FROM consists of: one derived

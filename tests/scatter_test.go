@@ -529,7 +529,9 @@ func (g *queryGen) subqueryQuery() oracleQuery {
 func (g *queryGen) unionQuery() oracleQuery {
 	union := "SELECT id, name AS label, age AS n FROM users" + g.usersWhere("") +
 		" UNION ALL SELECT user_id, status, qty FROM orders" + g.pick("", fmt.Sprintf(" WHERE qty > %d", g.r.IntN(9)), " WHERE status = 'paid'")
-	switch g.r.IntN(4) {
+	switch g.r.IntN(6) {
+	case 4, 5:
+		return g.groupedDerivedQuery()
 	case 0:
 		return oracleQuery{sql: union}
 	case 1:
@@ -538,6 +540,25 @@ func (g *queryGen) unionQuery() oracleQuery {
 		return oracleQuery{sql: "SELECT label, COUNT(*), SUM(n), MAX(id) FROM (" + union + ") AS u GROUP BY label ORDER BY label", ordered: true, fold: true}
 	default:
 		return oracleQuery{sql: "SELECT DISTINCT label FROM (" + union + ") AS u", fold: true}
+	}
+}
+
+// groupedDerivedQuery reads a derived table grouped by the shard key
+// (per user): each group lies on one shard, so the outer query merges.
+func (g *queryGen) groupedDerivedQuery() oracleQuery {
+	inner := "SELECT user_id, COUNT(*) AS n, SUM(amount) AS total, MAX(qty) AS top FROM orders" +
+		g.pick("", fmt.Sprintf(" WHERE qty > %d", g.r.IntN(9)), " WHERE status <> 'void'") + " GROUP BY user_id" +
+		g.pick("", fmt.Sprintf(" HAVING COUNT(*) > %d", g.r.IntN(5)))
+	if g.chance(0.25) {
+		inner = "SELECT u.id, u.city, COUNT(o.id) AS n, SUM(o.amount) AS total, MAX(o.qty) AS top FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.id, u.city"
+	}
+	switch g.r.IntN(3) {
+	case 0:
+		return oracleQuery{sql: "SELECT * FROM (" + inner + ") AS g ORDER BY n DESC, total, top, 1" + g.limit(), ordered: true}
+	case 1:
+		return oracleQuery{sql: "SELECT n, COUNT(*), SUM(total), MAX(top) FROM (" + inner + ") AS g GROUP BY n ORDER BY n", ordered: true}
+	default:
+		return oracleQuery{sql: "SELECT COUNT(*), AVG(n), MAX(total), MIN(top) FROM (" + inner + ") AS g", ordered: true}
 	}
 }
 
