@@ -323,6 +323,12 @@ func (s *Session) logicalField(p []byte, physical []byte, opt relayOptions) []by
 	if !schemaHit && !opt.translate {
 		return p
 	}
+	if !opt.translate {
+		if out, ok := wire.AppendWithSchema(s.scratch[:0], p, opt.logical); ok {
+			return out
+		}
+		return p
+	}
 	f, ok := wire.ParseField(p)
 	if !ok {
 		return p

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
 // rawCommand sends one command packet and returns the first response packet.
@@ -58,6 +59,21 @@ func TestProtocolCommands(t *testing.T) {
 	}
 	if string(fields[0].Schema) != "ptdb" {
 		t.Fatalf("COM_FIELD_LIST names schema %q, want the logical ptdb", fields[0].Schema)
+	}
+	// Result sets' column definitions too, text and binary, all else kept.
+	res, err := c.Execute("SELECT id, name FROM cmds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := c.Execute("SELECT id, name FROM cmds WHERE id > ?", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*mysql.Result{res, bin} {
+		f := r.Fields[1]
+		if string(f.Schema) != "ptdb" || string(f.Table) != "cmds" || string(f.OrgName) != "name" || f.Type != mysql.MYSQL_TYPE_VAR_STRING || f.ColumnLength != 40 {
+			t.Fatalf("result column %+v, want schema ptdb and the table's own definition", f)
+		}
 	}
 	if _, err := c.Execute("SET @kept = 5"); err != nil {
 		t.Fatal(err)

@@ -100,6 +100,24 @@ func FieldSchema(p []byte) ([]byte, bool) {
 	return schema, ok
 }
 
+// AppendWithSchema appends column definition p with its schema replaced:
+// the other fields are copied as they are, not decoded and encoded again
+// (the schema rename is the proxy's per-result work on column
+// definitions). false when p is malformed.
+func AppendWithSchema(b, p []byte, schema string) ([]byte, bool) {
+	_, _, n, ok := ReadLenEncString(p)
+	if !ok {
+		return b, false
+	}
+	_, _, m, ok := ReadLenEncString(p[n:])
+	if !ok {
+		return b, false
+	}
+	b = append(b, p[:n]...)
+	b = append(AppendLenEncInt(b, uint64(len(schema))), schema...)
+	return append(b, p[n+m:]...), true
+}
+
 // AppendField encodes a column definition.
 func AppendField(b []byte, f *Field) []byte {
 	catalog := f.Catalog
