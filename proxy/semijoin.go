@@ -131,9 +131,11 @@ func runsAlone(q *ast.SelectStmt) bool {
 	})
 }
 
-// readsShardedRows reports whether q reads a table that is not global.
+// readsShardedRows reports whether q (which runsAlone: its FROM names all
+// its tables) reads a table that is not global.
 func readsShardedRows(sc *schema, q *ast.SelectStmt) bool {
-	for _, tn := range tableNames(q) {
+	_, tables := sqlparse.FromNames(q.From)
+	for _, tn := range tables {
 		if t := sc.routing.Table(tn.Name.L); t == nil || t.Kind != router.Global {
 			return true
 		}
@@ -145,12 +147,10 @@ func readsShardedRows(sc *schema, q *ast.SelectStmt) bool {
 // tables': qualified by a name its FROM defines, or, unqualified, a
 // column of one of its tables (MariaDB looks there first).
 func (s *Session) uncorrelated(ctx context.Context, sc *schema, q *ast.SelectStmt) (bool, error) {
-	defined := map[string]bool{}
-	var tables []string
-	collectSources(q.From.TableRefs, defined, &tables)
+	defined, tables := sqlparse.FromNames(q.From)
 	var columns []string
 	for _, t := range tables {
-		names, err := s.tableColumns(ctx, sc, t)
+		names, err := s.tableColumns(ctx, sc, t.Name.O)
 		if err != nil {
 			return false, err
 		}
@@ -169,42 +169,6 @@ func (s *Session) uncorrelated(ctx context.Context, sc *schema, q *ast.SelectStm
 		return !slices.Contains(columns, c.Name.Name.L)
 	})
 	return !outer, nil
-}
-
-// collectSources adds the names a FROM clause defines (aliases, else table
-// names) and its tables.
-func collectSources(rs ast.ResultSetNode, defined map[string]bool, tables *[]string) {
-	switch x := rs.(type) {
-	case *ast.Join:
-		collectSources(x.Left, defined, tables)
-		if x.Right != nil {
-			collectSources(x.Right, defined, tables)
-		}
-	case *ast.TableSource:
-		switch src := x.Source.(type) {
-		case *ast.TableName:
-			*tables = append(*tables, src.Name.O)
-			if x.AsName.L == "" {
-				defined[src.Name.L] = true
-			} else {
-				defined[x.AsName.L] = true
-			}
-		case *ast.Join:
-			collectSources(src, defined, tables)
-		}
-	}
-}
-
-// tableNames lists the tables a statement names.
-func tableNames(n ast.Node) []*ast.TableName {
-	var names []*ast.TableName
-	sqlparse.Contains(n, func(n ast.Node) bool {
-		if tn, ok := n.(*ast.TableName); ok {
-			names = append(names, tn)
-		}
-		return false
-	})
-	return names
 }
 
 // inValues is what replaces an IN subquery: its values. When it has none

@@ -127,42 +127,14 @@ func (b *block) correlatesKey(outer *block, sel *ast.SelectStmt) bool {
 // keyMeetsOuter: inner is the key of one of b's tables, outerCol (qualified
 // by a name b does not define) the key of one of outer's, sharded alike.
 func (b *block) keyMeetsOuter(outer *block, sel *ast.SelectStmt, inner, outerCol *ast.ColumnName) bool {
-	if outerCol.Table.L == "" || definesName(sel.From, outerCol.Table.L) {
+	if outerCol.Table.L == "" {
 		return false
+	}
+	if names, _ := sqlparse.FromNames(sel.From); names[outerCol.Table.L] {
+		return false // the subquery's own table
 	}
 	r, o := b.refOf(inner), outer.refOf(outerCol)
 	return r != nil && o != nil && b.isKeyOf(inner, r) && outer.isKeyOf(outerCol, o) && r.table.sharding == o.table.sharding
-}
-
-// definesName reports whether a FROM clause names a table, alias or
-// derived table name: a column qualified by it is the subquery's own.
-func definesName(from *ast.TableRefsClause, name string) bool {
-	if from == nil {
-		return false
-	}
-	found := false
-	var visit func(rs ast.ResultSetNode)
-	visit = func(rs ast.ResultSetNode) {
-		switch x := rs.(type) {
-		case *ast.Join:
-			visit(x.Left)
-			if x.Right != nil {
-				visit(x.Right)
-			}
-		case *ast.TableSource:
-			if x.AsName.L == name {
-				found = true
-			}
-			switch s := x.Source.(type) {
-			case *ast.TableName:
-				found = found || x.AsName.L == "" && s.Name.L == name
-			case *ast.Join:
-				visit(s)
-			}
-		}
-	}
-	visit(from.TableRefs)
-	return found
 }
 
 // hasOuterJoin reports whether a FROM clause has a LEFT or RIGHT JOIN.

@@ -190,3 +190,36 @@ func UnionAllArms(u *ast.SetOprStmt) []*ast.SelectStmt {
 	}
 	return arms
 }
+
+// FromNames returns the names a FROM clause defines, which qualify its
+// columns (each source's alias, else its table's name), and its tables.
+func FromNames(from *ast.TableRefsClause) (names map[string]bool, tables []*ast.TableName) {
+	names = map[string]bool{}
+	var visit func(rs ast.ResultSetNode)
+	visit = func(rs ast.ResultSetNode) {
+		switch x := rs.(type) {
+		case *ast.Join:
+			visit(x.Left)
+			if x.Right != nil {
+				visit(x.Right)
+			}
+		case *ast.TableSource:
+			if x.AsName.L != "" {
+				names[x.AsName.L] = true
+			}
+			switch src := x.Source.(type) {
+			case *ast.TableName:
+				tables = append(tables, src)
+				if x.AsName.L == "" {
+					names[src.Name.L] = true
+				}
+			case *ast.Join:
+				visit(src)
+			}
+		}
+	}
+	if from != nil {
+		visit(from.TableRefs)
+	}
+	return names, tables
+}
