@@ -239,11 +239,15 @@ func (s *Session) routeSharded(ctx context.Context, sc *schema, st ast.StmtNode,
 		// An IN subquery on other shards: its values, read first, do.
 		// Not cached: the text holds this execution's values. (A write
 		// reads them in its transaction: execWriteReadingIn.)
-		withValues, fresh, ok, merr := s.materializeIn(ctx, sc, st)
-		if merr != nil {
-			return nil, mergeSource{}, merr
+		ins, ierr := s.inSubqueries(ctx, sc, st)
+		if ierr != nil {
+			return nil, mergeSource{}, ierr
 		}
-		if ok {
+		if len(ins) > 0 {
+			withValues, fresh, merr := s.materializeIn(ctx, sc, st, ins)
+			if merr != nil {
+				return nil, mergeSource{}, merr
+			}
 			st, text, slot = fresh, withValues, nil
 			if plan, err = sc.routing.Plan(st); err == nil {
 				rt, err = s.bind(ctx, sc, plan, insertTable(st), nil)

@@ -22,20 +22,15 @@ import (
 // column would, where a string literal's collation could differ from the
 // column's.
 
-// materializeIn replaces the uncorrelated IN subqueries of a statement by
-// their values and returns the new statement and its text; ok is false
-// when the statement has none the proxy can run first. The values are a
-// plain read, as MariaDB's write reads them (it takes no lock on a row
+// materializeIn replaces IN subqueries of st (found by inSubqueries) by
+// their values and returns the new statement and its text. The values are
+// a plain read, as MariaDB's write reads them (it takes no lock on a row
 // another transaction holds, measured on 10.11).
-func (s *Session) materializeIn(ctx context.Context, sc *schema, st ast.StmtNode) (string, ast.StmtNode, bool, error) {
-	ins, err := s.inSubqueries(ctx, sc, st)
-	if err != nil || len(ins) == 0 {
-		return "", nil, false, err
-	}
+func (s *Session) materializeIn(ctx context.Context, sc *schema, st ast.StmtNode, ins []*ast.PatternInExpr) (string, ast.StmtNode, error) {
 	for _, in := range ins {
 		list, err := s.subqueryValues(ctx, sc, in.Sel.(*ast.SubqueryExpr).Query.(*ast.SelectStmt))
 		if err != nil {
-			return "", nil, false, err
+			return "", nil, err
 		}
 		in.Sel, in.List = nil, list.values
 		if list.expr != nil {
@@ -44,13 +39,13 @@ func (s *Session) materializeIn(ctx context.Context, sc *schema, st ast.StmtNode
 	}
 	text, err := s.restore(st)
 	if err != nil {
-		return "", nil, false, err
+		return "", nil, err
 	}
 	fresh, err := s.sqlParser().ParseOneStmt(text, "", "")
 	if err != nil {
-		return "", nil, false, errorf(erUnknown, "the SELECT with its IN subquery's values does not parse: %v", err)
+		return "", nil, errorf(erUnknown, "the statement with its IN subquery's values does not parse: %v", err)
 	}
-	return text, fresh, true, nil
+	return text, fresh, nil
 }
 
 // inSubqueries returns the IN subqueries of a SELECT, UPDATE or DELETE
@@ -249,7 +244,7 @@ func (s *Session) execWriteReadingIn(ctx context.Context, sc *schema, st ast.Stm
 	warnings := s.newDiagnostics()
 	var ok wire.OK
 	err = s.writeWhole(ctx, true, sc.routing.NumShards(), func(undo *statementUndo) error {
-		_, fresh, _, err := s.materializeIn(ctx, sc, st)
+		_, fresh, err := s.materializeIn(ctx, sc, st, ins)
 		if err != nil {
 			return err
 		}
