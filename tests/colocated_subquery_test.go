@@ -19,13 +19,11 @@ func TestColocatedSubqueryWrites(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	prefix := uniqueName("coloc")
-	cfg := baseConfig()
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
+	proxy := shopProxy(t, prefix, []conf.Table{
 		{Name: "users", ShardKey: "id", Algorithm: "mod"},
 		{Name: "orders", ShardKey: "user_id", Algorithm: "mod"},
 		{Name: "payments", ShardKey: "user_id", Algorithm: "hash"},
-	}))
-	proxy := startProxy(t, cfg).open(t, "shop")
+	}, nil)
 	oracle := newOracleDB(t, prefix+"_oracle")
 	var users, orders []string
 	for id := 1; id <= 40; id++ {

@@ -23,11 +23,10 @@ func TestInSubqueryValuesReadFirst(t *testing.T) {
 	prefix := uniqueName("insub")
 	cfg := baseConfig()
 	cfg.MaxMergeRows = 30
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
+	proxy := shopProxy(t, prefix, []conf.Table{
 		{Name: "users", ShardKey: "id", Algorithm: "mod"},
 		{Name: "payments", ShardKey: "user_id", Algorithm: "hash"},
-	}))
-	proxy := startProxy(t, cfg).open(t, "shop")
+	}, cfg)
 	oracle := newOracleDB(t, prefix+"_oracle")
 	var users, payments []string
 	for id := 1; id <= 40; id++ {

@@ -295,11 +295,20 @@ func TestUpdateLimitCountsMatchedRows(t *testing.T) {
 // over four databases named after prefix.
 func idShardedProxy(t *testing.T, prefix string, tables ...string) *sql.DB {
 	t.Helper()
-	cfg := baseConfig()
 	var listed []conf.Table
 	for _, name := range tables {
 		listed = append(listed, conf.Table{Name: name, ShardKey: "id", Algorithm: "mod"})
 	}
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, listed))
+	return shopProxy(t, prefix, listed, nil)
+}
+
+// shopProxy serves schema shop, tables over four shards on two nodes,
+// with cfg (nil: baseConfig) for the rest.
+func shopProxy(t *testing.T, prefix string, tables []conf.Table, cfg *conf.Config) *sql.DB {
+	t.Helper()
+	if cfg == nil {
+		cfg = baseConfig()
+	}
+	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, tables))
 	return startProxy(t, cfg).open(t, "shop")
 }
