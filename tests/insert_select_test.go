@@ -54,16 +54,14 @@ func TestInsertSelectCopiedByTheProxy(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	prefix := uniqueName("copy")
-	cfg := baseConfig()
-	cfg.Schemas = append(cfg.Schemas, fourShards("shop", prefix, []conf.Table{
+	proxy := shopProxy(t, prefix, []conf.Table{
 		{Name: "users", ShardKey: "id", Algorithm: "mod"},
 		{Name: "profiles", ShardKey: "user_id", Algorithm: "hash"},
 		{Name: "orders", ShardKey: "id", Algorithm: "mod", AutoIncrement: "id"},
 		{Name: "kinds", ShardKey: "id", Algorithm: "mod"},
 		{Name: "kinds_by_name", ShardKey: "name", Algorithm: "hash"},
 		{Name: "countries", Type: "global"},
-	}))
-	proxy := startProxy(t, cfg).open(t, "shop")
+	}, nil)
 	oracle := newOracleDB(t, prefix+"_oracle")
 	var users []string
 	for id := 1; id <= 60; id++ {
