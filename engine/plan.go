@@ -103,10 +103,12 @@ func PlanSelectKeyed(stmt *ast.SelectStmt, shardKey func(*ast.ColumnName) bool) 
 		return nil, err
 	}
 	p.shardKey = shardKey
+	p.wholeGroups = p.groupedByShardKey()
+	p.keyedWindows = (p.wholeGroups || !p.aggregated()) && p.windowsByShardKey()
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	if p.aggregated() {
+	if p.aggregated() && !p.wholeGroups {
 		err = p.planAggregate()
 	} else {
 		err = p.planRows()
@@ -135,6 +137,12 @@ type planner struct {
 	minMaxWeight map[int]int
 	// shardKey reports whether a column is a shard key; nil: none is.
 	shardKey func(*ast.ColumnName) bool
+	// wholeGroups: the statement groups by a shard key, so each group lies
+	// on one shard and that shard's row for it is final (planRows).
+	wholeGroups bool
+	// keyedWindows: every window function partitions by a shard key, so
+	// each partition lies on one shard, which computes its values.
+	keyedWindows bool
 	// computed are the items that are expressions over aggregates, which
 	// Compute evaluates over the combined groups.
 	computed []Computed
@@ -246,6 +254,32 @@ func (p *planner) aggregated() bool {
 		}
 	}
 	return false
+}
+
+// groupedByShardKey reports whether the statement groups by a shard key
+// column. A key value lives on one shard: so does every row of a group,
+// and the shard computes the group's row as one server holding all rows
+// would, whatever its aggregates (GROUP_CONCAT, COUNT(DISTINCT ...),
+// STDDEV) and HAVING. The merge then only orders and limits rows.
+func (p *planner) groupedByShardKey() bool {
+	if p.shardKey == nil || p.sel.GroupBy == nil {
+		return false
+	}
+	return slices.ContainsFunc(p.sel.GroupBy.Items, func(by *ast.ByItem) bool { return p.isShardKey(by.Expr) })
+}
+
+// windowsByShardKey reports whether the statement's window functions
+// (none, or all) partition by a shard key column.
+func (p *planner) windowsByShardKey() bool {
+	parts, ok := sqlparse.WindowPartitions(p.sel)
+	return ok && p.shardKey != nil && !slices.ContainsFunc(parts, func(exprs []ast.ExprNode) bool {
+		return !slices.ContainsFunc(exprs, p.isShardKey)
+	})
+}
+
+func (p *planner) isShardKey(e ast.ExprNode) bool {
+	c, ok := unparen(e).(*ast.ColumnNameExpr)
+	return ok && p.shardKey(c.Name)
 }
 
 // finish writes the shard statement and wraps the tree in the Project that

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/shardproxy/shardproxy/sqlparse"
@@ -100,8 +101,10 @@ func mayBeString(e ast.ExprNode) bool {
 		switch aggFunc(x) {
 		case ast.AggFuncMin, ast.AggFuncMax:
 			return len(x.Args) == 1 && mayBeString(x.Args[0])
+		case ast.AggFuncGroupConcat, ast.AggFuncJsonArrayagg, ast.AggFuncJsonObjectAgg:
+			return true
 		}
-		return false
+		return false // counts, sums, averages, deviations, bits
 	case *ast.BinaryOperationExpr, *ast.IsNullExpr, *ast.IsTruthExpr, *ast.BetweenExpr,
 		*ast.PatternInExpr, *ast.PatternLikeOrIlikeExpr, *ast.PatternRegexpExpr:
 		return false
@@ -109,6 +112,18 @@ func mayBeString(e ast.ExprNode) bool {
 		return x.Op == opcode.Plus && mayBeString(x.V)
 	case *ast.ExistsSubqueryExpr:
 		return false
+	case *ast.WindowFuncExpr:
+		switch strings.ToLower(x.Name) {
+		case "lag", "lead", "first_value", "last_value", "nth_value", ast.AggFuncMin, ast.AggFuncMax:
+			return len(x.Args) == 0 || mayBeString(x.Args[0])
+		}
+		return false // ranks, counts, sums, averages, distributions
+	case *ast.FuncCastExpr:
+		switch x.Tp.GetType() {
+		case mysql.TypeDouble, mysql.TypeFloat, mysql.TypeLonglong, mysql.TypeNewDecimal:
+			return false // AS DOUBLE, FLOAT, SIGNED, UNSIGNED, DECIMAL
+		}
+		return true
 	case *ast.SubqueryExpr:
 		// (SELECT COUNT(*) ...): the type of its one column.
 		sel, ok := x.Query.(*ast.SelectStmt)
@@ -148,6 +163,16 @@ func aggregateWeightText(agg, arg string) string {
 // aggFunc is an aggregate's function name in lower case (the parser keeps
 // the case it read).
 func aggFunc(a *ast.AggregateFuncExpr) string { return strings.ToLower(a.F) }
+
+// isDeviation reports the aggregates whose DOUBLE the server shows with
+// fixed decimals: STD, STDDEV, VARIANCE and their _POP and _SAMP forms.
+func isDeviation(a *ast.AggregateFuncExpr) bool {
+	switch aggFunc(a) {
+	case ast.AggFuncStddevPop, ast.AggFuncStddevSamp, ast.AggFuncVarPop, ast.AggFuncVarSamp, "std", "stddev", "variance":
+		return true
+	}
+	return false
+}
 
 // aggregateName is how refusals name an aggregate function.
 func aggregateName(a *ast.AggregateFuncExpr) string {

@@ -19,8 +19,8 @@ func (p *planner) check() error {
 		return unsupported("SELECT ... INTO across shards is not supported")
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
 		return unsupported("SQL_CALC_FOUND_ROWS across shards is not supported; run SELECT COUNT(*) instead")
-	case len(sel.WindowSpecs) > 0:
-		return unsupported("window functions across shards are not supported")
+	case len(sel.WindowSpecs) > 0 && !p.keyedWindows:
+		return unsupported("window functions across shards are not supported, except partitioned by the shard key")
 	case sel.GroupBy != nil && sel.GroupBy.Rollup:
 		return unsupported("GROUP BY ... WITH ROLLUP across shards is not supported")
 	}
@@ -28,7 +28,7 @@ func (p *planner) check() error {
 	// own rows (a global table's, or co-located on the shard key): in the
 	// rows' columns it is a value like any other. Combining groups or
 	// evaluating HAVING would need its value in the proxy.
-	rowsOnly := !p.aggregated()
+	rowsOnly := !p.aggregated() || p.wholeGroups
 	for _, f := range sel.Fields.Fields {
 		if err := p.checkExpr(f.Expr, "the select list", rowsOnly); err != nil {
 			return err
@@ -45,7 +45,7 @@ func (p *planner) check() error {
 		}
 	}
 	if sel.Having != nil {
-		if err := p.checkExpr(sel.Having.Expr, "HAVING", false); err != nil {
+		if err := p.checkExpr(sel.Having.Expr, "HAVING", p.wholeGroups); err != nil {
 			return err
 		}
 	}
@@ -55,6 +55,9 @@ func (p *planner) check() error {
 				return err
 			}
 		}
+	}
+	if p.wholeGroups {
+		return nil // the shards compute every group's row as written
 	}
 	return p.checkAvgBesideDistinct()
 }
@@ -110,13 +113,17 @@ func (p *planner) checkExpr(e ast.ExprNode, clause string, subqueries bool) erro
 		}
 		switch x := n.(type) {
 		case *ast.WindowFuncExpr:
-			err = unsupported("window functions across shards are not supported")
+			if !p.keyedWindows {
+				err = unsupported("window functions across shards are not supported, except partitioned by the shard key")
+			}
 		case *ast.SubqueryExpr:
 			if !subqueries {
 				err = unsupported("subquery in %s across shards is not supported", clause)
 			}
 		case *ast.AggregateFuncExpr:
-			err = p.checkAggregate(x)
+			if !p.wholeGroups {
+				err = p.checkAggregate(x)
+			}
 		}
 		return err == nil
 	})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.json with the curren
 type goldenCase struct {
 	Comment  string       `json:"comment,omitempty"`
 	Query    string       `json:"query"`
+	Keys     []string     `json:"keys,omitempty"` // shard key columns, by name
 	ShardSQL string       `json:"shard_sql,omitempty"`
 	Params   string       `json:"params,omitempty"` // "client/shard" when the statement has `?`
 	Plan     []string     `json:"plan,omitempty"`
@@ -33,9 +35,9 @@ type goldenError struct {
 	Message string `json:"message"`
 }
 
-func planCase(t *testing.T, query string) goldenCase {
+func planCase(t *testing.T, query string, keys []string) goldenCase {
 	t.Helper()
-	c := goldenCase{Query: query}
+	c := goldenCase{Query: query, Keys: keys}
 	stmt, err := sqlparse.ParseOne(query)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
@@ -44,7 +46,11 @@ func planCase(t *testing.T, query string) goldenCase {
 	before, _ := sqlparse.Restore(stmt)
 	switch x := stmt.(type) {
 	case *ast.SelectStmt:
-		plan, err = PlanSelect(x)
+		var isKey func(*ast.ColumnName) bool
+		if keys != nil {
+			isKey = func(c *ast.ColumnName) bool { return slices.Contains(keys, c.Name.L) }
+		}
+		plan, err = PlanSelectKeyed(x, isKey)
 	case *ast.SetOprStmt:
 		plan, err = PlanUnion(x)
 	default:
@@ -88,7 +94,7 @@ func TestGoldenPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, want := range cases {
-				got := planCase(t, want.Query)
+				got := planCase(t, want.Query, want.Keys)
 				got.Comment = want.Comment
 				if *update {
 					cases[i] = got

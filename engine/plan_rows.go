@@ -5,24 +5,43 @@ import (
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
 
-// planRows plans a statement without grouping. The shards run it with its
-// ORDER BY and a LIMIT of offset+count rows; the engine merges the sorted
-// streams (or concatenates them when there is no order), drops DISTINCT
-// duplicates, applies the LIMIT. HAVING (which can only filter single rows
-// here) runs on the shards.
+// planRows plans a statement without grouping, or one whose groups each
+// lie on one shard (wholeGroups), whose rows are final as a table's. The
+// shards run it with its ORDER BY and a LIMIT of offset+count rows; the
+// engine merges the sorted streams (or concatenates them when there is no
+// order), drops DISTINCT duplicates, applies the LIMIT. HAVING runs on the
+// shards: it filters single rows, or whole groups.
 func (p *planner) planRows() error {
 	sel := p.sel
 	if sel.Distinct && p.wildcard >= 0 {
 		return unsupported("SELECT DISTINCT * across shards is not supported; list the columns")
 	}
 	var refs []keyRef
-	if sel.OrderBy != nil && !isOrderByNull(sel.OrderBy) {
+	switch {
+	case sel.OrderBy != nil && !isOrderByNull(sel.OrderBy):
 		for _, by := range sel.OrderBy.Items {
 			r, err := p.orderKey(by)
 			if err != nil {
 				return err
 			}
+			if r, err = p.fullDeviation(r); err != nil {
+				return err
+			}
 			refs = append(refs, r)
+		}
+	case sel.OrderBy == nil && sel.GroupBy != nil && !sel.Distinct:
+		// Whole groups: MariaDB returns them in group-key order, as each
+		// shard does (DISTINCT rows come in no set order).
+		seen := map[int]bool{}
+		for _, by := range sel.GroupBy.Items {
+			i, err := p.groupItem(by.Expr)
+			if err != nil {
+				return err
+			}
+			if !seen[i] {
+				seen[i] = true
+				refs = append(refs, keyRef{item: i, abs: -1, desc: by.Desc})
+			}
 		}
 	}
 	if sel.Distinct {
@@ -96,7 +115,7 @@ func (p *planner) orderKey(by *ast.ByItem) (keyRef, error) {
 			return r, err
 		}
 	}
-	if a, ok := unparen(e).(*ast.AggregateFuncExpr); ok {
+	if a, ok := unparen(e).(*ast.AggregateFuncExpr); ok && !p.wholeGroups {
 		r.item, err = p.aggregateItem(a)
 		return r, err
 	}
@@ -104,10 +123,28 @@ func (p *planner) orderKey(by *ast.ByItem) (keyRef, error) {
 		if name, ok := p.aggregateAliasIn(e); ok {
 			return r, errorf(ErIllegalReference, "Reference '%s' not supported (reference to group function)", name)
 		}
-		r.item, err = p.computedItem(e)
-		return r, err
+		if !p.wholeGroups {
+			r.item, err = p.computedItem(e)
+			return r, err
+		}
 	}
 	r.item, err = p.hiddenExpr(e)
+	return r, err
+}
+
+// fullDeviation sorts a standard deviation or variance of whole groups by
+// a hidden copy cast to DOUBLE: the shards show them rounded to 4 or more
+// decimals, and values equal to those sort apart on the server.
+func (p *planner) fullDeviation(r keyRef) (keyRef, error) {
+	if !p.wholeGroups || r.abs >= 0 {
+		return r, nil
+	}
+	a, ok := unparen(p.items[r.item].expr).(*ast.AggregateFuncExpr)
+	if !ok || !isDeviation(a) {
+		return r, nil
+	}
+	var err error
+	r.item, err = p.hidden("CAST(" + p.items[r.item].text + " AS DOUBLE)")
 	return r, err
 }
 

@@ -19,7 +19,7 @@ func (pl *planner) planSelect() (binder, error) {
 		top = x
 		if inner := sqlparse.SpanningQuery(x); inner != nil {
 			top = inner // its rows may span shards: the merge counts them
-		} else if arms := sqlparse.PartitionedDerived(x, pl.groupsOnShard); len(arms) == 1 {
+		} else if arms := sqlparse.PartitionedDerived(x, pl.keysOnShard); len(arms) == 1 {
 			top = arms[0] // its rows may span shards: the merge reads them as a table's
 		} else if arms != nil {
 			if ar, ok := pl.armsRouting(arms); ok {
@@ -79,17 +79,17 @@ func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string, loca
 	}
 }
 
-// groupsOnShard reports whether q's groups each lie on one shard: its
-// sharded tables are joined on their keys (one unit, no unsharded table)
-// and it groups by one of their keys, whose rows share a shard.
-func (pl *planner) groupsOnShard(q *ast.SelectStmt) bool {
+// keysOnShard reports whether one of exprs is a shard key column of q's
+// sharded tables, when those are joined on their keys (one unit, no
+// unsharded table): rows with one value of it share a shard.
+func (pl *planner) keysOnShard(q *ast.SelectStmt, exprs []ast.ExprNode) bool {
 	b := pl.s.newBlock(pl.sc, q.From, q.Where)
 	groups, unsharded := b.units()
 	if unsharded != nil || len(groups) != 1 {
 		return false
 	}
-	for _, by := range q.GroupBy.Items {
-		if c, ok := by.Expr.(*ast.ColumnNameExpr); ok {
+	for _, e := range exprs {
+		if c, ok := e.(*ast.ColumnNameExpr); ok {
 			if r := b.refOf(c.Name); r != nil && b.isKeyOf(c.Name, r) {
 				return true
 			}

@@ -287,6 +287,19 @@ func (r *routing) addBlock(b *block, isMain bool, what string) {
 			r.pinned = append(r.pinned, g.unit)
 		}
 	}
+	if b.outerKept != "" {
+		// One shard may answer: a condition on the key in WHERE keeps the
+		// unmatched rows out.
+		for _, g := range sharded {
+			g.msg = fmt.Sprintf("outer join keeping every %s row with sharded table %s across shards is not supported: each shard would return the %s rows its own %s rows do not match; use an inner join and add the unmatched rows in the client", b.outerKept, b.outerShard, b.outerKept, b.outerShard)
+			if !slices.Contains(r.pinned, g.unit) {
+				r.pinned = append(r.pinned, g.unit)
+			}
+		}
+		if isMain && len(sharded) == 1 {
+			r.main = nil
+		}
+	}
 	if unsharded != nil {
 		name := unsharded.refs[0].name
 		unsharded.msg = fmt.Sprintf("%s with unsharded table %s across shards is not supported: %s lives on the default shard only", what, name, name)

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -39,6 +40,11 @@ type block struct {
 	conds  []ast.ExprNode // ON conditions: equalities there join shard keys
 	where  ast.ExprNode
 	usings []using
+	// outerKept is what an outer join keeps every row of, and outerShard
+	// the sharded table it joins them with, when the kept side has no
+	// sharded table (a global table LEFT JOIN a sharded one): each shard
+	// would return the kept rows its own share does not match. "" if none.
+	outerKept, outerShard string
 }
 
 // using is JOIN ... USING (cols), or a NATURAL JOIN (cols nil).
@@ -154,6 +160,18 @@ func (s *Schema) addFrom(sc *scope, b *block, rs ast.ResultSetNode) {
 		}
 		if x.On != nil {
 			b.conds = append(b.conds, x.On.Expr)
+		}
+		if x.Tp == ast.LeftJoin || x.Tp == ast.RightJoin {
+			kept, nullable := b.refs[start:mid], b.refs[mid:]
+			if x.Tp == ast.RightJoin {
+				kept, nullable = nullable, kept
+			}
+			if i := slices.IndexFunc(nullable, (*ref).sharded); i >= 0 && !slices.ContainsFunc(kept, (*ref).sharded) && b.outerKept == "" {
+				b.outerKept, b.outerShard = "derived table", nullable[i].name
+				if len(kept) > 0 {
+					b.outerKept = kept[0].name
+				}
+			}
 		}
 		if len(x.Using) > 0 || x.NaturalJoin {
 			u := using{left: b.refs[start:mid:mid], right: b.refs[mid:], natural: x.NaturalJoin}

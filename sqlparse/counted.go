@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -75,23 +76,24 @@ func SpanningQuery(sel *ast.SelectStmt) *ast.SelectStmt {
 // PartitionedDerived returns the queries under `SELECT ... FROM (query)
 // AS t`, or `WITH t AS (query) SELECT ... FROM t`, when each of their rows
 // comes from rows of one shard: from one table row (no grouping,
-// aggregate, DISTINCT, LIMIT or window function), or from one group when
-// groupsOnShard (nil: never) says the query's groups each lie on one shard
-// (grouped by a shard key). Each shard's rows of t are then its own share
-// of the whole, so the outer query merges as it would over a sharded
-// table. The query is one SELECT (followed down when it is itself a
-// SELECT of table rows) or the arms of a UNION ALL; nil when sel is not
-// such a statement.
-func PartitionedDerived(sel *ast.SelectStmt, groupsOnShard func(*ast.SelectStmt) bool) []*ast.SelectStmt {
+// aggregate, DISTINCT, LIMIT or window function), or, where keyed (nil:
+// never) says which expressions are shard key columns of the query's
+// tables, from one group of a query grouped by a shard key or beside
+// window functions that partition by one. Each shard's rows of t are then
+// its own share of the whole, so the outer query merges as it would over
+// a sharded table. The query is one SELECT (followed down when it is
+// itself a SELECT of table rows) or the arms of a UNION ALL; nil when sel
+// is not such a statement.
+func PartitionedDerived(sel *ast.SelectStmt, keyed func(q *ast.SelectStmt, exprs []ast.ExprNode) bool) []*ast.SelectStmt {
 	switch q := derivedSource(sel).(type) {
 	case *ast.SelectStmt:
 		if rowPreserving(q) {
-			if deeper := PartitionedDerived(q, groupsOnShard); deeper != nil {
+			if deeper := PartitionedDerived(q, keyed); deeper != nil {
 				return deeper
 			}
 			return []*ast.SelectStmt{q}
 		}
-		if groupsOnShard != nil && plainlyGrouped(q) && groupsOnShard(q) {
+		if keyed != nil && partitionedByKey(q, keyed) {
 			return []*ast.SelectStmt{q}
 		}
 	case *ast.SetOprStmt:
@@ -103,13 +105,30 @@ func PartitionedDerived(sel *ast.SelectStmt, groupsOnShard func(*ast.SelectStmt)
 	return nil
 }
 
-// plainlyGrouped reports whether q is a grouped SELECT without LIMIT,
-// ROLLUP or window functions, whose groups alone make its rows.
-func plainlyGrouped(q *ast.SelectStmt) bool {
-	return q.Kind == ast.SelectStmtKindSelect && q.GroupBy != nil && !q.GroupBy.Rollup && q.Limit == nil &&
-		len(q.WindowSpecs) == 0 && q.With == nil && q.SelectIntoOpt == nil && q.Fields != nil &&
-		!Contains(q.Fields, func(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok })
+// partitionedByKey reports whether q, without LIMIT, makes each row from
+// rows of one shard though not from one row: it groups by a shard key, or
+// reads table rows beside window functions, and every window function
+// partitions by a shard key.
+func partitionedByKey(q *ast.SelectStmt, keyed func(*ast.SelectStmt, []ast.ExprNode) bool) bool {
+	if q.Kind != ast.SelectStmtKindSelect || q.Limit != nil || q.With != nil || q.SelectIntoOpt != nil || q.Fields == nil {
+		return false
+	}
+	parts, ok := WindowPartitions(q)
+	if !ok || slices.ContainsFunc(parts, func(p []ast.ExprNode) bool { return !keyed(q, p) }) {
+		return false
+	}
+	if q.GroupBy != nil {
+		groups := make([]ast.ExprNode, 0, len(q.GroupBy.Items))
+		for _, by := range q.GroupBy.Items {
+			groups = append(groups, by.Expr)
+		}
+		return !q.GroupBy.Rollup && keyed(q, groups)
+	}
+	return len(parts) > 0 && !q.Distinct && q.Having == nil && !Contains(q.Fields, isAggregate) &&
+		(q.OrderBy == nil || !Contains(q.OrderBy, isAggregate))
 }
+
+func isAggregate(n ast.Node) bool { _, ok := n.(*ast.AggregateFuncExpr); return ok }
 
 // derivedSource returns the query sel's FROM consists of: one derived
 // table, or one WITH query referenced nowhere else.
