@@ -173,6 +173,6 @@ func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) bool {
 	}
 	return func(c *ast.ColumnName) bool {
 		r := b.refOf(c)
-		return r != nil && b.isKeyOf(c, r)
+		return r != nil && b.isRowKeyOf(c, r)
 	}
 }

@@ -90,7 +90,7 @@ func (pl *planner) keysOnShard(q *ast.SelectStmt, exprs []ast.ExprNode) bool {
 	}
 	for _, e := range exprs {
 		if c, ok := e.(*ast.ColumnNameExpr); ok {
-			if r := b.refOf(c.Name); r != nil && b.isKeyOf(c.Name, r) {
+			if r := b.refOf(c.Name); r != nil && b.isRowKeyOf(c.Name, r) {
 				return true
 			}
 		}

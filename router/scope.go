@@ -45,6 +45,8 @@ type block struct {
 	// sharded table (a global table LEFT JOIN a sharded one): each shard
 	// would return the kept rows its own share does not match. "" if none.
 	outerKept, outerShard string
+	// nullable are the tables an outer join may NULL-extend.
+	nullable []*ref
 }
 
 // using is JOIN ... USING (cols), or a NATURAL JOIN (cols nil).
@@ -166,6 +168,7 @@ func (s *Schema) addFrom(sc *scope, b *block, rs ast.ResultSetNode) {
 			if x.Tp == ast.RightJoin {
 				kept, nullable = nullable, kept
 			}
+			b.nullable = append(b.nullable, nullable...)
 			if i := slices.IndexFunc(nullable, (*ref).sharded); i >= 0 && !slices.ContainsFunc(kept, (*ref).sharded) && b.outerKept == "" {
 				b.outerKept, b.outerShard = "derived table", nullable[i].name
 				if len(kept) > 0 {
@@ -211,4 +214,11 @@ func (b *block) refOf(c *ast.ColumnName) *ref {
 // isKeyOf reports whether c is the shard key column of r.
 func (b *block) isKeyOf(c *ast.ColumnName, r *ref) bool {
 	return r.sharded() && c.Name.L == r.table.Key && b.refOf(c) == r
+}
+
+// isRowKeyOf is isKeyOf for a table no outer join NULL-extends: each row
+// of the block has c's value from a row of r, on that row's shard. (The
+// NULL of the rows an outer join does not match comes from every shard.)
+func (b *block) isRowKeyOf(c *ast.ColumnName, r *ref) bool {
+	return b.isKeyOf(c, r) && !slices.Contains(b.nullable, r)
 }

@@ -222,6 +222,11 @@ var oracleCases = []oracleQuery{
 	{sql: "SELECT id, SUM(qty) OVER w AS part, LAG(status) OVER (w ORDER BY id) AS prev FROM orders WINDOW w AS (PARTITION BY user_id) ORDER BY id", ordered: true},
 	{sql: "SELECT u.id, o.id, DENSE_RANK() OVER (PARTITION BY u.id ORDER BY o.qty) AS dr FROM users u JOIN orders o ON o.user_id = u.id WHERE o.qty > ? ORDER BY dr DESC, 1, 2 LIMIT 30", args: []any{3}, ordered: true},
 	{sql: "SELECT id, RANK() OVER (ORDER BY qty) FROM orders", mayRefuse: true},
+	// A key on the nullable side of an outer join is NULL on every shard
+	// for the rows it does not match: no shard holds that group whole.
+	{sql: "SELECT o.user_id, COUNT(*), GROUP_CONCAT(u.id ORDER BY u.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 GROUP BY o.user_id", ordered: true, mayRefuse: true},
+	{sql: "SELECT u.id, o.id, ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY u.id, o.id) AS rn FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 ORDER BY u.id, o.id", ordered: true, mayRefuse: true},
+	{sql: "SELECT * FROM (SELECT o.user_id, COUNT(*) AS n FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 GROUP BY o.user_id) AS g ORDER BY n DESC, user_id LIMIT 5", ordered: true, mayRefuse: true},
 	// An outer join keeping a global table's rows: each shard would add
 	// the rows its own users do not match.
 	{sql: "SELECT c.name, u.id FROM countries c LEFT JOIN users u ON u.country_id = c.id AND u.age > 85 ORDER BY c.id, u.id", ordered: true, mayRefuse: true},
