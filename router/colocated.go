@@ -159,8 +159,9 @@ func hasOuterJoin(from *ast.TableRefsClause) bool {
 
 // ShardKeyTest returns whether a column, as the query block whose rows
 // are merged writes it (sel's, or the derived table's it counts or tests
-// with EXISTS), is the shard key of one of that block's sharded tables:
-// the values of such a column are split between the shards, none on two.
+// with EXISTS), is the shard key of one of that block's sharded tables,
+// which no outer join NULL-extends: the values of such a column are split
+// between the shards, none on two.
 // nil when the block reads no sharded table.
 func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) bool {
 	sc := newScope(sel)
