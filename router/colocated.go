@@ -89,7 +89,9 @@ func (f *subqueryFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 // with left the shard key of a table of outer and sel selecting the key
 // of one of its own tables, sharded alike. sel must not group, limit or
 // produce NULL keys by an outer join: IN compares left with every key it
-// yields, which must be keys of rows on left's shard.
+// yields, which must be keys of rows on left's shard. Nor may left be
+// NULL-extended: NULL NOT IN (sel) is true where sel is empty, which one
+// shard's part of sel may be.
 func (b *block) semiJoins(outer *block, left ast.ExprNode, sel *ast.SelectStmt) bool {
 	l, ok := left.(*ast.ColumnNameExpr)
 	if !ok || sel.GroupBy != nil || sel.Having != nil || sel.Limit != nil || len(sel.WindowSpecs) > 0 ||
@@ -101,7 +103,7 @@ func (b *block) semiJoins(outer *block, left ast.ExprNode, sel *ast.SelectStmt) 
 		return false
 	}
 	o, r := outer.refOf(l.Name), b.refOf(c.Name)
-	return o != nil && r != nil && outer.isKeyOf(l.Name, o) && b.isKeyOf(c.Name, r) && o.table.sharding == r.table.sharding
+	return o != nil && r != nil && outer.isRowKeyOf(l.Name, o) && b.isKeyOf(c.Name, r) && o.table.sharding == r.table.sharding
 }
 
 // correlatesKey reports whether sel's WHERE has a conjunct equating the
