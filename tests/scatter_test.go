@@ -539,15 +539,22 @@ func (g *queryGen) keyGroupedQuery() oracleQuery {
 		fields = append(fields, aggs[i])
 	}
 	key, from := "o.user_id", " FROM orders o"
-	if g.chance(0.3) {
+	nullable := false
+	switch g.r.IntN(10) {
+	case 0, 1, 2:
 		key, from = "u.id", " FROM users u JOIN orders o ON o.user_id = u.id"
+	case 3:
+		// The users without orders group apart as NULL, on every shard.
+		key, from = g.pick("u.id", "o.user_id"), " FROM users u LEFT JOIN orders o ON o.user_id = u.id"
+		nullable = key == "o.user_id"
 	}
 	groups := []string{key}
 	if key == "u.id" && g.chance(0.5) {
 		groups = append(groups, "u.city")
 	}
 	q := oracleQuery{sql: "SELECT " + strings.Join(append(slices.Clone(groups), fields...), ", ") + from +
-		g.pick("", fmt.Sprintf(" WHERE o.qty > %d", g.r.IntN(9)), " WHERE o.status <> 'void'") + " GROUP BY " + strings.Join(groups, ", ")}
+		g.pick("", fmt.Sprintf(" WHERE o.qty > %d", g.r.IntN(9)), " WHERE o.status <> 'void'") + " GROUP BY " + strings.Join(groups, ", "),
+		mayRefuse: nullable}
 	if g.chance(0.4) {
 		q.sql += g.pick(fmt.Sprintf(" HAVING COUNT(*) > %d", g.r.IntN(5)), " HAVING COUNT(DISTINCT o.status) > 1", " HAVING MAX(o.qty) = 9")
 	}
@@ -593,7 +600,17 @@ func (g *queryGen) windowQuery() oracleQuery {
 }
 
 func (g *queryGen) joinQuery() oracleQuery {
-	switch g.r.IntN(4) {
+	on := g.pick("", fmt.Sprintf(" AND o.qty > %d", g.r.IntN(9)), " AND o.status = 'void'")
+	switch g.r.IntN(7) {
+	case 4: // outer joins keeping the sharded rows
+		return oracleQuery{sql: "SELECT u.id, o.id AS order_id, o.amount FROM users u LEFT JOIN orders o ON o.user_id = u.id" + on +
+			g.usersWhere("u") + " ORDER BY u.id, order_id" + g.limit(), ordered: true}
+	case 5:
+		return oracleQuery{sql: "SELECT u.city, COUNT(o.id), SUM(o.amount), COUNT(*) FROM orders o RIGHT JOIN users u ON o.user_id = u.id" + on +
+			g.usersWhere("u") + " GROUP BY u.city ORDER BY u.city", ordered: true, fold: true}
+	case 6: // keeping a global table's rows: one shard, or refused
+		return oracleQuery{sql: "SELECT c.name, u.id FROM countries c LEFT JOIN users u ON u.country_id = c.id" +
+			g.pick("", fmt.Sprintf(" WHERE u.id = %d", g.r.IntN(420)+1)) + " ORDER BY c.id, u.id", ordered: true, mayRefuse: true}
 	case 0: // with a global table
 		return oracleQuery{sql: "SELECT u.id, u.name, c.name AS country FROM users u JOIN countries c ON u.country_id = c.id" +
 			g.usersWhere("u") + g.orderBy([]string{"country", "u.name"}, "u.id") + g.limit(), ordered: true}
