@@ -107,6 +107,7 @@ type Session struct {
 	foundRows        uint64                          // FOUND_ROWS(): the last result's rows, or what SQL_CALC_FOUND_ROWS counted
 	stmts            map[uint32]*clientStmt
 	execParams       []wire.Param // reused by each COM_STMT_EXECUTE
+	execPacket       []byte       // reused by each COM_STMT_EXECUTE relayed undecoded
 	nextStmtID       uint32
 	parser           *parser.Parser
 	parseMode        mysql.SQLMode // the sql_mode flags that change parsing (sqlmode.go)

@@ -250,15 +250,23 @@ func (s *Session) stmtByID(data []byte) *clientStmt {
 
 // handleStmtExecute runs st, the statement pkt (a COM_STMT_EXECUTE) names.
 func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
-	exec, err := wire.ParseExecuteInto(s.execParams, pkt, st.params, st.types, st.longData)
-	s.execParams = exec.Params
-	st.longData = nil
-	if err != nil {
-		return s.writeError(errorf(erParse, "malformed COM_STMT_EXECUTE: %v", err))
+	var args execArgs
+	if st.relaysValues() && st.longData == nil {
+		args.packet = s.rebindExecute(st, pkt)
 	}
-	if exec.TypesSent {
-		st.types = exec.ParamTypes()
+	if args.packet == nil {
+		exec, err := wire.ParseExecuteInto(s.execParams, pkt, st.params, st.types, st.longData)
+		s.execParams = exec.Params
+		st.longData = nil
+		if err != nil {
+			return s.writeError(errorf(erParse, "malformed COM_STMT_EXECUTE: %v", err))
+		}
+		if exec.TypesSent {
+			st.types = exec.ParamTypes()
+		}
+		args.params = exec.Params
 	}
+	var err error
 	ctx := s.beginStatement(st.sql)
 	defer s.endStatement()
 	s.lastFailed = false
@@ -269,11 +277,11 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	switch {
 	case err != nil:
 	case st.runsAsText:
-		err = s.executeAsText(ctx, st, exec.Params)
+		err = s.executeAsText(ctx, st, args.params)
 	case st.plan != nil:
-		err = s.executeRouted(ctx, st, exec.Params)
+		err = s.executeRouted(ctx, st, args.params)
 	default:
-		err = s.executeOnBackend(ctx, st, exec.Params)
+		err = s.executeOnBackend(ctx, st, args)
 	}
 	if err == nil || err == errRelayed {
 		return nil
@@ -285,15 +293,43 @@ func (s *Session) handleStmtExecute(st *clientStmt, pkt []byte) error {
 	return s.writeError(toWireError(s.interrupted(ctx, err)))
 }
 
-func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, params []wire.Param) error {
+// execArgs are an execution's values: decoded, or left in the client's
+// packet, rebound for the backend (Session.rebindExecute).
+type execArgs struct {
+	params []wire.Param
+	packet []byte
+}
+
+// relaysValues reports whether the statement's values go to the backend
+// as the client sent them: it runs there as prepared, unchanged.
+func (st *clientStmt) relaysValues() bool {
+	return st.plan == nil && !st.runsAsText && !st.sessionValues && !st.infoSchema
+}
+
+// rebindExecute returns the client's execute as the backend takes it, its
+// values not decoded (nil: decode them, the packet cannot be relayed). The
+// statement ID is the backend's to set (wire.SetExecuteStmtID).
+func (s *Session) rebindExecute(st *clientStmt, pkt []byte) []byte {
+	cmd, sent, ok := wire.RebindExecute(s.execPacket[:0], pkt, 0, st.params, st.types)
+	if !ok {
+		return nil
+	}
+	s.execPacket = cmd
+	if sent != nil {
+		st.types, _ = wire.ParamTypesOf(sent, st.types)
+	}
+	return cmd
+}
+
+func (s *Session) executeOnBackend(ctx context.Context, st *clientStmt, args execArgs) error {
 	if !st.sessionValues {
-		return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, params, 0, false)
+		return s.executePrepared(ctx, st, st.shard, st.backendSQL, st.read, args, 0, false)
 	}
 	_, sql, err := s.withSessionValues(st, st.sc.shards[st.shard].db, false)
 	if err != nil {
 		return err
 	}
-	return s.executePrepared(ctx, st, st.shard, sql, st.read, params, 0, true)
+	return s.executePrepared(ctx, st, st.shard, sql, st.read, args, 0, true)
 }
 
 // withSessionValues parses a prepared statement again and puts in this
@@ -358,13 +394,13 @@ func (s *Session) executeRouted(ctx context.Context, st *clientStmt, params []wi
 		ordered[k] = params[i]
 	}
 	s.noteInsertID(rt)
-	return s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, ordered, rt.InsertID, st.sessionValues)
+	return s.executePrepared(ctx, st, t.Shard, t.SQL, rt.Read && !rt.Primary, execArgs{params: ordered}, rt.InsertID, st.sessionValues)
 }
 
 // executePrepared runs sql as a prepared statement on shard's connection;
 // oneOff deallocates it there afterwards (a text holding one execution's
 // values).
-func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, params []wire.Param, insertID uint64, oneOff bool) error {
+func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int, sql string, read bool, args execArgs, insertID uint64, oneOff bool) error {
 	c, err := s.acquire(ctx, st.sc, shard, read)
 	if err != nil {
 		return err
@@ -374,6 +410,7 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 		s.release(c, 0)
 		return err
 	}
+	params := args.params
 	if st.infoSchema {
 		physical := st.sc.shards[st.shard].db
 		for i := range params {
@@ -382,8 +419,14 @@ func (s *Session) executePrepared(ctx context.Context, st *clientStmt, shard int
 			}
 		}
 	}
+	command := args.packet
+	if command != nil {
+		wire.SetExecuteStmtID(command, bst.ID)
+	} else {
+		command = wire.AppendExecute(s.scratch[:0], bst.ID, params)
+	}
 	warnings, err := s.relay(ctx, c, relayOptions{
-		command: wire.AppendExecute(s.scratch[:0], bst.ID, params),
+		command: command,
 		stmt:    bst, clientDefs: &st.columnDefs,
 		logical: st.sc.name, physical: st.sc.shards[shard].db, insertID: insertID,
 	})

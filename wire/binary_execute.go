@@ -202,11 +202,7 @@ func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
 	b = appendRepeated(b, 0, (len(params)+7)/8)
 	b = append(b, 1) // new-params-bound-flag
 	for _, p := range params {
-		flags := byte(0)
-		if p.Unsigned {
-			flags = unsignedParamFlag
-		}
-		b = append(b, p.Type, flags)
+		b = appendParamType(b, p.Type, p.Unsigned)
 	}
 	for i, p := range params {
 		if p.Null {
@@ -217,6 +213,84 @@ func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
 		b = appendValue(b, layout, p.Value)
 	}
 	return b
+}
+
+// RebindExecute appends the client's COM_STMT_EXECUTE payload for a
+// backend statement without decoding its values: stmtID in place of the
+// client's, no cursor, iteration count 1, and the types always sent (a
+// client may omit them on a re-execute; prevTypes are those it sent
+// last). It returns the types the payload carries (nil when omitted), and
+// false when the payload cannot be relayed so (ParseExecute then says
+// what is wrong).
+func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes []ParamType) ([]byte, []byte, bool) {
+	const headerSize = 10
+	if len(payload) < headerSize || payload[0] != comStmtExecute {
+		return b, nil, false
+	}
+	b = append(b, comStmtExecute)
+	b = binary.LittleEndian.AppendUint32(b, stmtID)
+	b = append(b, 0) // CURSOR_TYPE_NO_CURSOR
+	b = binary.LittleEndian.AppendUint32(b, 1)
+	if paramCount == 0 {
+		return b, nil, true
+	}
+	rest := payload[headerSize:]
+	bitmapSize := (paramCount + 7) / 8
+	if len(rest) < bitmapSize+1 {
+		return b, nil, false
+	}
+	b = append(b, rest[:bitmapSize]...)
+	b = append(b, 1) // new-params-bound-flag
+	var sent []byte
+	if rest[bitmapSize] != 0 {
+		if len(rest) < bitmapSize+1+2*paramCount {
+			return b, nil, false
+		}
+		sent = rest[bitmapSize+1 : bitmapSize+1+2*paramCount]
+		return append(b, rest[bitmapSize+1:]...), sent, true
+	}
+	if len(prevTypes) != paramCount {
+		return b, nil, false
+	}
+	b = AppendParamTypes(b, prevTypes)
+	return append(b, rest[bitmapSize+1:]...), nil, true
+}
+
+// SetExecuteStmtID sets the statement ID of a COM_STMT_EXECUTE payload.
+func SetExecuteStmtID(payload []byte, stmtID uint32) {
+	binary.LittleEndian.PutUint32(payload[1:], stmtID)
+}
+
+// AppendParamTypes appends types as an execute sends them: two bytes each.
+func AppendParamTypes(b []byte, types []ParamType) []byte {
+	for _, t := range types {
+		b = appendParamType(b, t.Type, t.Unsigned)
+	}
+	return b
+}
+
+func appendParamType(b []byte, typ byte, unsigned bool) []byte {
+	if unsigned {
+		return append(b, typ, unsignedParamFlag)
+	}
+	return append(b, typ, 0)
+}
+
+// ParamTypesOf reads types as an execute sends them: prev, and same, when
+// they are prev's, else a new slice.
+func ParamTypesOf(sent []byte, prev []ParamType) (types []ParamType, same bool) {
+	same = len(sent) == 2*len(prev)
+	for i := 0; same && i < len(prev); i++ {
+		same = sent[2*i] == prev[i].Type && (sent[2*i+1] != 0) == prev[i].Unsigned
+	}
+	if same {
+		return prev, true
+	}
+	types = make([]ParamType, len(sent)/2)
+	for i := range types {
+		types[i] = ParamType{Type: sent[2*i], Unsigned: sent[2*i+1] != 0}
+	}
+	return types, false
 }
 
 // appendParamTemporal prints a temporal parameter with all six fractional

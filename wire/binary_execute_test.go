@@ -367,3 +367,64 @@ func TestParamGetters(t *testing.T) {
 		}
 	}
 }
+
+// RebindExecute must give the backend what decoding and encoding again
+// gives, with the values never decoded.
+func TestRebindExecuteEqualsParseAndAppend(t *testing.T) {
+	three := hexPayload(t, threeParamExecute)
+	// A cursor and a bigger iteration count from the client: neither goes on.
+	cursor := append(hexPayload(t, "17 01 00 00 00 01 05 00 00 00"), three[10:]...)
+	again := hexPayload(t, "17 01 00 00 00 00 01 00 00 00 00 00"+
+		" ff ff ff ff ff ff ff ff 00 05 00 00 00")
+	prev := []ParamType{{Type: TypeLongLong}, {Type: TypeVarString}, {Type: TypeLong}}
+	for _, c := range []struct {
+		name    string
+		payload []byte
+		params  int
+		prev    []ParamType
+		sent    bool
+	}{
+		{"types sent", three, 3, nil, true},
+		{"cursor asked", cursor, 3, nil, true},
+		{"types from before", again, 3, prev, false},
+		{"documentation example", hexPayload(t, docExecute), 1, nil, true},
+		{"no parameters", hexPayload(t, "17 01 00 00 00 00 01 00 00 00"), 0, nil, false},
+	} {
+		ex, err := ParseExecute(c.payload, c.params, c.prev, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want := AppendExecute(nil, 9, ex.Params)
+		got, sent, ok := RebindExecute([]byte{}, c.payload, 0, c.params, c.prev)
+		SetExecuteStmtID(got, 9)
+		if !ok || !bytes.Equal(got, want) {
+			t.Errorf("%s: %v\n got % x\nwant % x", c.name, ok, got, want)
+		}
+		if (sent != nil) != c.sent {
+			t.Errorf("%s: types sent % x", c.name, sent)
+		}
+		if c.sent {
+			if types, same := ParamTypesOf(sent, nil); same || !reflect.DeepEqual(types, ex.ParamTypes()) {
+				t.Errorf("%s: ParamTypesOf = %v, %v", c.name, types, same)
+			}
+			if _, same := ParamTypesOf(sent, ex.ParamTypes()); !same {
+				t.Errorf("%s: the same types read as new", c.name)
+			}
+		}
+	}
+	for name, bad := range map[string]struct {
+		payload []byte
+		prev    []ParamType
+	}{
+		"short header":      {hexPayload(t, "17 01 00 00 00 00 01 00"), nil},
+		"not an execute":    {hexPayload(t, "03 01 00 00 00 00 01 00 00 00 00 01"), nil},
+		"no bitmap":         {hexPayload(t, "17 01 00 00 00 00 01 00 00 00"), nil},
+		"types truncated":   {three[:15], nil},
+		"types never sent":  {again, nil},
+		"too few old types": {again, prev[:2]},
+	} {
+		if _, _, ok := RebindExecute(nil, bad.payload, 0, 3, bad.prev); ok {
+			t.Errorf("%s: relayed", name)
+		}
+	}
+}
