@@ -105,12 +105,13 @@ func PartitionedDerived(sel *ast.SelectStmt, keyed func(q *ast.SelectStmt, exprs
 	return nil
 }
 
-// partitionedByKey reports whether q, without LIMIT, makes each row from
-// rows of one shard though not from one row: it groups by a shard key, or
-// reads table rows beside window functions, and every window function
-// partitions by a shard key.
+// partitionedByKey reports whether q, without DISTINCT or LIMIT, makes
+// each row from rows of one shard though not from one row: it groups by a
+// shard key, or reads table rows beside window functions, and every window
+// function partitions by a shard key. (DISTINCT would compare rows of
+// different shards.)
 func partitionedByKey(q *ast.SelectStmt, keyed func(*ast.SelectStmt, []ast.ExprNode) bool) bool {
-	if q.Kind != ast.SelectStmtKindSelect || q.Limit != nil || q.With != nil || q.SelectIntoOpt != nil || q.Fields == nil {
+	if q.Kind != ast.SelectStmtKindSelect || q.Distinct || q.Limit != nil || q.With != nil || q.SelectIntoOpt != nil || q.Fields == nil {
 		return false
 	}
 	parts, ok := WindowPartitions(q)
@@ -124,7 +125,7 @@ func partitionedByKey(q *ast.SelectStmt, keyed func(*ast.SelectStmt, []ast.ExprN
 		}
 		return !q.GroupBy.Rollup && keyed(q, groups)
 	}
-	return len(parts) > 0 && !q.Distinct && q.Having == nil && !Contains(q.Fields, isAggregate) &&
+	return len(parts) > 0 && q.Having == nil && !Contains(q.Fields, isAggregate) &&
 		(q.OrderBy == nil || !Contains(q.OrderBy, isAggregate))
 }
 

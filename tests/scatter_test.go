@@ -214,6 +214,8 @@ var oracleCases = []oracleQuery{
 	{sql: "SELECT u.id, u.city, GROUP_CONCAT(DISTINCT o.qty ORDER BY o.qty DESC), VAR_SAMP(o.amount) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.id DESC LIMIT 20", ordered: true},
 	{sql: "SELECT DISTINCT COUNT(DISTINCT status) FROM orders GROUP BY user_id", fold: true},
 	{sql: "SELECT user_id, GROUP_CONCAT(qty ORDER BY id) AS g FROM orders GROUP BY user_id ORDER BY g, user_id LIMIT 15", ordered: true},
+	// DISTINCT groups: rows of groups on different shards may be equal.
+	{sql: "SELECT n, COUNT(*) FROM (SELECT DISTINCT COUNT(*) AS n FROM orders GROUP BY user_id) AS g GROUP BY n ORDER BY n", ordered: true, mayRefuse: true},
 	// Window functions partitioned by the shard key: each partition lies
 	// on one shard ("the latest order per user").
 	{sql: "SELECT id, user_id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY id DESC) AS rn FROM orders ORDER BY rn, id LIMIT 25", ordered: true},
