@@ -212,9 +212,15 @@ func (s *Session) executeAsText(ctx context.Context, st *clientStmt, params []wi
 		}
 		return s.execReturning(ctx, st.sc, r)
 	}
-	node, err := s.parseOne(st.sql)
-	if err != nil {
-		return err
+	// A prepared BEGIN or COMMIT (sysbench prepares both) is read-only
+	// once parsed: every session shares it, as for a query's.
+	node := s.srv.control.get(st.sql)
+	if node == nil {
+		var err error
+		if node, err = s.parseOne(st.sql); err != nil {
+			return err
+		}
+		s.srv.control.remember(st.sql, node)
 	}
 	text, node, err := s.inlineParams(st.sql, node, params)
 	if err != nil {

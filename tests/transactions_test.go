@@ -450,6 +450,11 @@ func TestDDLCommitsImplicitly(t *testing.T) {
 			p("DROP TABLE ddl1"),
 			ins(p),
 			p("ROLLBACK"),
+			// Prepared brackets, as sysbench prepares them: parsed once.
+			p("SET autocommit = 1"),
+			p("BEGIN"), ins(p), p("COMMIT"),
+			p("BEGIN"), ins(p), p("ROLLBACK"),
+			p("BEGIN"), ins(p), p("COMMIT"),
 			p(fmt.Sprintf("SELECT id FROM %s WHERE id >= ? ORDER BY id", table), firstInsertedID),
 		}, answerPrepared)
 	})
