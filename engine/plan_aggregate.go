@@ -26,25 +26,14 @@ func (p *planner) planAggregate() error {
 		}
 	}
 
-	var groups []keyRef
-	inGroup := map[int]bool{}
-	if sel.GroupBy != nil {
-		for _, by := range sel.GroupBy.Items {
-			i, err := p.groupItem(by.Expr)
-			if err != nil {
-				return err
-			}
-			if !inGroup[i] {
-				inGroup[i] = true
-				groups = append(groups, keyRef{item: i, abs: -1, desc: by.Desc})
-			}
-		}
+	groups, inGroup, err := p.groupKeys()
+	if err != nil {
+		return err
 	}
 	scalar := len(groups) == 0
 
 	var having evalExpr
 	if sel.Having != nil {
-		var err error
 		if having, err = p.combine(sel.Having.Expr); err != nil {
 			return err
 		}
@@ -135,6 +124,27 @@ func (p *planner) planAggregate() error {
 		return root
 	}
 	return nil
+}
+
+// groupKeys resolves the GROUP BY items, each once, and says which items
+// they are.
+func (p *planner) groupKeys() ([]keyRef, map[int]bool, error) {
+	var groups []keyRef
+	inGroup := map[int]bool{}
+	if p.sel.GroupBy == nil {
+		return nil, inGroup, nil
+	}
+	for _, by := range p.sel.GroupBy.Items {
+		i, err := p.groupItem(by.Expr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !inGroup[i] {
+			inGroup[i] = true
+			groups = append(groups, keyRef{item: i, abs: -1, desc: by.Desc})
+		}
+	}
+	return groups, inGroup, nil
 }
 
 // groupOrder returns the order the shards and the merge follow, and the

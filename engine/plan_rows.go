@@ -32,16 +32,9 @@ func (p *planner) planRows() error {
 	case sel.OrderBy == nil && sel.GroupBy != nil && !sel.Distinct:
 		// Whole groups: MariaDB returns them in group-key order, as each
 		// shard does (DISTINCT rows come in no set order).
-		seen := map[int]bool{}
-		for _, by := range sel.GroupBy.Items {
-			i, err := p.groupItem(by.Expr)
-			if err != nil {
-				return err
-			}
-			if !seen[i] {
-				seen[i] = true
-				refs = append(refs, keyRef{item: i, abs: -1, desc: by.Desc})
-			}
+		var err error
+		if refs, _, err = p.groupKeys(); err != nil {
+			return err
 		}
 	}
 	if sel.Distinct {

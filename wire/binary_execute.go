@@ -252,7 +252,7 @@ func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes [
 	if len(prevTypes) != paramCount {
 		return b, nil, false
 	}
-	b = AppendParamTypes(b, prevTypes)
+	b = appendParamTypes(b, prevTypes)
 	return append(b, rest[bitmapSize+1:]...), nil, true
 }
 
@@ -261,8 +261,8 @@ func SetExecuteStmtID(payload []byte, stmtID uint32) {
 	binary.LittleEndian.PutUint32(payload[1:], stmtID)
 }
 
-// AppendParamTypes appends types as an execute sends them: two bytes each.
-func AppendParamTypes(b []byte, types []ParamType) []byte {
+// appendParamTypes appends types as an execute sends them: two bytes each.
+func appendParamTypes(b []byte, types []ParamType) []byte {
 	for _, t := range types {
 		b = appendParamType(b, t.Type, t.Unsigned)
 	}
