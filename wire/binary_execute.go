@@ -239,21 +239,47 @@ func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes [
 	if len(rest) < bitmapSize+1 {
 		return b, nil, false
 	}
-	b = append(b, rest[:bitmapSize]...)
+	nulls := rest[:bitmapSize]
+	b = append(b, nulls...)
 	b = append(b, 1) // new-params-bound-flag
 	var sent []byte
+	values := rest[bitmapSize+1:]
 	if rest[bitmapSize] != 0 {
-		if len(rest) < bitmapSize+1+2*paramCount {
+		if len(values) < 2*paramCount {
 			return b, nil, false
 		}
-		sent = rest[bitmapSize+1 : bitmapSize+1+2*paramCount]
-		return append(b, rest[bitmapSize+1:]...), sent, true
+		sent, values = values[:2*paramCount], values[2*paramCount:]
+		b = append(b, sent...)
+	} else {
+		if len(prevTypes) != paramCount {
+			return b, nil, false
+		}
+		b = appendParamTypes(b, prevTypes)
 	}
-	if len(prevTypes) != paramCount {
-		return b, nil, false
+	// The values are not decoded, but they must all be there: MariaDB
+	// reads a truncated one as empty, where the proxy answers an error.
+	v := values
+	for i := range paramCount {
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			continue
+		}
+		typ := byte(0)
+		if sent != nil {
+			typ = sent[2*i]
+		} else {
+			typ = prevTypes[i].Type
+		}
+		layout, ok := paramLayout(typ)
+		if !ok {
+			return b, nil, false
+		}
+		_, n, err := readValue(v, layout)
+		if err != nil {
+			return b, nil, false
+		}
+		v = v[n:]
 	}
-	b = appendParamTypes(b, prevTypes)
-	return append(b, rest[bitmapSize+1:]...), nil, true
+	return append(b, values...), sent, true
 }
 
 // SetExecuteStmtID sets the statement ID of a COM_STMT_EXECUTE payload.

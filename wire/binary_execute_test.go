@@ -422,6 +422,8 @@ func TestRebindExecuteEqualsParseAndAppend(t *testing.T) {
 		"types truncated":   {three[:15], nil},
 		"types never sent":  {again, nil},
 		"too few old types": {again, prev[:2]},
+		"value truncated":   {three[:len(three)-1], nil},
+		"unknown type":      {hexPayload(t, "17 01 00 00 00 00 01 00 00 00 00 01 ee 00 00 00 ee 00 00 00 ee 00 00"), nil},
 	} {
 		if _, _, ok := RebindExecute(nil, bad.payload, 0, 3, bad.prev); ok {
 			t.Errorf("%s: relayed", name)
