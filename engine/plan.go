@@ -80,12 +80,17 @@ func (p *Plan) Describe() string {
 // 1235 what it cannot answer exactly. The input AST is not modified.
 func PlanSelect(stmt *ast.SelectStmt) (*Plan, error) { return PlanSelectKeyed(stmt, nil) }
 
+// KeyTest says whether a column, as the query block whose rows are merged
+// writes it (for a count or EXISTS of a derived table, that table's), is a
+// shard key: its values are split between the shards, none on two. nullable:
+// an outer join may NULL-extend its table, and those NULLs come from every
+// shard (DISTINCT aggregates skip them; groups and windows of them span
+// shards).
+type KeyTest func(*ast.ColumnName) (key, nullable bool)
+
 // PlanSelectKeyed is PlanSelect told which columns are shard keys (nil:
-// none), as the query block whose rows are merged writes them (for a
-// count or EXISTS of a derived table, that table's): values of such a
-// column are split between the shards, none on two, which
-// COUNT(DISTINCT key) needs.
-func PlanSelectKeyed(stmt *ast.SelectStmt, shardKey func(*ast.ColumnName) bool) (*Plan, error) {
+// none), which COUNT(DISTINCT key), groups and windows by a key need.
+func PlanSelectKeyed(stmt *ast.SelectStmt, shardKey KeyTest) (*Plan, error) {
 	if stmt == nil {
 		return nil, errorf(ErUnknown, "no statement to plan")
 	}
@@ -136,7 +141,7 @@ type planner struct {
 	// minMaxWeight maps a MIN/MAX item to its weight item.
 	minMaxWeight map[int]int
 	// shardKey reports whether a column is a shard key; nil: none is.
-	shardKey func(*ast.ColumnName) bool
+	shardKey KeyTest
 	// wholeGroups: the statement groups by a shard key, so each group lies
 	// on one shard and that shard's row for it is final (planRows).
 	wholeGroups bool
@@ -277,9 +282,15 @@ func (p *planner) windowsByShardKey() bool {
 	})
 }
 
+// isShardKey reports a shard key column no outer join NULL-extends: rows
+// with one value of it lie on one shard.
 func (p *planner) isShardKey(e ast.ExprNode) bool {
 	c, ok := unparen(e).(*ast.ColumnNameExpr)
-	return ok && p.shardKey(c.Name)
+	if !ok {
+		return false
+	}
+	key, nullable := p.shardKey(c.Name)
+	return key && !nullable
 }
 
 // finish writes the shard statement and wraps the tree in the Project that

@@ -176,7 +176,11 @@ func (p *planner) distinctByShard(a *ast.AggregateFuncExpr) bool {
 		return false
 	}
 	c, ok := unparen(a.Args[0]).(*ast.ColumnNameExpr)
-	return ok && p.shardKey(c.Name)
+	if !ok {
+		return false
+	}
+	key, _ := p.shardKey(c.Name) // the aggregate skips the NULLs of an outer join
+	return key
 }
 
 // checkRowOrder refuses what counts the rows it passes, anywhere in the

@@ -46,9 +46,9 @@ func planCase(t *testing.T, query string, keys []string) goldenCase {
 	before, _ := sqlparse.Restore(stmt)
 	switch x := stmt.(type) {
 	case *ast.SelectStmt:
-		var isKey func(*ast.ColumnName) bool
+		var isKey KeyTest
 		if keys != nil {
-			isKey = func(c *ast.ColumnName) bool { return slices.Contains(keys, c.Name.L) }
+			isKey = func(c *ast.ColumnName) (bool, bool) { return slices.Contains(keys, c.Name.L), false }
 		}
 		plan, err = PlanSelectKeyed(x, isKey)
 	case *ast.SetOprStmt:

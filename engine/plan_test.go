@@ -175,7 +175,7 @@ func TestPlanConcurrentExecutions(t *testing.T) {
 // DISTINCT aggregates over a shard key combine like their plain forms: no
 // two shards share a key value. Over any other column they are refused.
 func TestPlanDistinctOverShardKey(t *testing.T) {
-	key := func(c *ast.ColumnName) bool { return c.Name.L == "user_id" }
+	key := func(c *ast.ColumnName) (bool, bool) { return c.Name.L == "user_id", false }
 	plan := func(query string) (*Plan, error) {
 		stmt, err := sqlparse.ParseOne(query)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 // and the counts add up, with the shards' column definition. Otherwise
 // the inner query is merged as a statement of its own and its rows
 // counted.
-func planCounted(stmt, inner *ast.SelectStmt, shardKey func(*ast.ColumnName) bool) (*Plan, error) {
+func planCounted(stmt, inner *ast.SelectStmt, shardKey KeyTest) (*Plan, error) {
 	if partitioned(inner) {
 		return planPerShard(stmt, AggCount)
 	}
@@ -32,7 +32,7 @@ func planCounted(stmt, inner *ast.SelectStmt, shardKey func(*ast.ColumnName) boo
 // answers combine as OR (the largest) or, for NOT EXISTS, as AND (the
 // smallest). Otherwise the inner query is merged as a statement of its own
 // and its first row, if any, answers.
-func planExists(stmt, inner *ast.SelectStmt, not bool, shardKey func(*ast.ColumnName) bool) (*Plan, error) {
+func planExists(stmt, inner *ast.SelectStmt, not bool, shardKey KeyTest) (*Plan, error) {
 	if err := checkExistsOrder(inner); err != nil {
 		return nil, err
 	}

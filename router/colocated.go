@@ -161,11 +161,11 @@ func hasOuterJoin(from *ast.TableRefsClause) bool {
 
 // ShardKeyTest returns whether a column, as the query block whose rows
 // are merged writes it (sel's, or the derived table's it counts or tests
-// with EXISTS), is the shard key of one of that block's sharded tables,
-// which no outer join NULL-extends: the values of such a column are split
-// between the shards, none on two.
-// nil when the block reads no sharded table.
-func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) bool {
+// with EXISTS), is the shard key of one of that block's sharded tables
+// (the values of such a column are split between the shards, none on
+// two), and whether an outer join may NULL-extend that table. nil when
+// the block reads no sharded table.
+func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) (key, nullable bool) {
 	sc := newScope(sel)
 	if inner := sqlparse.SpanningQuery(sel); inner != nil {
 		sel = inner
@@ -174,8 +174,11 @@ func (s *Schema) ShardKeyTest(sel *ast.SelectStmt) func(*ast.ColumnName) bool {
 	if !slices.ContainsFunc(b.refs, (*ref).sharded) {
 		return nil
 	}
-	return func(c *ast.ColumnName) bool {
+	return func(c *ast.ColumnName) (bool, bool) {
 		r := b.refOf(c)
-		return r != nil && b.isRowKeyOf(c, r)
+		if r == nil || !b.isKeyOf(c, r) {
+			return false, false
+		}
+		return true, !b.isRowKeyOf(c, r)
 	}
 }

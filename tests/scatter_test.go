@@ -228,6 +228,8 @@ var oracleCases = []oracleQuery{
 	// for the rows it does not match: no shard holds that group whole.
 	{sql: "SELECT o.user_id, COUNT(*), GROUP_CONCAT(u.id ORDER BY u.id) FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 GROUP BY o.user_id", ordered: true, mayRefuse: true},
 	{sql: "SELECT u.id, o.id, ROW_NUMBER() OVER (PARTITION BY o.user_id ORDER BY u.id, o.id) AS rn FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 ORDER BY u.id, o.id", ordered: true, mayRefuse: true},
+	// A DISTINCT aggregate skips those NULLs: answered.
+	{sql: "SELECT COUNT(DISTINCT o.user_id), SUM(DISTINCT o.user_id), COUNT(*) FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8", ordered: true},
 	{sql: "SELECT u.id, o.id FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 WHERE o.user_id NOT IN (SELECT user_id FROM orders WHERE user_id = 10) ORDER BY u.id, o.id", ordered: true, mayRefuse: true},
 	{sql: "SELECT * FROM (SELECT o.user_id, COUNT(*) AS n FROM users u LEFT JOIN orders o ON o.user_id = u.id AND o.qty > 8 GROUP BY o.user_id) AS g ORDER BY n DESC, user_id LIMIT 5", ordered: true, mayRefuse: true},
 	// An outer join keeping a global table's rows: each shard would add
