@@ -20,7 +20,7 @@ func (p *planner) check() error {
 	case sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows:
 		return unsupported("SQL_CALC_FOUND_ROWS across shards is not supported; run SELECT COUNT(*) instead")
 	case len(sel.WindowSpecs) > 0 && !p.keyedWindows:
-		return unsupported("window functions across shards are not supported, except partitioned by the shard key")
+		return windowsUnsupported()
 	case sel.GroupBy != nil && sel.GroupBy.Rollup:
 		return unsupported("GROUP BY ... WITH ROLLUP across shards is not supported")
 	}
@@ -114,7 +114,7 @@ func (p *planner) checkExpr(e ast.ExprNode, clause string, subqueries bool) erro
 		switch x := n.(type) {
 		case *ast.WindowFuncExpr:
 			if !p.keyedWindows {
-				err = unsupported("window functions across shards are not supported, except partitioned by the shard key")
+				err = windowsUnsupported()
 			}
 		case *ast.SubqueryExpr:
 			if !subqueries {
@@ -128,6 +128,10 @@ func (p *planner) checkExpr(e ast.ExprNode, clause string, subqueries bool) erro
 		return err == nil
 	})
 	return err
+}
+
+func windowsUnsupported() error {
+	return unsupported("window functions across shards are not supported, except partitioned by the shard key")
 }
 
 // checkKey is checkExpr for ORDER BY and GROUP BY items, whose `?` markers
