@@ -76,37 +76,23 @@ func ParseExecute(payload []byte, paramCount int, prevTypes []ParamType, longDat
 
 // ParseExecuteInto is ParseExecute reusing dst's array for the parameters.
 func ParseExecuteInto(dst []Param, payload []byte, paramCount int, prevTypes []ParamType, longData map[int][]byte) (Execute, error) {
-	const headerSize = 10 // command, statement id(4), flags, iteration count(4)
 	malformed := func(format string, args ...any) (Execute, error) {
 		return Execute{}, fmt.Errorf("%w: %s", ErrMalformedExecute, fmt.Sprintf(format, args...))
 	}
 	var ex Execute
-	if len(payload) < headerSize || payload[0] != comStmtExecute {
-		return malformed("short header")
-	}
 	if paramCount < 0 {
 		return malformed("negative parameter count")
+	}
+	nulls, sent, rest, problem := splitExecute(payload, paramCount, prevTypes)
+	if problem != "" {
+		return malformed("%s", problem)
 	}
 	ex.StmtID = binary.LittleEndian.Uint32(payload[1:])
 	ex.Flags = payload[5]
 	if paramCount == 0 {
 		return ex, nil
 	}
-	rest := payload[headerSize:]
-	bitmapSize := (paramCount + 7) / 8
-	if len(rest) < bitmapSize+1 {
-		return malformed("NULL bitmap truncated")
-	}
-	nulls := rest[:bitmapSize]
-	ex.TypesSent = rest[bitmapSize] != 0
-	rest = rest[bitmapSize+1:]
-	if ex.TypesSent {
-		if len(rest)/2 < paramCount {
-			return malformed("parameter types truncated")
-		}
-	} else if len(prevTypes) != paramCount {
-		return malformed("parameter types omitted and none from an earlier execute")
-	}
+	ex.TypesSent = sent != nil
 
 	if cap(dst) >= paramCount {
 		ex.Params = dst[:paramCount]
@@ -118,11 +104,10 @@ func ParseExecuteInto(dst []Param, payload []byte, paramCount int, prevTypes []P
 		p := &ex.Params[i]
 		if ex.TypesSent {
 			// MySQL takes the two bytes as one code; other flag bits make it no type.
-			if rest[1]&^unsignedParamFlag != 0 {
-				return malformed("parameter %d: type flags 0x%02x", i, rest[1])
+			if flags := sent[2*i+1]; flags&^unsignedParamFlag != 0 {
+				return malformed("parameter %d: type flags 0x%02x", i, flags)
 			}
-			p.Type, p.Unsigned = rest[0], rest[1] != 0
-			rest = rest[2:]
+			p.Type, p.Unsigned = sent[2*i], sent[2*i+1] != 0
 		} else {
 			p.Type, p.Unsigned = prevTypes[i].Type, prevTypes[i].Unsigned
 		}
@@ -223,8 +208,8 @@ func AppendExecute(b []byte, stmtID uint32, params []Param) []byte {
 // false when the payload cannot be relayed so (ParseExecute then says
 // what is wrong).
 func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes []ParamType) ([]byte, []byte, bool) {
-	const headerSize = 10
-	if len(payload) < headerSize || payload[0] != comStmtExecute {
+	nulls, sent, values, problem := splitExecute(payload, paramCount, prevTypes)
+	if problem != "" {
 		return b, nil, false
 	}
 	b = append(b, comStmtExecute)
@@ -234,26 +219,11 @@ func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes [
 	if paramCount == 0 {
 		return b, nil, true
 	}
-	rest := payload[headerSize:]
-	bitmapSize := (paramCount + 7) / 8
-	if len(rest) < bitmapSize+1 {
-		return b, nil, false
-	}
-	nulls := rest[:bitmapSize]
 	b = append(b, nulls...)
 	b = append(b, 1) // new-params-bound-flag
-	var sent []byte
-	values := rest[bitmapSize+1:]
-	if rest[bitmapSize] != 0 {
-		if len(values) < 2*paramCount {
-			return b, nil, false
-		}
-		sent, values = values[:2*paramCount], values[2*paramCount:]
+	if sent != nil {
 		b = append(b, sent...)
 	} else {
-		if len(prevTypes) != paramCount {
-			return b, nil, false
-		}
 		b = appendParamTypes(b, prevTypes)
 	}
 	// The values are not decoded, but they must all be there: MariaDB
@@ -280,6 +250,36 @@ func RebindExecute(b, payload []byte, stmtID uint32, paramCount int, prevTypes [
 		v = v[n:]
 	}
 	return append(b, values...), sent, true
+}
+
+// splitExecute splits a COM_STMT_EXECUTE payload of a statement with
+// paramCount parameters into its NULL bitmap, the types it sends (nil when
+// it omits them, as a re-execute may: prevTypes must then be there) and the
+// values; problem says what is missing.
+func splitExecute(payload []byte, paramCount int, prevTypes []ParamType) (nulls, sent, values []byte, problem string) {
+	const headerSize = 10 // command, statement id(4), flags, iteration count(4)
+	if len(payload) < headerSize || payload[0] != comStmtExecute {
+		return nil, nil, nil, "short header"
+	}
+	if paramCount <= 0 {
+		return nil, nil, nil, ""
+	}
+	rest := payload[headerSize:]
+	bitmapSize := (paramCount + 7) / 8
+	if len(rest) < bitmapSize+1 {
+		return nil, nil, nil, "NULL bitmap truncated"
+	}
+	nulls, values = rest[:bitmapSize], rest[bitmapSize+1:]
+	if rest[bitmapSize] == 0 {
+		if len(prevTypes) != paramCount {
+			return nil, nil, nil, "parameter types omitted and none from an earlier execute"
+		}
+		return nulls, nil, values, ""
+	}
+	if len(values) < 2*paramCount {
+		return nil, nil, nil, "parameter types truncated"
+	}
+	return nulls, values[:2*paramCount], values[2*paramCount:], ""
 }
 
 // SetExecuteStmtID sets the statement ID of a COM_STMT_EXECUTE payload.
