@@ -183,6 +183,7 @@ func restoredCopy(stmt ast.StmtNode) (ast.StmtNode, int, error) {
 	if err != nil {
 		return nil, 0, errorf(ErUnknown, "plan error: cannot parse the restored statement: %v", err)
 	}
+	sqlparse.PositionsAsMariaDB(parsed)
 	params, ok := sqlparse.CopyParamOrder(stmt, parsed)
 	if !ok {
 		return nil, 0, errorf(ErUnknown, "plan error: the restored statement has other parameters than the input")
@@ -229,7 +230,7 @@ func keepName(f, orig *ast.SelectField) {
 	if f.WildCard != nil || f.AsName.L != "" || isColumnRef(f.Expr) {
 		return
 	}
-	if v, ok := sqlparse.Literal(f.Expr); ok && (v.Kind() == sqlparse.KindString || v.Kind() == sqlparse.KindBytes) {
+	if isStringLiteral(f.Expr) {
 		return
 	}
 	if text := orig.Text(); text != "" && len(text) <= 256 {

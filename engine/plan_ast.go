@@ -62,9 +62,16 @@ func contains(n ast.Node, pred func(ast.Node) bool) bool {
 	return found
 }
 
-func isAggregate(n ast.Node) bool   { _, ok := n.(*ast.AggregateFuncExpr); return ok }
-func isParam(n ast.Node) bool       { _, ok := n.(*test_driver.ParamMarkerExpr); return ok }
-func isColumnRef(n ast.Node) bool   { _, ok := n.(*ast.ColumnNameExpr); return ok }
+func isAggregate(n ast.Node) bool { _, ok := n.(*ast.AggregateFuncExpr); return ok }
+func isParam(n ast.Node) bool     { _, ok := n.(*test_driver.ParamMarkerExpr); return ok }
+func isColumnRef(n ast.Node) bool { _, ok := n.(*ast.ColumnNameExpr); return ok }
+
+// isStringLiteral: MariaDB names such a column by the string's value.
+func isStringLiteral(e ast.ExprNode) bool {
+	v, ok := sqlparse.Literal(e)
+	return ok && (v.Kind() == sqlparse.KindString || v.Kind() == sqlparse.KindBytes)
+}
+
 func containsParam(n ast.Node) bool { return sqlparse.Contains(n, isParam) } // subqueries too
 
 // unparen strips parentheses around an expression.

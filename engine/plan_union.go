@@ -1,10 +1,23 @@
 package engine
 
 import (
+	"strings"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/shardproxy/shardproxy/sqlparse"
 )
+
+// MySQL error numbers of a UNION's own ORDER BY.
+const (
+	ErTableNotAllowedHere    = 1250 // ER_TABLENAME_NOT_ALLOWED_HERE
+	ErAggregateOrderForUnion = 3028 // ER_AGGREGATE_ORDER_FOR_UNION
+)
+
+// sortedUnionAlias names the derived table a sorted union is read from. The
+// union's ORDER BY cannot name it (qualified names are refused there), and
+// UnionColumns removes it from the column definitions.
+const sortedUnionAlias = "union_rows"
 
 // PlanUnion plans a UNION ALL that reaches several shards. The router
 // sends one there only when each arm keeps its rows on their shards, so
@@ -15,25 +28,15 @@ func PlanUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	if err := checkRowOrder(stmt); err != nil {
 		return nil, err
 	}
-	origArms := sqlparse.UnionAllArms(stmt)
-	if origArms == nil {
+	if sqlparse.UnionAllArms(stmt) == nil {
 		return nil, unsupported("UNION across shards is supported as UNION ALL of SELECTs without DISTINCT, GROUP BY, aggregates or LIMIT; for UNION write SELECT DISTINCT a, b FROM (... UNION ALL ...) AS u")
 	}
 	if stmt.OrderBy != nil || stmt.Limit != nil {
-		return nil, unsupported("ORDER BY or LIMIT on a UNION across shards is not supported: write SELECT * FROM (... UNION ALL ...) AS u ORDER BY ... LIMIT ...")
+		return planSortedUnion(stmt)
 	}
-	parsed, params, err := restoredCopy(stmt)
+	u, params, err := namedUnionCopy(stmt)
 	if err != nil {
 		return nil, err
-	}
-	u, ok := parsed.(*ast.SetOprStmt)
-	arms := sqlparse.UnionAllArms(u)
-	if !ok || len(arms) != len(origArms) {
-		return nil, errorf(ErUnknown, "plan error: the restored statement differs from the input")
-	}
-	// The first arm names the columns: as the client wrote them.
-	for i, f := range arms[0].Fields.Fields {
-		keepName(f, origArms[0].Fields.Fields[i])
 	}
 	sql, err := restoreText(u)
 	if err != nil {
@@ -46,4 +49,123 @@ func PlanUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	plan := &Plan{ShardSQL: sql, ShardStmt: shardStmt, Params: params, LimitParam: -1, Root: &Concat{SQL: sql}}
 	plan.ShardParams = sqlparse.NumberParams(shardStmt)
 	return plan, nil
+}
+
+// namedUnionCopy is a copy of stmt (see restoredCopy) whose first arm
+// names its columns as the client wrote them.
+func namedUnionCopy(stmt *ast.SetOprStmt) (*ast.SetOprStmt, int, error) {
+	parsed, params, err := restoredCopy(stmt)
+	if err != nil {
+		return nil, 0, err
+	}
+	u, ok := parsed.(*ast.SetOprStmt)
+	arms := sqlparse.UnionAllArms(u)
+	origArms := sqlparse.UnionAllArms(stmt)
+	if !ok || len(arms) != len(origArms) {
+		return nil, 0, errorf(ErUnknown, "plan error: the restored statement differs from the input")
+	}
+	for i, f := range arms[0].Fields.Fields {
+		keepName(f, origArms[0].Fields.Fields[i])
+	}
+	return u, params, nil
+}
+
+// planSortedUnion plans a UNION ALL with its own ORDER BY or LIMIT as
+// `SELECT <its columns> FROM (<the union>) AS union_rows ORDER BY ...
+// LIMIT ...`, which MariaDB answers alike: the shards then compute each
+// string sort key's collation weight in the union's collation, where an
+// arm alone would use its own column's.
+func planSortedUnion(stmt *ast.SetOprStmt) (*Plan, error) {
+	if err := checkUnionOrder(stmt.OrderBy); err != nil {
+		return nil, err
+	}
+	u, _, err := namedUnionCopy(stmt)
+	if err != nil {
+		return nil, err
+	}
+	columns, ok := unionColumns(sqlparse.UnionAllArms(u)[0])
+	if !ok {
+		return nil, unsupported("ORDER BY or LIMIT on a UNION across shards needs distinct column names in the first SELECT, and * only alone over one table: alias the columns, or write SELECT * FROM (... UNION ALL ...) AS u ORDER BY ... LIMIT ...")
+	}
+	orderBy, limit := u.OrderBy, u.Limit
+	u.OrderBy, u.Limit = nil, nil
+	sel := &ast.SelectStmt{
+		Kind:           ast.SelectStmtKindSelect,
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Fields:         columns,
+		From: &ast.TableRefsClause{TableRefs: &ast.Join{
+			Left: &ast.TableSource{Source: u, AsName: ast.NewCIStr(sortedUnionAlias)},
+		}},
+		OrderBy: orderBy,
+		Limit:   limit,
+	}
+	plan, err := PlanSelect(sel)
+	if err != nil {
+		return nil, err
+	}
+	plan.Root = &UnionColumns{Input: plan.Root}
+	return plan, nil
+}
+
+// checkUnionOrder answers as MariaDB does what a union's ORDER BY cannot
+// name, which the derived form would accept with another meaning: an
+// aggregate would group the union's rows, a qualified column resolve.
+func checkUnionOrder(orderBy *ast.OrderByClause) error {
+	if orderBy == nil {
+		return nil
+	}
+	for i, by := range orderBy.Items {
+		if contains(by.Expr, func(n ast.Node) bool {
+			_, window := n.(*ast.WindowFuncExpr)
+			return window || isAggregate(n)
+		}) {
+			return errorf(ErAggregateOrderForUnion, "Expression #%d of ORDER BY contains aggregate function and applies to a UNION", i+1)
+		}
+		var table string
+		contains(by.Expr, func(n ast.Node) bool {
+			if c, ok := n.(*ast.ColumnNameExpr); ok && c.Name.Table.O != "" {
+				table = c.Name.Table.O
+				return true
+			}
+			return false
+		})
+		if table != "" {
+			return errorf(ErTableNotAllowedHere, "Table '%s' from one of the SELECTs cannot be used in ORDER BY", table)
+		}
+	}
+	return nil
+}
+
+// unionColumns returns the select list that reads a union's columns from
+// it as a derived table, by the names of arm's (the first's) columns,
+// which keepName gave each unnamed expression. false when arm names a column twice (a derived table refuses
+// that, a union does not) or has a wildcard beside other columns or over
+// several tables (which may name a column twice).
+func unionColumns(arm *ast.SelectStmt) (*ast.FieldList, bool) {
+	fields := arm.Fields.Fields
+	if len(fields) == 1 && fields[0].WildCard != nil {
+		if arm.From == nil || arm.From.TableRefs.Right != nil {
+			return nil, false
+		}
+		if _, tables := sqlparse.FromNames(arm.From); len(tables) != 1 {
+			return nil, false
+		}
+		return &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}}, true
+	}
+	seen := map[string]bool{}
+	list := &ast.FieldList{}
+	for _, f := range fields {
+		if f.WildCard != nil || f.AsName.O == "" && !isColumnRef(f.Expr) && !isStringLiteral(f.Expr) {
+			return nil, false // keepName left it unnamed: too long
+		}
+		name := fieldName(f)
+		if name == "" || seen[strings.ToLower(name)] {
+			return nil, false
+		}
+		seen[strings.ToLower(name)] = true
+		list.Fields = append(list.Fields, &ast.SelectField{
+			Expr: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(name)}},
+		})
+	}
+	return list, true
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/shardproxy/shardproxy/wire"
@@ -47,4 +48,27 @@ func (p *projectStream) Next() ([][]byte, error) {
 		return nil, err
 	}
 	return row[:len(p.fields)], nil
+}
+
+// UnionColumns shows the columns of a union read as a derived table
+// (planSortedUnion) as the union's own: MariaDB names no table for them.
+type UnionColumns struct {
+	Input Primitive
+}
+
+var _ Primitive = (*UnionColumns)(nil)
+
+func (u *UnionColumns) Inputs() []Primitive { return []Primitive{u.Input} }
+func (u *UnionColumns) Description() string { return "UnionColumns" }
+
+func (u *UnionColumns) Execute(ctx context.Context, env *Env) (Stream, error) {
+	in, err := u.Input.Execute(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	fields := slices.Clone(in.Fields())
+	for i := range fields {
+		fields[i].Table = nil
+	}
+	return &projectStream{passStream{in}, fields}, nil
 }

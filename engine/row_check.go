@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -58,11 +59,18 @@ func planExists(stmt, inner *ast.SelectStmt, not bool, shardKey KeyTest) (*Plan,
 	return plan, nil
 }
 
-// fieldName is how MariaDB names a select-list column: its alias, else
-// its text.
+// fieldName is how MariaDB names a select-list column: its alias, a
+// column's name, a string's value, else its text.
 func fieldName(f *ast.SelectField) string {
 	if f.AsName.O != "" {
 		return f.AsName.O
+	}
+	if c, ok := f.Expr.(*ast.ColumnNameExpr); ok {
+		return c.Name.Name.O
+	}
+	if isStringLiteral(f.Expr) {
+		v, _ := sqlparse.Literal(f.Expr)
+		return v.Str()
 	}
 	return f.Text()
 }

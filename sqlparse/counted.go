@@ -193,22 +193,49 @@ func rowPreserving(q *ast.SelectStmt) bool {
 // UnionAllArms returns the arms of `q1 UNION ALL q2 [UNION ALL ...]` when
 // every operator is UNION ALL and each arm yields each row from one table
 // row (see PartitionedDerived): the union of the shards' answers is then
-// the whole answer. nil otherwise. The union's own ORDER BY and LIMIT are
-// not looked at.
+// the whole answer. Parenthesized arms count as arms (`(q1) UNION ALL
+// (q2)`, as ORMs write them). nil otherwise. The union's own ORDER BY and
+// LIMIT are not looked at.
 func UnionAllArms(u *ast.SetOprStmt) []*ast.SelectStmt {
 	if u == nil || u.SelectList == nil || u.With != nil {
 		return nil
 	}
-	var arms []*ast.SelectStmt
-	for i, n := range u.SelectList.Selects {
-		sel, ok := n.(*ast.SelectStmt)
-		if !ok || !rowPreserving(sel) || sel.OrderBy != nil ||
-			i > 0 && (sel.AfterSetOperator == nil || *sel.AfterSetOperator != ast.UnionAll) {
-			return nil
-		}
-		arms = append(arms, sel)
+	arms, ok := appendUnionAllArms(nil, u.SelectList.Selects)
+	if !ok {
+		return nil
 	}
 	return arms
+}
+
+// appendUnionAllArms appends the arms of selects, flattening parenthesized
+// ones, and reports whether each is a row-preserving arm joined by UNION ALL.
+func appendUnionAllArms(arms []*ast.SelectStmt, selects []ast.Node) ([]*ast.SelectStmt, bool) {
+	for i, n := range selects {
+		var op *ast.SetOprType
+		switch x := n.(type) {
+		case *ast.SelectStmt:
+			if !rowPreserving(x) || x.OrderBy != nil {
+				return nil, false
+			}
+			op = x.AfterSetOperator
+			arms = append(arms, x)
+		case *ast.SetOprSelectList:
+			if x.With != nil || x.OrderBy != nil || x.Limit != nil {
+				return nil, false
+			}
+			var ok bool
+			if arms, ok = appendUnionAllArms(arms, x.Selects); !ok {
+				return nil, false
+			}
+			op = x.AfterSetOperator
+		default:
+			return nil, false
+		}
+		if i > 0 && (op == nil || *op != ast.UnionAll) {
+			return nil, false
+		}
+	}
+	return arms, true
 }
 
 // FromNames returns the names a FROM clause defines, which qualify its

@@ -146,3 +146,39 @@ func (c *paramCollector) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (c *paramCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// PositionsAsMariaDB makes a number in parentheses in stmt's own ORDER BY
+// and GROUP BY a position, as MariaDB reads it (its parser drops the
+// parentheses: `ORDER BY (2)` sorts by the second column, as Django writes
+// a union's ORDER BY); TiDB's parser reads a constant there.
+func PositionsAsMariaDB(stmt ast.StmtNode) {
+	var lists [][]*ast.ByItem
+	switch x := stmt.(type) {
+	case *ast.SelectStmt:
+		if x.OrderBy != nil {
+			lists = append(lists, x.OrderBy.Items)
+		}
+		if x.GroupBy != nil {
+			lists = append(lists, x.GroupBy.Items)
+		}
+	case *ast.SetOprStmt:
+		if x.OrderBy != nil {
+			lists = append(lists, x.OrderBy.Items)
+		}
+	}
+	for _, items := range lists {
+		for _, by := range items {
+			p, ok := by.Expr.(*ast.ParenthesesExpr)
+			if !ok {
+				continue
+			}
+			for inner, ok := p.Expr.(*ast.ParenthesesExpr); ok; inner, ok = p.Expr.(*ast.ParenthesesExpr) {
+				p = inner
+			}
+			v, ok := Literal(p.Expr)
+			if ok && (v.Kind() == KindInt && v.Int() >= 0 || v.Kind() == KindUint) {
+				by.Expr = &ast.PositionExpr{N: int(v.Uint())}
+			}
+		}
+	}
+}

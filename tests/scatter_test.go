@@ -237,6 +237,18 @@ var oracleCases = []oracleQuery{
 	{sql: "SELECT c.name, u.id FROM countries c LEFT JOIN users u ON u.country_id = c.id AND u.age > 85 ORDER BY c.id, u.id", ordered: true, mayRefuse: true},
 	{sql: "SELECT c.name, COUNT(*) FROM users u RIGHT JOIN countries c ON u.country_id = c.id AND u.age > 85 GROUP BY c.name", fold: true, mayRefuse: true},
 	{sql: "SELECT c.name, u.id FROM countries c LEFT JOIN users u ON u.country_id = c.id WHERE u.id = 17"},
+	// A union's own ORDER BY and LIMIT: the shards read the union as a
+	// derived table, sorting strings in the union's collation.
+	{sql: "SELECT id, CONCAT(name, '!'), age FROM users WHERE age > ? UNION ALL SELECT user_id, status, qty FROM orders ORDER BY 2 DESC, 1, 3 LIMIT ?, 12", args: []any{40, 5}, ordered: true, fold: true},
+	{sql: "SELECT * FROM users WHERE age < 25 UNION ALL SELECT * FROM users WHERE age > 85 ORDER BY name, id LIMIT 9", ordered: true, fold: true},
+	{sql: "SELECT id AS k, city FROM users UNION ALL SELECT id, status FROM orders ORDER BY city, k DESC", ordered: true, fold: true},
+	{sql: "(SELECT id, name FROM users WHERE age > 50) UNION ALL (SELECT user_id, status FROM orders WHERE qty > 7) ORDER BY 2, 1 LIMIT 20", ordered: true, fold: true},
+	// A number in parentheses is a position (Django's union ORDER BY).
+	{sql: "(SELECT id, name FROM users WHERE age > 60) UNION ALL (SELECT user_id, status FROM orders WHERE qty < 3) ORDER BY (2) ASC, (1) DESC LIMIT 21", ordered: true, fold: true},
+	{sql: "SELECT id, name FROM users ORDER BY (2) DESC, ((1)) LIMIT 15", ordered: true, fold: true},
+	{sql: "SELECT city, COUNT(*) FROM users GROUP BY (1) ORDER BY (2) DESC, (1)", ordered: true, fold: true},
+	{sql: "SELECT id FROM users UNION ALL SELECT user_id FROM orders ORDER BY users.id"},
+	{sql: "SELECT id FROM users UNION ALL SELECT user_id FROM orders ORDER BY MAX(id)"},
 }
 
 // foldRows maps values equal under the data's case- and accent-insensitive
@@ -675,16 +687,21 @@ func (g *queryGen) subqueryQuery() oracleQuery {
 	}
 }
 
-// unionQuery writes UNION ALL of users and orders, as it is and read as
-// a derived table by a sorting, grouping or DISTINCT query.
+// unionQuery writes UNION ALL of users and orders, as it is, sorted and
+// limited, and read as a derived table by a sorting, grouping or DISTINCT
+// query.
 func (g *queryGen) unionQuery() oracleQuery {
 	union := "SELECT id, name AS label, age AS n FROM users" + g.usersWhere("") +
 		" UNION ALL SELECT user_id, status, qty FROM orders" + g.pick("", fmt.Sprintf(" WHERE qty > %d", g.r.IntN(9)), " WHERE status = 'paid'")
-	switch g.r.IntN(6) {
+	switch g.r.IntN(7) {
 	case 4, 5:
 		return g.groupedDerivedQuery()
 	case 0:
 		return oracleQuery{sql: union}
+	case 3:
+		// The union's own ORDER BY and LIMIT, by names or positions.
+		keys := [][]string{{"label", "n"}, {"2", "3"}}[g.r.IntN(2)]
+		return oracleQuery{sql: union + g.orderBy(keys, g.pick("id", "1")) + ", " + strings.Join(keys, ", ") + g.limit(), ordered: true, fold: true}
 	case 1:
 		return oracleQuery{sql: "SELECT * FROM (" + union + ") AS u" + g.orderBy([]string{"label", "n"}, "id") + ", label, n" + g.limit(), ordered: true}
 	case 2:
@@ -733,7 +750,7 @@ func (g *queryGen) refusedQuery() oracleQuery {
 		"SELECT u.id, o.id FROM users u JOIN orders o ON o.qty = u.age",
 		"SELECT id FROM users WHERE age = (SELECT MAX(age) FROM users)",
 		"SELECT id FROM users UNION SELECT user_id FROM orders",
-		"SELECT id FROM users UNION ALL SELECT user_id FROM orders ORDER BY 1 LIMIT 5",
+		"SELECT id, id FROM users UNION ALL SELECT user_id, qty FROM orders ORDER BY 1 LIMIT 5",
 		"SELECT name FROM users UNION ALL SELECT name FROM countries",
 		"SELECT * FROM users ORDER BY 2, id LIMIT 5", // a string column by position under *
 		"SELECT * FROM (SELECT city, COUNT(*) AS n FROM users GROUP BY city) AS t ORDER BY n, city",

@@ -203,7 +203,7 @@ func sqlStateOf(code uint16) string {
 	switch code {
 	case 1045:
 		return "28000"
-	case 1044, 1049, 1064, 1149, 1227, 1235, 1111, 1305:
+	case 1044, 1049, 1064, 1149, 1227, 1235, 1111, 1250, 1305:
 		return "42000"
 	case 1046:
 		return "3D000"
