@@ -78,3 +78,53 @@ func (s cpuSnapshot) since(before cpuSnapshot, pids []int) float64 {
 	}
 	return total
 }
+
+// machineCPU is the first line of /proc/stat: all cores' time, in ticks.
+type machineCPU struct{ total, idle, steal uint64 }
+
+func readMachineCPU() (machineCPU, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return parseMachineCPU(line)
+}
+
+// parseMachineCPU reads `cpu user nice system idle iowait irq softirq
+// steal ...`; idle counts iowait too (a core waiting for the disk is free).
+func parseMachineCPU(line string) (machineCPU, error) {
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineCPU{}, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var m machineCPU
+	for i, v := range f[1:] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return machineCPU{}, fmt.Errorf("/proc/stat: %q is not a number", v)
+		}
+		if i >= 8 {
+			break // guest time is counted in user time already
+		}
+		m.total += n
+		switch i {
+		case 3, 4:
+			m.idle += n
+		case 7:
+			m.steal += n
+		}
+	}
+	return m, nil
+}
+
+// since returns the shares of the cores' time between before and m that
+// were busy (not idle, not stolen) and stolen.
+func (m machineCPU) since(before machineCPU) (busy, steal float64) {
+	total := float64(m.total - before.total)
+	if total <= 0 {
+		return 0, 0
+	}
+	stolen := float64(m.steal - before.steal)
+	return (total - float64(m.idle-before.idle) - stolen) / total, stolen / total
+}

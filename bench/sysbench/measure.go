@@ -22,6 +22,10 @@ type runResult struct {
 	// CPU seconds per 1,000 statements of the target's mariadbd processes
 	// and of the hop (haproxy or shardproxy; 0 for direct).
 	dbCPU, hopCPU float64
+	// The machine during the run: sysbench's CPU seconds per 1,000
+	// statements, and the share of all cores' time that was busy and that
+	// the hypervisor gave to other machines (steal).
+	clientCPU, busy, steal float64
 }
 
 // cell is what one target did in one configuration over the rounds.
@@ -157,10 +161,18 @@ func (b *bench) measure(ctx context.Context, t *target, j job, logPath string) (
 	if err != nil {
 		return runResult{}, err
 	}
+	machineBefore, err := readMachineCPU()
+	if err != nil {
+		return runResult{}, err
+	}
 	// Generous: sysbench needs time to connect and prepare per thread too.
 	timeout := time.Duration(j.seconds)*time.Second + 2*time.Minute
-	out, runErr := runSysbench(ctx, runArgs(b.s, t.ep, j), logPath, timeout)
+	out, clientCPU, runErr := runSysbenchCPU(ctx, runArgs(b.s, t.ep, j), logPath, timeout)
 	after, err := b.snapshot(t)
+	if err != nil {
+		return runResult{}, err
+	}
+	machineAfter, err := readMachineCPU()
 	if err != nil {
 		return runResult{}, err
 	}
@@ -172,7 +184,8 @@ func (b *bench) measure(ctx context.Context, t *target, j job, logPath string) (
 		return runResult{}, &sbFailure{msg: fmt.Sprintf("%v; see %s", err, logPath)}
 	}
 	per1k := 1000 / float64(st.queries)
-	r := runResult{stats: st, dbCPU: after.since(before, t.dbPIDs) * per1k}
+	r := runResult{stats: st, dbCPU: after.since(before, t.dbPIDs) * per1k, clientCPU: clientCPU * per1k}
+	r.busy, r.steal = machineAfter.since(machineBefore)
 	if t.hop != nil {
 		r.hopCPU = after.since(before, []int{t.hop.pid()}) * per1k
 	}

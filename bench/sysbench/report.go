@@ -12,9 +12,11 @@ func (b *bench) report() string {
 	fmt.Fprintf(&sb, "shardproxy sysbench benchmark\n%s\n%s\n", b.env, describeSettings(b.s))
 	fmt.Fprintf(&sb, "\nPass-through schema (one shard, no tables): direct, haproxy TCP relay and shardproxy, all on one MariaDB\n\n")
 	sb.WriteString(b.table(targetProxy))
+	sb.WriteString("\n" + b.machineTable(targetProxy))
 	if b.target(targetSharded) != nil {
 		fmt.Fprintf(&sb, "\nSharded schema (sbtest1..%d by id, mod, 4 shards on 2 MariaDB nodes) against direct and relay to one MariaDB holding all rows\n\n", b.s.tables)
 		sb.WriteString(b.table(targetSharded))
+		sb.WriteString("\n" + b.machineTable(targetSharded))
 	}
 	fmt.Fprintf(&sb, `
 QPS and p95 (latency of one sysbench event, ms) are medians over %d interleaved round(s) of %d s.
@@ -23,6 +25,9 @@ ps on = --db-ps-mode=auto (server-side prepared statements), off = --db-ps-mode=
 CPU = CPU seconds (utime+stime from /proc/<pid>/stat, all threads) a process spent during the run
 per 1,000 statements sysbench executed, median over the rounds; db = the mariadbd behind the target
 (sharded: both nodes summed). All processes and sysbench share the machine's CPUs.
+Machine: sysbench's own CPU per 1,000 statements; busy = share of all cores' time not idle (iowait
+counts as idle) and not stolen; steal = share the hypervisor gave to other machines. Below 100%%
+busy, a target waited on something other than CPU; steal is the noise of a shared host.
 `, b.s.rounds, b.s.seconds)
 	if b.s.skipTrx {
 		sb.WriteString("skip_trx=on: read_only/read_write run in autocommit (no BEGIN/COMMIT) on every target; read_write\n" +
@@ -61,11 +66,39 @@ func (b *bench) table(proxyTarget string) string {
 	return renderTable(cols, rows)
 }
 
+// machineTable renders where the machine's time went during each
+// target's runs: sysbench's own CPU, the cores' busy and stolen shares.
+func (b *bench) machineTable(proxyTarget string) string {
+	group := func(g string) []column {
+		return []column{{g, "direct", true}, {g, "relay", true}, {g, "proxy", true}}
+	}
+	cols := []column{{"", "workload", false}, {"", "thr", true}, {"", "ps", false}}
+	cols = append(cols, group("sysbench CPU s / 1,000")...)
+	cols = append(cols, group("busy %")...)
+	cols = append(cols, group("steal %")...)
+	var rows [][]string
+	for _, k := range b.s.configs() {
+		ss := []summary{summarize(b.res[k][targetDirect]), summarize(b.res[k][targetRelay]), summarize(b.res[k][proxyTarget])}
+		row := []string{k.workload, fmt.Sprint(k.threads), onOff(k.ps)}
+		for _, s := range ss {
+			row = append(row, s.num(s.clientCPU, "%.3f"))
+		}
+		for _, s := range ss {
+			row = append(row, s.num(100*s.busy, "%.0f"))
+		}
+		for _, s := range ss {
+			row = append(row, s.num(100*s.steal, "%.1f"))
+		}
+		rows = append(rows, row)
+	}
+	return renderTable(cols, rows)
+}
+
 // summary is a cell reduced to medians.
 type summary struct {
-	ok                       bool
-	status                   string // "refused", "failed" or "" (not measured) when !ok
-	qpsV, p95, dbCPU, hopCPU float64
+	ok                                               bool
+	status                                           string // "refused", "failed" or "" (not measured) when !ok
+	qpsV, p95, dbCPU, hopCPU, clientCPU, busy, steal float64
 }
 
 func summarize(c *cell) summary {
@@ -85,11 +118,14 @@ func summarize(c *cell) summary {
 		return median(vs)
 	}
 	return summary{
-		ok:     true,
-		qpsV:   pick(func(r runResult) float64 { return r.stats.qps }),
-		p95:    pick(func(r runResult) float64 { return r.stats.p95ms }),
-		dbCPU:  pick(func(r runResult) float64 { return r.dbCPU }),
-		hopCPU: pick(func(r runResult) float64 { return r.hopCPU }),
+		ok:        true,
+		qpsV:      pick(func(r runResult) float64 { return r.stats.qps }),
+		p95:       pick(func(r runResult) float64 { return r.stats.p95ms }),
+		dbCPU:     pick(func(r runResult) float64 { return r.dbCPU }),
+		hopCPU:    pick(func(r runResult) float64 { return r.hopCPU }),
+		clientCPU: pick(func(r runResult) float64 { return r.clientCPU }),
+		busy:      pick(func(r runResult) float64 { return r.busy }),
+		steal:     pick(func(r runResult) float64 { return r.steal }),
 	}
 }
 

@@ -104,11 +104,18 @@ func prepareArgs(s settings, ep endpoint) []string {
 // and returns the output. It fails when sysbench does not exit 0 or reports
 // a FATAL error, or when it runs past timeout.
 func runSysbench(ctx context.Context, args []string, logPath string, timeout time.Duration) (string, error) {
+	out, _, err := runSysbenchCPU(ctx, args, logPath, timeout)
+	return out, err
+}
+
+// runSysbenchCPU is runSysbench that also returns the CPU seconds sysbench
+// itself spent: the client shares the machine's cores with the servers.
+func runSysbenchCPU(ctx context.Context, args []string, logPath string, timeout time.Duration) (string, float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	logf, err := os.Create(logPath)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "$ sysbench %s\n", strings.Join(args, " "))
@@ -118,23 +125,27 @@ func runSysbench(ctx context.Context, args []string, logPath string, timeout tim
 	cmd.Stderr = cmd.Stdout
 	cmd.WaitDelay = 5 * time.Second
 	if err := startGuarded(cmd); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	err = cmd.Wait()
 	text := out.String()
+	cpu := 0.0
+	if ps := cmd.ProcessState; ps != nil {
+		cpu = (ps.UserTime() + ps.SystemTime()).Seconds()
+	}
 	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
-		return text, &sbFailure{msg: fmt.Sprintf("sysbench ran past %v and was killed", timeout)}
+		return text, cpu, &sbFailure{msg: fmt.Sprintf("sysbench ran past %v and was killed", timeout)}
 	}
 	if ctx.Err() != nil {
-		return text, ctx.Err()
+		return text, cpu, ctx.Err()
 	}
 	if f := findFailure(text); f != nil {
-		return text, f
+		return text, cpu, f
 	}
 	if err != nil {
-		return text, &sbFailure{msg: fmt.Sprintf("sysbench: %v; see %s", err, logPath)}
+		return text, cpu, &sbFailure{msg: fmt.Sprintf("sysbench: %v; see %s", err, logPath)}
 	}
-	return text, nil
+	return text, cpu, nil
 }
 
 var (

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,4 +303,25 @@ func testSettings(t *testing.T, env map[string]string) settings {
 
 func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
+}
+
+func TestParseMachineCPU(t *testing.T) {
+	before, err := parseMachineCPU("cpu  100 0 50 800 50 0 0 0 0 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := parseMachineCPU("cpu  400 0 150 900 50 10 0 90 7 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 600 ticks passed: 100 idle, 90 stolen, 410 busy; guest (7) is in user.
+	busy, steal := after.since(before)
+	if math.Abs(busy-410.0/600) > 1e-9 || math.Abs(steal-90.0/600) > 1e-9 {
+		t.Errorf("busy %v steal %v, want %v %v", busy, steal, 410.0/600, 90.0/600)
+	}
+	for _, bad := range []string{"", "intr 1 2 3", "cpu 1 2 x 4 5 6 7 8"} {
+		if _, err := parseMachineCPU(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }
