@@ -58,8 +58,7 @@ func run() int {
 		return 1
 	}
 	defer func() { _ = log.Sync() }()
-	procs := setProcs()
-	log.Debug("scheduler", zap.Int("gomaxprocs", procs))
+	log.Debug("scheduler", zap.Int("gomaxprocs", runtime.GOMAXPROCS(0)))
 
 	srv, err := proxy.New(cfg, log)
 	if err != nil {
@@ -132,19 +131,4 @@ func newLogger(c conf.Log) (*zap.Logger, zap.AtomicLevel, error) {
 	zc.Sampling = nil
 	log, err := zc.Build()
 	return log, zc.Level, err
-}
-
-// setProcs runs Go code on half the CPUs the process may use, unless the
-// GOMAXPROCS variable says otherwise. A relay spends most of a statement in
-// the kernel's network stack, which needs the other half; with a P per CPU
-// the scheduler wakes idle Ps for every packet, and on 2 cores shared with
-// clients and MariaDB that cost the proxy 0.058 CPU-s per 1,000 point
-// selects against 0.040 with one P, and about 15% of its throughput.
-func setProcs() int {
-	if os.Getenv("GOMAXPROCS") != "" {
-		return runtime.GOMAXPROCS(0)
-	}
-	n := max(1, runtime.GOMAXPROCS(0)/2)
-	runtime.GOMAXPROCS(n)
-	return n
 }
