@@ -8,7 +8,7 @@ import decimal
 import sys
 
 from sqlalchemy import (Column, ForeignKey, Integer, Numeric, String, Text, create_engine, func,
-                        insert, select, text, update)
+                        insert, select, text, union_all, update)
 from sqlalchemy.dialects.mysql import DATETIME, insert as mysql_insert
 from sqlalchemy.orm import Session, declarative_base, joinedload, relationship, selectinload
 
@@ -100,6 +100,9 @@ for driver in ('pymysql', 'mysqldb'):
         step('filter order', lambda: s.execute(select(Player.name, Player.score).where(Player.score > 1).order_by(Player.score.desc())).all())
         step('joined load', lambda: [(p.name, [g.points for g in p.games]) for p in s.execute(select(Player).options(joinedload(Player.games)).where(Player.id == ids[1])).unique().scalars()])
         step('selectin load', lambda: [(p.name, [g.points for g in p.games]) for p in s.execute(select(Player).options(selectinload(Player.games)).where(Player.id.in_(ids[:3])).order_by(Player.id)).scalars()])
+        step('union_all ordered', lambda: s.execute(union_all(select(Player.name, Player.score).where(Player.score > 1),
+                                                              select(Player.name, Player.score).where(Player.score <= 1))
+                                                    .order_by(text('score DESC'), text('name')).limit(5)).all())
         step('join global', lambda: s.execute(select(Player.name, Team.name).join(Team).order_by(Player.name).limit(4)).all())
         step('aggregate', lambda: s.execute(select(func.count(Player.id), func.sum(Player.score), func.max(Player.joined), func.avg(Player.team_id))).one())
         step('group by', lambda: s.execute(select(Player.team_id, func.count(), func.min(Player.name)).group_by(Player.team_id).order_by(Player.team_id)).all())
