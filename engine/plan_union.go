@@ -28,11 +28,12 @@ func PlanUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	if err := checkRowOrder(stmt); err != nil {
 		return nil, err
 	}
-	if sqlparse.UnionAllArms(stmt) == nil {
-		return nil, unsupported("UNION across shards is supported as UNION ALL of SELECTs without DISTINCT, GROUP BY, aggregates or LIMIT; for UNION write SELECT DISTINCT a, b FROM (... UNION ALL ...) AS u")
+	arms, distinct := sqlparse.UnionArms(stmt)
+	if arms == nil {
+		return nil, unsupported("UNION across shards is supported for SELECTs without DISTINCT, GROUP BY, aggregates or LIMIT, joined all by UNION ALL or all by UNION")
 	}
-	if stmt.OrderBy != nil || stmt.Limit != nil {
-		return planSortedUnion(stmt)
+	if distinct || stmt.OrderBy != nil || stmt.Limit != nil {
+		return planDerivedUnion(stmt, distinct)
 	}
 	u, params, err := namedUnionCopy(stmt)
 	if err != nil {
@@ -59,8 +60,8 @@ func namedUnionCopy(stmt *ast.SetOprStmt) (*ast.SetOprStmt, int, error) {
 		return nil, 0, err
 	}
 	u, ok := parsed.(*ast.SetOprStmt)
-	arms := sqlparse.UnionAllArms(u)
-	origArms := sqlparse.UnionAllArms(stmt)
+	arms, _ := sqlparse.UnionArms(u)
+	origArms, _ := sqlparse.UnionArms(stmt)
 	if !ok || len(arms) != len(origArms) {
 		return nil, 0, errorf(ErUnknown, "plan error: the restored statement differs from the input")
 	}
@@ -70,12 +71,14 @@ func namedUnionCopy(stmt *ast.SetOprStmt) (*ast.SetOprStmt, int, error) {
 	return u, params, nil
 }
 
-// planSortedUnion plans a UNION ALL with its own ORDER BY or LIMIT as
+// planDerivedUnion plans a UNION ALL with its own ORDER BY or LIMIT as
 // `SELECT <its columns> FROM (<the union>) AS union_rows ORDER BY ...
-// LIMIT ...`, which MariaDB answers alike: the shards then compute each
-// string sort key's collation weight in the union's collation, where an
-// arm alone would use its own column's.
-func planSortedUnion(stmt *ast.SetOprStmt) (*Plan, error) {
+// LIMIT ...`, and a UNION (DISTINCT) as `SELECT DISTINCT <its columns>
+// FROM (<the arms by UNION ALL>) ...`, which MariaDB answers alike: the
+// shards then compute each string's collation weight (for sorting and
+// comparing) in the union's collation, where an arm alone would use its
+// own column's.
+func planDerivedUnion(stmt *ast.SetOprStmt, distinct bool) (*Plan, error) {
 	if err := checkUnionOrder(stmt.OrderBy); err != nil {
 		return nil, err
 	}
@@ -83,14 +86,17 @@ func planSortedUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	columns, ok := unionColumns(sqlparse.UnionAllArms(u)[0])
+	arms, _ := sqlparse.UnionArms(u)
+	columns, ok := unionColumns(arms[0])
 	if !ok {
-		return nil, unsupported("ORDER BY or LIMIT on a UNION across shards needs distinct column names in the first SELECT, and * only alone over one table: alias the columns, or write SELECT * FROM (... UNION ALL ...) AS u ORDER BY ... LIMIT ...")
+		return nil, unsupported("UNION, or ORDER BY or LIMIT on a UNION ALL, across shards needs distinct column names in the first SELECT, and * only alone over one table: alias the columns")
 	}
 	orderBy, limit := u.OrderBy, u.Limit
 	u.OrderBy, u.Limit = nil, nil
+	sqlparse.MakeUnionAll(u)
 	sel := &ast.SelectStmt{
 		Kind:           ast.SelectStmtKindSelect,
+		Distinct:       distinct,
 		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 		Fields:         columns,
 		From: &ast.TableRefsClause{TableRefs: &ast.Join{

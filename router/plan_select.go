@@ -30,7 +30,8 @@ func (pl *planner) planSelect() (binder, error) {
 		r.addBlock(main, true, "")
 		local = pl.colocated(main, top.Fields, top.From, top.Where, top.OrderBy)
 	case *ast.SetOprStmt:
-		if ar, ok := pl.armsRouting(sqlparse.UnionAllArms(x)); ok {
+		arms, _ := sqlparse.UnionArms(x)
+		if ar, ok := pl.armsRouting(arms); ok {
 			return pl.route(ar, false)
 		}
 	}
@@ -73,7 +74,7 @@ func (pl *planner) addNested(r *routing, skip *ast.SelectStmt, what string, loca
 		}
 		w := what
 		if pl.sc.arms[sel] {
-			w = "UNION (but UNION ALL of SELECTs that read sharded tables without DISTINCT, GROUP BY, aggregates or LIMIT)"
+			w = "UNION (but all UNION ALL or all UNION of SELECTs that read sharded tables without DISTINCT, GROUP BY, aggregates or LIMIT)"
 		}
 		r.addBlock(pl.s.newBlock(pl.sc, sel.From, sel.Where), false, w)
 	}

@@ -197,45 +197,91 @@ func rowPreserving(q *ast.SelectStmt) bool {
 // (q2)`, as ORMs write them). nil otherwise. The union's own ORDER BY and
 // LIMIT are not looked at.
 func UnionAllArms(u *ast.SetOprStmt) []*ast.SelectStmt {
-	if u == nil || u.SelectList == nil || u.With != nil {
-		return nil
+	if arms, distinct := UnionArms(u); !distinct {
+		return arms
 	}
-	arms, ok := appendUnionAllArms(nil, u.SelectList.Selects)
-	if !ok {
-		return nil
-	}
-	return arms
+	return nil
 }
 
-// appendUnionAllArms appends the arms of selects, flattening parenthesized
-// ones, and reports whether each is a row-preserving arm joined by UNION ALL.
-func appendUnionAllArms(arms []*ast.SelectStmt, selects []ast.Node) ([]*ast.SelectStmt, bool) {
+// UnionArms returns the arms of a union whose operators are all UNION ALL
+// (distinct false) or all UNION [DISTINCT] (distinct true), each arm as
+// UnionAllArms wants it; nil otherwise.
+func UnionArms(u *ast.SetOprStmt) (arms []*ast.SelectStmt, distinct bool) {
+	if u == nil || u.SelectList == nil || u.With != nil {
+		return nil, false
+	}
+	var ops []*ast.SetOprType
+	arms, ops, ok := appendUnionArms(nil, nil, u.SelectList.Selects)
+	if !ok || len(ops) == 0 {
+		return nil, false
+	}
+	for _, op := range ops {
+		if op == nil || *op != *ops[0] {
+			return nil, false
+		}
+	}
+	switch *ops[0] {
+	case ast.UnionAll:
+		return arms, false
+	case ast.Union:
+		return arms, true
+	}
+	return nil, false
+}
+
+// appendUnionArms appends the arms of selects, flattening parenthesized
+// ones, and the operators between them; false when an arm is not
+// row-preserving.
+func appendUnionArms(arms []*ast.SelectStmt, ops []*ast.SetOprType, selects []ast.Node) ([]*ast.SelectStmt, []*ast.SetOprType, bool) {
 	for i, n := range selects {
 		var op *ast.SetOprType
 		switch x := n.(type) {
 		case *ast.SelectStmt:
 			if !rowPreserving(x) || x.OrderBy != nil {
-				return nil, false
+				return nil, nil, false
 			}
 			op = x.AfterSetOperator
 			arms = append(arms, x)
 		case *ast.SetOprSelectList:
 			if x.With != nil || x.OrderBy != nil || x.Limit != nil {
-				return nil, false
+				return nil, nil, false
 			}
 			var ok bool
-			if arms, ok = appendUnionAllArms(arms, x.Selects); !ok {
-				return nil, false
+			if arms, ops, ok = appendUnionArms(arms, ops, x.Selects); !ok {
+				return nil, nil, false
 			}
 			op = x.AfterSetOperator
 		default:
-			return nil, false
+			return nil, nil, false
 		}
-		if i > 0 && (op == nil || *op != ast.UnionAll) {
-			return nil, false
+		if i > 0 {
+			ops = append(ops, op)
 		}
 	}
-	return arms, true
+	return arms, ops, true
+}
+
+// MakeUnionAll turns every operator of a union that UnionArms accepts into
+// UNION ALL.
+func MakeUnionAll(u *ast.SetOprStmt) {
+	all := ast.UnionAll
+	var visit func(selects []ast.Node)
+	visit = func(selects []ast.Node) {
+		for i, n := range selects {
+			switch x := n.(type) {
+			case *ast.SelectStmt:
+				if i > 0 {
+					x.AfterSetOperator = &all
+				}
+			case *ast.SetOprSelectList:
+				if i > 0 {
+					x.AfterSetOperator = &all
+				}
+				visit(x.Selects)
+			}
+		}
+	}
+	visit(u.SelectList.Selects)
 }
 
 // FromNames returns the names a FROM clause defines, which qualify its

@@ -243,6 +243,11 @@ var oracleCases = []oracleQuery{
 	{sql: "SELECT * FROM users WHERE age < 25 UNION ALL SELECT * FROM users WHERE age > 85 ORDER BY name, id LIMIT 9", ordered: true, fold: true},
 	{sql: "SELECT id AS k, city FROM users UNION ALL SELECT id, status FROM orders ORDER BY city, k DESC", ordered: true, fold: true},
 	{sql: "(SELECT id, name FROM users WHERE age > 50) UNION ALL (SELECT user_id, status FROM orders WHERE qty > 7) ORDER BY 2, 1 LIMIT 20", ordered: true, fold: true},
+	// UNION (DISTINCT): SELECT DISTINCT over the arms by UNION ALL.
+	{sql: "SELECT city FROM users UNION SELECT status FROM orders", fold: true},
+	{sql: "SELECT id, name FROM users WHERE age > ? UNION SELECT user_id, status FROM orders WHERE qty < ? ORDER BY 2 DESC, 1 LIMIT 15", args: []any{30, 4}, ordered: true, fold: true},
+	{sql: "(SELECT country_id AS c FROM users) UNION (SELECT qty FROM orders) UNION (SELECT id FROM users WHERE id < 5) ORDER BY c", ordered: true},
+	{sql: "SELECT id FROM users UNION ALL SELECT user_id FROM orders UNION SELECT id FROM users", mayRefuse: true},
 	// A number in parentheses is a position (Django's union ORDER BY).
 	{sql: "(SELECT id, name FROM users WHERE age > 60) UNION ALL (SELECT user_id, status FROM orders WHERE qty < 3) ORDER BY (2) ASC, (1) DESC LIMIT 21", ordered: true, fold: true},
 	{sql: "SELECT id, name FROM users ORDER BY (2) DESC, ((1)) LIMIT 15", ordered: true, fold: true},
@@ -693,15 +698,19 @@ func (g *queryGen) subqueryQuery() oracleQuery {
 func (g *queryGen) unionQuery() oracleQuery {
 	union := "SELECT id, name AS label, age AS n FROM users" + g.usersWhere("") +
 		" UNION ALL SELECT user_id, status, qty FROM orders" + g.pick("", fmt.Sprintf(" WHERE qty > %d", g.r.IntN(9)), " WHERE status = 'paid'")
+	top := union // as the statement itself, sometimes UNION (DISTINCT)
+	if g.chance(0.3) {
+		top = strings.Replace(union, " UNION ALL ", " UNION ", 1)
+	}
 	switch g.r.IntN(7) {
 	case 4, 5:
 		return g.groupedDerivedQuery()
 	case 0:
-		return oracleQuery{sql: union}
+		return oracleQuery{sql: top, fold: true}
 	case 3:
 		// The union's own ORDER BY and LIMIT, by names or positions.
 		keys := [][]string{{"label", "n"}, {"2", "3"}}[g.r.IntN(2)]
-		return oracleQuery{sql: union + g.orderBy(keys, g.pick("id", "1")) + ", " + strings.Join(keys, ", ") + g.limit(), ordered: true, fold: true}
+		return oracleQuery{sql: top + g.orderBy(keys, g.pick("id", "1")) + ", " + strings.Join(keys, ", ") + g.limit(), ordered: true, fold: true}
 	case 1:
 		return oracleQuery{sql: "SELECT * FROM (" + union + ") AS u" + g.orderBy([]string{"label", "n"}, "id") + ", label, n" + g.limit(), ordered: true}
 	case 2:
@@ -749,7 +758,7 @@ func (g *queryGen) refusedQuery() oracleQuery {
 		"SELECT c.name, u.id FROM countries c LEFT JOIN users u ON u.country_id = c.id",
 		"SELECT u.id, o.id FROM users u JOIN orders o ON o.qty = u.age",
 		"SELECT id FROM users WHERE age = (SELECT MAX(age) FROM users)",
-		"SELECT id FROM users UNION SELECT user_id FROM orders",
+		"SELECT id FROM users UNION SELECT user_id FROM orders UNION ALL SELECT id FROM users",
 		"SELECT id, id FROM users UNION ALL SELECT user_id, qty FROM orders ORDER BY 1 LIMIT 5",
 		"SELECT name FROM users UNION ALL SELECT name FROM countries",
 		"SELECT * FROM users ORDER BY 2, id LIMIT 5", // a string column by position under *
