@@ -91,6 +91,9 @@ func planDerivedUnion(stmt *ast.SetOprStmt, distinct bool) (*Plan, error) {
 	if !ok {
 		return nil, unsupported("UNION, or ORDER BY or LIMIT on a UNION ALL, across shards needs distinct column names in the first SELECT, and * only alone over one table: alias the columns")
 	}
+	if distinct && columns.Fields[0].WildCard != nil {
+		return nil, unsupported("UNION of SELECT * across shards is not supported: list the columns")
+	}
 	orderBy, limit := u.OrderBy, u.Limit
 	u.OrderBy, u.Limit = nil, nil
 	sqlparse.MakeUnionAll(u)
