@@ -230,7 +230,7 @@ func keepName(f, orig *ast.SelectField) {
 	if f.WildCard != nil || f.AsName.L != "" || isColumnRef(f.Expr) {
 		return
 	}
-	if isStringLiteral(f.Expr) {
+	if _, ok := stringLiteral(f.Expr); ok {
 		return
 	}
 	if text := orig.Text(); text != "" && len(text) <= 256 {

@@ -66,10 +66,14 @@ func isAggregate(n ast.Node) bool { _, ok := n.(*ast.AggregateFuncExpr); return 
 func isParam(n ast.Node) bool     { _, ok := n.(*test_driver.ParamMarkerExpr); return ok }
 func isColumnRef(n ast.Node) bool { _, ok := n.(*ast.ColumnNameExpr); return ok }
 
-// isStringLiteral: MariaDB names such a column by the string's value.
-func isStringLiteral(e ast.ExprNode) bool {
+// stringLiteral returns a string literal's value: MariaDB names a column
+// of one by it.
+func stringLiteral(e ast.ExprNode) (string, bool) {
 	v, ok := sqlparse.Literal(e)
-	return ok && (v.Kind() == sqlparse.KindString || v.Kind() == sqlparse.KindBytes)
+	if !ok || v.Kind() != sqlparse.KindString && v.Kind() != sqlparse.KindBytes {
+		return "", false
+	}
+	return v.Str(), true
 }
 
 func containsParam(n ast.Node) bool { return sqlparse.Contains(n, isParam) } // subqueries too

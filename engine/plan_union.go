@@ -164,7 +164,8 @@ func unionColumns(arm *ast.SelectStmt) (*ast.FieldList, bool) {
 	seen := map[string]bool{}
 	list := &ast.FieldList{}
 	for _, f := range fields {
-		if f.WildCard != nil || f.AsName.O == "" && !isColumnRef(f.Expr) && !isStringLiteral(f.Expr) {
+		_, isString := stringLiteral(f.Expr)
+		if f.WildCard != nil || f.AsName.O == "" && !isColumnRef(f.Expr) && !isString {
 			return nil, false // keepName left it unnamed: too long
 		}
 		name := fieldName(f)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/shardproxy/shardproxy/sqlparse"
 	"github.com/shardproxy/shardproxy/wire"
 )
 
@@ -68,9 +67,8 @@ func fieldName(f *ast.SelectField) string {
 	if c, ok := f.Expr.(*ast.ColumnNameExpr); ok {
 		return c.Name.Name.O
 	}
-	if isStringLiteral(f.Expr) {
-		v, _ := sqlparse.Literal(f.Expr)
-		return v.Str()
+	if v, ok := stringLiteral(f.Expr); ok {
+		return v
 	}
 	return f.Text()
 }
