@@ -14,16 +14,17 @@ const (
 	ErAggregateOrderForUnion = 3028 // ER_AGGREGATE_ORDER_FOR_UNION
 )
 
-// sortedUnionAlias names the derived table a sorted union is read from. The
+// sortedUnionAlias names the derived table planDerivedUnion reads from. The
 // union's ORDER BY cannot name it (qualified names are refused there), and
 // UnionColumns removes it from the column definitions.
 const sortedUnionAlias = "union_rows"
 
-// PlanUnion plans a UNION ALL that reaches several shards. The router
-// sends one there only when each arm keeps its rows on their shards, so
-// each shard runs the whole statement and the answers are concatenated:
-// their columns are MariaDB's own for the union. The input AST is not
-// modified.
+// PlanUnion plans a UNION ALL or UNION that reaches several shards. The
+// router sends one there only when each arm keeps its rows on their
+// shards, so each shard runs the whole UNION ALL and the answers are
+// concatenated: their columns are MariaDB's own for the union. A UNION, or
+// a UNION ALL with its own ORDER BY or LIMIT, is merged as a derived table
+// (planDerivedUnion). The input AST is not modified.
 func PlanUnion(stmt *ast.SetOprStmt) (*Plan, error) {
 	if err := checkRowOrder(stmt); err != nil {
 		return nil, err
