@@ -14,10 +14,10 @@ const (
 	ErAggregateOrderForUnion = 3028 // ER_AGGREGATE_ORDER_FOR_UNION
 )
 
-// sortedUnionAlias names the derived table planDerivedUnion reads from. The
+// derivedUnionAlias names the derived table planDerivedUnion reads from. The
 // union's ORDER BY cannot name it (qualified names are refused there), and
 // UnionColumns removes it from the column definitions.
-const sortedUnionAlias = "union_rows"
+const derivedUnionAlias = "union_rows"
 
 // PlanUnion plans a UNION ALL or UNION that reaches several shards. The
 // router sends one there only when each arm keeps its rows on their
@@ -104,7 +104,7 @@ func planDerivedUnion(stmt *ast.SetOprStmt, distinct bool) (*Plan, error) {
 		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
 		Fields:         columns,
 		From: &ast.TableRefsClause{TableRefs: &ast.Join{
-			Left: &ast.TableSource{Source: u, AsName: ast.NewCIStr(sortedUnionAlias)},
+			Left: &ast.TableSource{Source: u, AsName: ast.NewCIStr(derivedUnionAlias)},
 		}},
 		OrderBy: orderBy,
 		Limit:   limit,
