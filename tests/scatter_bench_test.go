@@ -8,8 +8,9 @@ import (
 
 // BenchmarkScatter reads the 1,000,000-row scan table through the proxy
 // (4 shards on 2 nodes) and the same rows from one plain database, side by
-// side in one run: rows/s of each, and the proxy's peak heap (the proxy
-// runs in this process, so the figure includes the client).
+// side in one run: rows/s of each, and the proxy's peak heap and resident
+// set (the proxy runs in this process, so the figures include the client
+// and, for RSS, the test's own setup).
 //
 //	go test ./tests/ -run '^$' -bench Scatter -benchtime 3x
 func BenchmarkScatter(b *testing.B) {
@@ -37,9 +38,9 @@ func BenchmarkScatter(b *testing.B) {
 			db   *sql.DB
 		}{{"proxy", c.db}, {"oracle", oracle}} {
 			b.Run(q.name+"/"+target.name, func(b *testing.B) {
-				var peak uint64
+				var peak, peakRSS uint64
 				for b.Loop() {
-					stop := heapPeak()
+					stop := memPeak()
 					rows, err := target.db.Query(q.sql)
 					if err != nil {
 						b.Fatal(err)
@@ -59,12 +60,14 @@ func BenchmarkScatter(b *testing.B) {
 						b.Fatal(err)
 					}
 					rows.Close()
-					peak = max(peak, stop())
+					heap, rss := stop()
+					peak, peakRSS = max(peak, heap), max(peakRSS, rss)
 				}
 				// Rows the statement reads, whatever it returns: the work
 				// the backends and the merge do.
 				b.ReportMetric(float64(scanRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+				b.ReportMetric(float64(peakRSS)/(1<<20), "peak-RSS-MiB")
 			})
 		}
 	}

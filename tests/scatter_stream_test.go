@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -94,17 +95,30 @@ func (c *scanCluster) idle(t testing.TB, within time.Duration) {
 // heapPeak samples the heap in use until the returned stop is called,
 // which reports the peak.
 func heapPeak() func() uint64 {
+	stop := memPeak()
+	return func() uint64 { heap, _ := stop(); return heap }
+}
+
+// memPeak is heapPeak that also samples the process's resident set size
+// (/proc/self/statm), which counts what the Go heap does not: stacks, the
+// runtime's own memory, and freed heap not yet returned to the kernel.
+func memPeak() func() (heap, rss uint64) {
 	runtime.GC()
-	var peak atomic.Uint64
+	var heapPeak, rssPeak atomic.Uint64
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	page := uint64(os.Getpagesize())
 	go func() {
 		defer close(done)
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
+			heapPeak.Store(max(heapPeak.Load(), ms.HeapInuse))
+			if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+				var size, resident uint64
+				if _, err := fmt.Sscan(string(b), &size, &resident); err == nil {
+					rssPeak.Store(max(rssPeak.Load(), resident*page))
+				}
 			}
 			select {
 			case <-stop:
@@ -113,10 +127,10 @@ func heapPeak() func() uint64 {
 			}
 		}
 	}()
-	return func() uint64 {
+	return func() (uint64, uint64) {
 		close(stop)
 		<-done
-		return peak.Load()
+		return heapPeak.Load(), rssPeak.Load()
 	}
 }
 
