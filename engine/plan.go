@@ -100,6 +100,9 @@ func PlanSelectKeyed(stmt *ast.SelectStmt, shardKey KeyTest) (*Plan, error) {
 	if inner := sqlparse.CountedDerived(stmt); inner != nil {
 		return planCounted(stmt, inner, shardKey)
 	}
+	if u := sqlparse.CountedUnion(stmt); u != nil {
+		return planCountedUnion(stmt, u)
+	}
 	if inner, not := sqlparse.ExistsQuery(stmt); inner != nil {
 		return planExists(stmt, inner, not, shardKey)
 	}

@@ -27,6 +27,17 @@ func planCounted(stmt, inner *ast.SelectStmt, shardKey KeyTest) (*Plan, error) {
 	return plan, nil
 }
 
+// planCountedUnion plans `SELECT COUNT(*) FROM (union) AS t` for a union
+// that must be merged first (sqlparse.CountedUnion): its rows are counted.
+func planCountedUnion(stmt *ast.SelectStmt, u *ast.SetOprStmt) (*Plan, error) {
+	plan, err := PlanUnion(u)
+	if err != nil {
+		return nil, err
+	}
+	plan.Root = &RowCheck{Name: fieldName(stmt.Fields.Fields[0]), Check: CheckCount, Input: plan.Root}
+	return plan, nil
+}
+
 // planExists plans `SELECT [NOT] EXISTS (inner)`. When the inner query
 // keeps each row on its shard, each shard answers for its rows and the
 // answers combine as OR (the largest) or, for NOT EXISTS, as AND (the

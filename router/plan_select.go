@@ -17,12 +17,18 @@ func (pl *planner) planSelect() (binder, error) {
 	switch x := pl.stmt.(type) {
 	case *ast.SelectStmt:
 		top = x
+		if u := sqlparse.CountedUnion(x); u != nil {
+			arms, _ := sqlparse.UnionArms(u)
+			if ar, ok := pl.armsRouting(x, arms); ok {
+				return pl.route(ar, false)
+			}
+		}
 		if inner := sqlparse.SpanningQuery(x); inner != nil {
 			top = inner // its rows may span shards: the merge counts them
 		} else if arms := sqlparse.PartitionedDerived(x, pl.keysOnShard); len(arms) == 1 {
 			top = arms[0] // its rows may span shards: the merge reads them as a table's
 		} else if arms != nil {
-			if ar, ok := pl.armsRouting(arms); ok {
+			if ar, ok := pl.armsRouting(nil, arms); ok {
 				return pl.route(ar, false)
 			}
 		}
@@ -31,7 +37,7 @@ func (pl *planner) planSelect() (binder, error) {
 		local = pl.colocated(main, top.Fields, top.From, top.Where, top.OrderBy)
 	case *ast.SetOprStmt:
 		arms, _ := sqlparse.UnionArms(x)
-		if ar, ok := pl.armsRouting(arms); ok {
+		if ar, ok := pl.armsRouting(nil, arms); ok {
 			return pl.route(ar, false)
 		}
 	}
@@ -43,8 +49,9 @@ func (pl *planner) planSelect() (binder, error) {
 // statement runs on every shard where one of them has rows, and each
 // shard's answer holds its share of every arm. false when an arm reads no
 // sharded table (its rows would come from every shard) or tables that
-// cannot span shards together.
-func (pl *planner) armsRouting(arms []*ast.SelectStmt) (routing, bool) {
+// cannot span shards together. skip is a query that reads the union as
+// a derived table (a count of it), routed with it.
+func (pl *planner) armsRouting(skip *ast.SelectStmt, arms []*ast.SelectStmt) (routing, bool) {
 	var r routing
 	local := map[*ast.SelectStmt]bool{}
 	for _, arm := range arms {
@@ -60,7 +67,7 @@ func (pl *planner) armsRouting(arms []*ast.SelectStmt) (routing, bool) {
 			local[sel] = true
 		}
 	}
-	pl.addNested(&r, nil, "subquery", local)
+	pl.addNested(&r, skip, "subquery", local)
 	return r, true
 }
 

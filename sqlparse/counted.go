@@ -13,6 +13,29 @@ import (
 // nil for any other statement. The outer query does nothing else: no
 // WHERE, grouping, ordering, limit or lock.
 func CountedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
+	inner, _ := countedSource(sel).(*ast.SelectStmt)
+	return inner
+}
+
+// CountedUnion returns the union of `SELECT COUNT(*) FROM (union) AS
+// alias` (Django's count() of a union()) when the shards' answers to it
+// are not each their share of its rows: a UNION (DISTINCT), or one with
+// its own ORDER BY or LIMIT. The union is then merged before its rows are
+// counted. nil otherwise.
+func CountedUnion(sel *ast.SelectStmt) *ast.SetOprStmt {
+	u, _ := countedSource(sel).(*ast.SetOprStmt)
+	if u == nil {
+		return nil
+	}
+	if _, distinct := UnionArms(u); !distinct && u.OrderBy == nil && u.Limit == nil {
+		return nil
+	}
+	return u
+}
+
+// countedSource returns the derived table a `SELECT COUNT(*) FROM (query)
+// AS alias` counts, nil for any other statement.
+func countedSource(sel *ast.SelectStmt) ast.ResultSetNode {
 	if sel == nil || sel.From == nil || sel.From.TableRefs == nil || sel.From.TableRefs.Right != nil ||
 		sel.Where != nil || sel.GroupBy != nil || sel.Having != nil || sel.OrderBy != nil || sel.Limit != nil ||
 		sel.Distinct || sel.LockInfo != nil || sel.With != nil || sel.WindowSpecs != nil || sel.SelectIntoOpt != nil ||
@@ -20,10 +43,6 @@ func CountedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
 		return nil
 	}
 	ts, ok := sel.From.TableRefs.Left.(*ast.TableSource)
-	if !ok {
-		return nil
-	}
-	inner, ok := ts.Source.(*ast.SelectStmt)
 	if !ok {
 		return nil
 	}
@@ -35,7 +54,7 @@ func CountedDerived(sel *ast.SelectStmt) *ast.SelectStmt {
 	if v, ok := Literal(count.Args[0]); !ok || v.IsNull() {
 		return nil
 	}
-	return inner
+	return ts.Source
 }
 
 // ExistsQuery returns the subquery of `SELECT [NOT] EXISTS (query) [AS

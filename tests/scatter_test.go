@@ -248,6 +248,11 @@ var oracleCases = []oracleQuery{
 	{sql: "SELECT id, name FROM users WHERE age > ? UNION SELECT user_id, status FROM orders WHERE qty < ? ORDER BY 2 DESC, 1 LIMIT 15", args: []any{30, 4}, ordered: true, fold: true},
 	{sql: "(SELECT country_id AS c FROM users) UNION (SELECT qty FROM orders) UNION (SELECT id FROM users WHERE id < 5) ORDER BY c", ordered: true},
 	{sql: "SELECT id FROM users UNION ALL SELECT user_id FROM orders UNION SELECT id FROM users", mayRefuse: true},
+	// Counting a union that must be merged first (Django's union().count()).
+	{sql: "SELECT COUNT(*) FROM (SELECT city FROM users UNION SELECT status FROM orders) AS t"},
+	{sql: "SELECT COUNT(*) AS n FROM (SELECT id, name FROM users WHERE age > ? UNION SELECT user_id, status FROM orders) AS t", args: []any{45}},
+	{sql: "SELECT COUNT(*) FROM (SELECT id FROM users UNION ALL SELECT user_id FROM orders ORDER BY 1 LIMIT 30) AS t"},
+	{sql: "SELECT EXISTS (SELECT city FROM users UNION SELECT status FROM orders)", mayRefuse: true},
 	// A number in parentheses is a position (Django's union ORDER BY).
 	{sql: "(SELECT id, name FROM users WHERE age > 60) UNION ALL (SELECT user_id, status FROM orders WHERE qty < 3) ORDER BY (2) ASC, (1) DESC LIMIT 21", ordered: true, fold: true},
 	{sql: "SELECT id, name FROM users ORDER BY (2) DESC, ((1)) LIMIT 15", ordered: true, fold: true},

@@ -109,7 +109,8 @@ step('distinct', lambda: list(Item.objects.order_by('qty').values_list('qty', fl
 step('union ordered', lambda: [list(Item.objects.filter(qty__lt=2).values_list('name', 'qty').union(
                                     Item.objects.filter(qty__gte=2).values_list('name', 'qty'), all=True).order_by('-qty', 'name')[:4]),
                                 list(Item.objects.values_list('id', 'name').union(Item.objects.filter(qty=0).values_list('id', 'name'), all=True).order_by('name', 'id')),
-                                list(Item.objects.values_list('qty').union(Item.objects.filter(qty__gte=1).values_list('qty')).order_by('-qty'))])
+                                list(Item.objects.values_list('qty').union(Item.objects.filter(qty__gte=1).values_list('qty')).order_by('-qty')),
+                                Item.objects.values_list('qty').union(Item.objects.filter(qty__gte=1).values_list('qty')).count()])
 step('or filter', lambda: list(Item.objects.filter(Q(qty=0) | Q(name__startswith='g')).order_by('id').values_list('id', flat=True)))
 step('select_related', lambda: [(i.name, i.tag.name if i.tag else None) for i in Item.objects.select_related('tag').filter(pk__in=[first.pk, items[3].pk]).order_by('pk')])
 step('in_bulk', lambda: sorted((k, v.name) for k, v in Item.objects.in_bulk([first.pk, items[0].pk]).items()))
