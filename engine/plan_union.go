@@ -148,9 +148,10 @@ func checkUnionOrder(orderBy *ast.OrderByClause) error {
 
 // unionColumns returns the select list that reads a union's columns from
 // it as a derived table, by the names of arm's (the first's) columns,
-// which keepName gave each unnamed expression. false when arm names a column twice (a derived table refuses
-// that, a union does not) or has a wildcard beside other columns or over
-// several tables (which may name a column twice).
+// which keepName gave each unnamed expression. false when arm names a
+// column twice (a derived table refuses that, a union does not) or has a
+// wildcard beside other columns or over several tables (which may name a
+// column twice).
 func unionColumns(arm *ast.SelectStmt) (*ast.FieldList, bool) {
 	fields := arm.Fields.Fields
 	if len(fields) == 1 && fields[0].WildCard != nil {
