@@ -104,7 +104,7 @@ func heapPeak() func() uint64 {
 // runtime's own memory, and freed heap not yet returned to the kernel.
 func memPeak() func() (heap, rss uint64) {
 	runtime.GC()
-	var heapPeak, rssPeak atomic.Uint64
+	var maxHeap, maxRSS atomic.Uint64
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	page := uint64(os.Getpagesize())
@@ -113,11 +113,11 @@ func memPeak() func() (heap, rss uint64) {
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
-			heapPeak.Store(max(heapPeak.Load(), ms.HeapInuse))
+			maxHeap.Store(max(maxHeap.Load(), ms.HeapInuse))
 			if b, err := os.ReadFile("/proc/self/statm"); err == nil {
 				var size, resident uint64
 				if _, err := fmt.Sscan(string(b), &size, &resident); err == nil {
-					rssPeak.Store(max(rssPeak.Load(), resident*page))
+					maxRSS.Store(max(maxRSS.Load(), resident*page))
 				}
 			}
 			select {
@@ -130,7 +130,7 @@ func memPeak() func() (heap, rss uint64) {
 	return func() (uint64, uint64) {
 		close(stop)
 		<-done
-		return heapPeak.Load(), rssPeak.Load()
+		return maxHeap.Load(), maxRSS.Load()
 	}
 }
 

@@ -224,7 +224,7 @@ func (b *bench) loadTables(ctx context.Context) error {
 		}
 		logf("loading %d × %d rows into %s (%s)", b.s.tables, b.s.tableSize, t.ep.db, t.name)
 		logPath := filepath.Join(b.tmp, "prepare-"+t.name+".log")
-		if _, err := runSysbench(ctx, prepareArgs(b.s, t.ep), logPath, timeout); err != nil {
+		if _, _, err := runSysbench(ctx, prepareArgs(b.s, t.ep), logPath, timeout); err != nil {
 			return fmt.Errorf("sysbench prepare on %s: %w", t.name, err)
 		}
 	}

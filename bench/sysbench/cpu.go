@@ -99,13 +99,12 @@ func parseMachineCPU(line string) (machineCPU, error) {
 		return machineCPU{}, fmt.Errorf("/proc/stat: unexpected first line %q", line)
 	}
 	var m machineCPU
-	for i, v := range f[1:] {
+	// user nice system idle iowait irq softirq steal; the guest times after
+	// them are counted in user time already.
+	for i, v := range f[1:9] {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return machineCPU{}, fmt.Errorf("/proc/stat: %q is not a number", v)
-		}
-		if i >= 8 {
-			break // guest time is counted in user time already
 		}
 		m.total += n
 		switch i {

@@ -167,7 +167,7 @@ func (b *bench) measure(ctx context.Context, t *target, j job, logPath string) (
 	}
 	// Generous: sysbench needs time to connect and prepare per thread too.
 	timeout := time.Duration(j.seconds)*time.Second + 2*time.Minute
-	out, clientCPU, runErr := runSysbenchCPU(ctx, runArgs(b.s, t.ep, j), logPath, timeout)
+	out, clientCPU, runErr := runSysbench(ctx, runArgs(b.s, t.ep, j), logPath, timeout)
 	after, err := b.snapshot(t)
 	if err != nil {
 		return runResult{}, err

@@ -103,14 +103,9 @@ func prepareArgs(s settings, ep endpoint) []string {
 // runSysbench runs sysbench with args, writing its output to logPath too,
 // and returns the output. It fails when sysbench does not exit 0 or reports
 // a FATAL error, or when it runs past timeout.
-func runSysbench(ctx context.Context, args []string, logPath string, timeout time.Duration) (string, error) {
-	out, _, err := runSysbenchCPU(ctx, args, logPath, timeout)
-	return out, err
-}
-
-// runSysbenchCPU is runSysbench that also returns the CPU seconds sysbench
-// itself spent: the client shares the machine's cores with the servers.
-func runSysbenchCPU(ctx context.Context, args []string, logPath string, timeout time.Duration) (string, float64, error) {
+// The CPU seconds sysbench itself spent come back too: the client shares
+// the machine's cores with the servers.
+func runSysbench(ctx context.Context, args []string, logPath string, timeout time.Duration) (string, float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	logf, err := os.Create(logPath)
