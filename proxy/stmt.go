@@ -322,7 +322,7 @@ func (s *Session) rebindExecute(st *clientStmt, pkt []byte) []byte {
 	}
 	s.execPacket = cmd
 	if sent != nil {
-		st.types, _ = wire.ParamTypesOf(sent, st.types)
+		st.types = wire.ParamTypesOf(sent, st.types)
 	}
 	return cmd
 }

@@ -302,21 +302,21 @@ func appendParamType(b []byte, typ byte, unsigned bool) []byte {
 	return append(b, typ, 0)
 }
 
-// ParamTypesOf reads types as an execute sends them: prev, and same, when
-// they are prev's, else a new slice.
-func ParamTypesOf(sent []byte, prev []ParamType) (types []ParamType, same bool) {
-	same = len(sent) == 2*len(prev)
+// ParamTypesOf reads types as an execute sends them: prev itself when
+// they are prev's (no allocation per execution), else a new slice.
+func ParamTypesOf(sent []byte, prev []ParamType) []ParamType {
+	same := len(sent) == 2*len(prev)
 	for i := 0; same && i < len(prev); i++ {
 		same = sent[2*i] == prev[i].Type && (sent[2*i+1] != 0) == prev[i].Unsigned
 	}
 	if same {
-		return prev, true
+		return prev
 	}
-	types = make([]ParamType, len(sent)/2)
+	types := make([]ParamType, len(sent)/2)
 	for i := range types {
 		types[i] = ParamType{Type: sent[2*i], Unsigned: sent[2*i+1] != 0}
 	}
-	return types, false
+	return types
 }
 
 // appendParamTemporal prints a temporal parameter with all six fractional
